@@ -1,0 +1,1 @@
+"""servicebot: the service desk and the morning paper of a resident service group."""

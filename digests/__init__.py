@@ -1,0 +1,1 @@
+"""Building digests: fetch -> parse -> normalise -> select -> render. No Telegram, no store."""
