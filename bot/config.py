@@ -1,1 +1,393 @@
-"""config.yaml -> typed, frozen objects; ConfigError names the file and the key path."""
+"""config.yaml -> typed, frozen objects; ConfigError names the file and the key path.
+
+Every section declares its own schema (pydantic models, ``extra="forbid"`` so a typo is an error, not a
+silently ignored key). :func:`load_config` turns every failure — unreadable file, YAML syntax, a wrong
+value, an unknown key, a broken cross-reference — into one :class:`ConfigError` whose lines each read
+``config.yaml: digests.morning.time: expected HH:MM, got "25:00"``.
+
+The bot token is never part of the file: it is read from the environment variable named by
+``telegram.token_env`` (``BOT_TOKEN`` by default), see :func:`bot_token`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+__all__ = [
+    "ChatsConfig",
+    "Config",
+    "ConfigError",
+    "DigestConfig",
+    "DigestsConfig",
+    "EditorConfig",
+    "GroupConfig",
+    "SectionConfig",
+    "SourceConfig",
+    "StaffConfig",
+    "bot_token",
+    "load_config",
+    "parse_config",
+]
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; ``lines`` are ready to print, one problem each."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def _parse_hhmm(value: Any) -> time:
+    if isinstance(value, time):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        # YAML 1.1 reads an unquoted 08:00 as the sexagesimal integer 480.
+        value = f"{value // 60:02d}:{value % 60:02d}"
+    if isinstance(value, str) and (m := _HHMM.match(value.strip())):
+        return time(int(m.group(1)), int(m.group(2)))
+    raise ValueError(f"expected HH:MM, got {_show(value)}")
+
+
+def _parse_period(value: Any) -> tuple[time, time]:
+    if isinstance(value, str) and "-" in value:
+        start_s, _, end_s = value.partition("-")
+        start, end = _parse_hhmm(start_s.strip()), _parse_hhmm(end_s.strip())
+        if start < end:
+            return (start, end)
+    raise ValueError(f"expected HH:MM-HH:MM with start before end, got {_show(value)}")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return '"' + value + '"'
+    return repr(value)
+
+
+HHMM = Annotated[time, BeforeValidator(_parse_hhmm)]
+Period = Annotated[tuple[time, time], BeforeValidator(_parse_period)]
+Slot = Literal["morning", "tea"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class WebhookConfig(_Model):
+    """Webhook mode: Telegram POSTs updates to ``public_url``; we listen behind a reverse proxy."""
+
+    listen: str = "127.0.0.1"
+    port: int = Field(8443, ge=1, le=65535)
+    url_path: str = "servicebot"
+    public_url: str | None = None
+    secret_token_env: str = "WEBHOOK_SECRET"
+
+
+class TelegramConfig(_Model):
+    token_env: str = "BOT_TOKEN"
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str | None = None
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook: WebhookConfig = WebhookConfig()
+    bot_username: str | None = None
+
+
+class GroupConfig(_Model):
+    """A member group: where digests go and questions come from."""
+
+    id: int
+    name: str
+    title: str = ""
+    thread_id: int | None = None
+    digests: tuple[Slot, ...] = ("morning", "tea")
+    sections: tuple[str, ...] | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _group_ids_are_negative(cls, v: int) -> int:
+        if v >= 0:
+            raise ValueError(f"expected a group chat id (negative, e.g. -1001234567890), got {v}")
+        return v
+
+
+class ChatsConfig(_Model):
+    groups: tuple[GroupConfig, ...] = Field(min_length=1)
+    staff: int
+    editors: int
+    ops: int
+
+
+class StaffConfig(_Model):
+    id: int
+    name: str
+    topics: tuple[str, ...] = ()
+    duty_days: tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...] = (
+        "mon",
+        "tue",
+        "wed",
+        "thu",
+        "fri",
+    )
+    duty_hours: tuple[Period, ...] = ()
+    supervisor: bool = False
+
+
+class EditorConfig(_Model):
+    id: int
+    name: str
+
+
+class PeopleConfig(_Model):
+    staff: tuple[StaffConfig, ...] = Field(min_length=1)
+    editors: tuple[EditorConfig, ...] = ()
+    admins: tuple[int, ...] = ()
+
+    @model_validator(mode="after")
+    def _one_supervisor(self) -> PeopleConfig:
+        if not any(s.supervisor for s in self.staff):
+            raise ValueError("expected at least one staff member with supervisor: true (escalations go there)")
+        return self
+
+
+class SlaTarget(_Model):
+    first_response_minutes: int = Field(120, ge=1)
+    resolution_minutes: int = Field(960, ge=1)
+
+
+class ServiceConfig(_Model):
+    """限时办结: deadlines are counted in service hours on the Chinese working calendar."""
+
+    hours: tuple[Period, ...] = ((time(9, 0), time(12, 0)), (time(13, 30), time(17, 30)))
+    calendar: Literal["chinese", "weekdays"] = "chinese"
+    default: SlaTarget = SlaTarget()
+    topics: dict[str, SlaTarget] = {}
+    warn_before_minutes: int = Field(30, ge=0)
+    auto_assign_after_minutes: int = Field(15, ge=0)
+    auto_close_after_days: int = Field(3, ge=1)
+
+
+class SectionConfig(_Model):
+    key: str
+    title: str | None = None
+    sources: tuple[str, ...] = ()
+    limit: int = Field(5, ge=1, le=50)
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    max_age_hours: int = Field(72, ge=1)
+
+
+class DigestConfig(_Model):
+    time: HHMM
+    title: str | None = None
+    sections: tuple[SectionConfig, ...] = Field(min_length=1)
+
+
+class DigestsConfig(_Model):
+    service_days: Literal["every_day", "workdays"] = "every_day"
+    when_empty: Literal["notice", "skip"] = "notice"
+    catch_up_minutes: int = Field(120, ge=0)
+    morning: DigestConfig
+    tea: DigestConfig
+
+
+class SourceConfig(_Model):
+    name: str
+    kind: Literal["feed", "jobs", "json", "weather"]
+    url: str
+    timeout_seconds: float = Field(10.0, gt=0, le=120)
+    max_bytes: int = Field(5_000_000, ge=1024)
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+    fields: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _weather_has_place(self) -> SourceConfig:
+        if self.kind == "weather" and (self.latitude is None or self.longitude is None):
+            raise ValueError("expected latitude and longitude for a weather source")
+        if self.kind == "json" and not {"title", "link"} <= set(self.fields):
+            raise ValueError("expected fields.title and fields.link for a json source")
+        return self
+
+
+class NetworkConfig(_Model):
+    user_agent: str = "servicebot/0.1 (+resident service group bot)"
+    allow_hosts: tuple[str, ...] = ()
+
+
+class HealthConfig(_Model):
+    alert_after_failures: int = Field(3, ge=1)
+
+
+class Config(_Model):
+    """The whole of config.yaml, parsed once at start-up."""
+
+    timezone: str = "Asia/Shanghai"
+    language: Literal["zh", "en"] = "zh"
+    data_dir: Path = Path("var/data")
+    content_dir: Path = Path("content")
+    telegram: TelegramConfig = TelegramConfig()
+    chats: ChatsConfig
+    people: PeopleConfig
+    service: ServiceConfig = ServiceConfig()
+    digests: DigestsConfig
+    sources: tuple[SourceConfig, ...] = ()
+    network: NetworkConfig = NetworkConfig()
+    health: HealthConfig = HealthConfig()
+    demo: bool = False
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"expected an IANA time zone such as Asia/Shanghai, got {_show(v)}") from None
+        return v
+
+    @model_validator(mode="after")
+    def _references(self) -> Config:
+        names = [s.name for s in self.sources]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"sources: duplicate source name {dupes[0]!r}")
+        known = set(names)
+        for slot in ("morning", "tea"):
+            digest: DigestConfig = getattr(self.digests, slot)
+            for i, section in enumerate(digest.sections):
+                for source in section.sources:
+                    if source not in known:
+                        raise ValueError(
+                            f"digests.{slot}.sections[{i}].sources: unknown source {source!r} "
+                            f"(known: {', '.join(sorted(known)) or 'none'})"
+                        )
+        ids = [s.id for s in self.people.staff]
+        if len(ids) != len(set(ids)):
+            raise ValueError("people.staff: the same id appears twice")
+        return self
+
+    # conveniences used all over the bot
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def group(self, chat_id: int) -> GroupConfig | None:
+        return next((g for g in self.chats.groups if g.id == chat_id), None)
+
+    def staff_member(self, user_id: int) -> StaffConfig | None:
+        return next((s for s in self.people.staff if s.id == user_id), None)
+
+    def is_staff(self, user_id: int) -> bool:
+        return self.staff_member(user_id) is not None
+
+    def is_supervisor(self, user_id: int) -> bool:
+        member = self.staff_member(user_id)
+        return bool(member and member.supervisor) or user_id in self.people.admins
+
+    def is_editor(self, user_id: int) -> bool:
+        return any(e.id == user_id for e in self.people.editors) or user_id in self.people.admins
+
+    def source(self, name: str) -> SourceConfig:
+        return next(s for s in self.sources if s.name == name)
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not part.startswith("function-") and not part.startswith("tagged-union"):
+            out += ("." if out else "") + part
+    return out or "(top level)"
+
+
+def _describe(err: Mapping[str, Any]) -> str:
+    kind = err.get("type", "")
+    given = err.get("input")
+    if kind == "extra_forbidden":
+        return "unknown key (a typo?)"
+    if kind == "missing":
+        return "required key is missing"
+    msg = str(err.get("msg", ""))
+    msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if msg.startswith("expected"):
+        return msg
+    if kind == "literal_error":
+        return msg.replace("Input should be", "expected") + f", got {_show(given)}"
+    return f"expected {msg[0].lower() + msg[1:]}" + ("" if isinstance(given, dict) else f", got {_show(given)}")
+
+
+def parse_config(data: Any, source: str = "config.yaml") -> Config:
+    """Validate already-loaded YAML data; raise :class:`ConfigError` with one line per problem."""
+    if not isinstance(data, dict):
+        raise ConfigError([f"{source}: expected a mapping of keys at the top level, got {type(data).__name__}"])
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            msg = _describe(err)
+            where = _loc(tuple(err["loc"]))
+            # cross-reference errors already name their own key path
+            if where == "(top level)" and ": " in msg:
+                lines.append(f"{source}: {msg.removeprefix('expected ')}")
+            else:
+                lines.append(f"{source}: {where}: {msg}")
+        raise ConfigError(lines) from None
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate ``path``; every problem becomes a :class:`ConfigError` line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: no such file (copy config.yaml from the repository and edit it)"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}: cannot read: {exc}"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise ConfigError([f"{where}: YAML syntax error: {exc.problem or exc.context}"]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{path}: YAML error: {exc}"]) from None
+    config = parse_config(data, str(path))
+    if not config.data_dir.is_absolute():
+        base = path.resolve().parent
+        config = config.model_copy(update={"data_dir": base / config.data_dir})
+    if not config.content_dir.is_absolute():
+        base = path.resolve().parent
+        config = config.model_copy(update={"content_dir": base / config.content_dir})
+    return config
+
+
+def bot_token(config: Config, environ: Mapping[str, str] | None = None) -> str:
+    """The bot token from the environment (never from the file, never logged)."""
+    env = os.environ if environ is None else environ
+    token = env.get(config.telegram.token_env, "").strip()
+    if not token:
+        raise ConfigError(
+            [f"environment: {config.telegram.token_env} is not set (the bot token from @BotFather goes there)"]
+        )
+    return token
