@@ -1,0 +1,228 @@
+"""The one sender: everything the bot says goes through :class:`Outbox`.
+
+What it takes care of, so no handler has to:
+
+* Telegram's flood limits — python-telegram-bot's ``AIORateLimiter`` (30 messages/s overall,
+  20/minute per group; https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this)
+  is installed on the Application; a ``RetryAfter`` that still reaches us is waited out, a bounded
+  number of times.
+* A 400 is never retried as it was: "can't parse entities" falls back to the same text as plain text
+  once; any other 400 is logged and reported as a failure.
+* ``ChatMigrated`` (a group upgraded to a supergroup) is followed: the new id is remembered through
+  ``on_migrate`` and the message re-sent there.
+* ``Forbidden`` (the bot was removed or blocked) is reported to the ops chat; other chats carry on.
+* Texts longer than Telegram's 4096 characters (counted in UTF-16 code units after entity parsing)
+  are split on line boundaries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE = 4096
+_TAG = re.compile(r"<[^>]+>")
+
+
+def tg_len(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def html_to_plain(text: str) -> str:
+    """Telegram-HTML -> the same words as plain text (the fallback when Telegram rejects our HTML)."""
+    text = re.sub(r"<a\s+href=\"([^\"]*)\"[^>]*>(.*?)</a>", r"\2 (\1)", text, flags=re.S)
+    return html.unescape(_TAG.sub("", text))
+
+
+def split_plain(text: str, limit: int = MAX_MESSAGE) -> list[str]:
+    """Split plain text into pieces of at most ``limit`` UTF-16 units, preferring line breaks."""
+    parts: list[str] = []
+    rest = text
+    while tg_len(rest) > limit:
+        cut = _fit(rest, limit)
+        nl = rest.rfind("\n", 0, cut)
+        if nl > cut // 2:
+            cut = nl + 1
+        parts.append(rest[:cut].rstrip("\n"))
+        rest = rest[cut:]
+    if rest or not parts:
+        parts.append(rest)
+    return parts
+
+
+def _fit(text: str, limit: int) -> int:
+    """The largest prefix length (in code points) whose UTF-16 length is within ``limit``."""
+    used = 0
+    for i, ch in enumerate(text):
+        used += 2 if ord(ch) > 0xFFFF else 1
+        if used > limit:
+            return i
+    return len(text)
+
+
+@dataclass(frozen=True)
+class Sent:
+    """Where a message landed (the chat id may differ from the one asked for, after a migration)."""
+
+    chat_id: int
+    message_id: int
+
+
+class Outbox:
+    """Sends, edits and reports; never raises for one chat's trouble."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        *,
+        ops_chat_id: int | None = None,
+        on_migrate: Callable[[int, int], Awaitable[None] | None] | None = None,
+        max_retry_after: int = 3,
+    ) -> None:
+        self.bot = bot
+        self.ops_chat_id = ops_chat_id
+        self.on_migrate = on_migrate
+        self.max_retry_after = max_retry_after
+        self.migrated: dict[int, int] = {}
+        self.failures = 0
+
+    def resolve(self, chat_id: int) -> int:
+        while chat_id in self.migrated:
+            chat_id = self.migrated[chat_id]
+        return chat_id
+
+    async def send(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        reply_to: int | None = None,
+        thread_id: int | None = None,
+        keyboard: InlineKeyboardMarkup | None = None,
+        quiet: bool = False,
+        plain: bool = False,
+    ) -> Sent | None:
+        """Send one message (HTML unless ``plain``). Returns where it landed, or None if it could not."""
+        chat_id = self.resolve(chat_id)
+        attempts_after = 0
+        parse_mode: str | None = None if plain else ParseMode.HTML
+        for _ in range(6):
+            try:
+                msg: Message = await self.bot.send_message(
+                    chat_id=chat_id,
+                    text=text,
+                    parse_mode=parse_mode,
+                    reply_parameters=(
+                        ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+                        if reply_to
+                        else None
+                    ),
+                    message_thread_id=thread_id,
+                    reply_markup=keyboard,
+                    disable_notification=quiet,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                )
+                return Sent(msg.chat_id, msg.message_id)
+            except RetryAfter as exc:
+                attempts_after += 1
+                if attempts_after > self.max_retry_after:
+                    log.warning("chat %s: still flood-limited after %d waits, giving up", chat_id, attempts_after)
+                    break
+                await asyncio.sleep(_seconds(exc.retry_after) + 0.1)
+            except ChatMigrated as exc:
+                await self._migrated(chat_id, exc.new_chat_id)
+                chat_id = exc.new_chat_id
+            except BadRequest as exc:
+                if parse_mode and "can't parse entities" in exc.message.lower():
+                    # Telegram rejected our HTML: say the same words as plain text, once, never loop.
+                    log.warning("chat %s: HTML rejected (%s); sending as plain text", chat_id, exc.message)
+                    text, parse_mode = html_to_plain(text), None
+                    continue
+                log.error("chat %s: message refused: %s", chat_id, exc.message)
+                break
+            except Forbidden as exc:
+                log.error("chat %s: forbidden: %s", chat_id, exc.message)
+                await self.alert(f"⚠️ 无法向聊天 {chat_id} 发送消息：{exc.message}（机器人可能已被移出或被屏蔽）")
+                break
+            except NetworkError as exc:
+                # A timeout may come after Telegram accepted the message; one retry bounds duplicates to one.
+                log.warning("chat %s: network error: %s", chat_id, exc)
+                if attempts_after >= 1:
+                    break
+                attempts_after += 1
+                await asyncio.sleep(1)
+        self.failures += 1
+        return None
+
+    async def send_long(self, chat_id: int, plain_text: str, **kwargs: object) -> list[Sent]:
+        """Send plain text of any length, escaped for HTML and split within Telegram's limit."""
+        out: list[Sent] = []
+        for piece in split_plain(plain_text):
+            sent = await self.send(chat_id, html.escape(piece, quote=False), **kwargs)  # type: ignore[arg-type]
+            if sent is None:
+                break
+            out.append(sent)
+            kwargs.pop("keyboard", None)
+        return out
+
+    async def edit(
+        self, chat_id: int, message_id: int, text: str, *, keyboard: InlineKeyboardMarkup | None = None
+    ) -> bool:
+        """Edit a message in place; "message is not modified" counts as success."""
+        chat_id = self.resolve(chat_id)
+        try:
+            await self.bot.edit_message_text(
+                chat_id=chat_id,
+                message_id=message_id,
+                text=text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+            return True
+        except BadRequest as exc:
+            if "message is not modified" in exc.message:
+                return True
+            log.error("chat %s message %s: edit refused: %s", chat_id, message_id, exc.message)
+        except RetryAfter as exc:
+            await asyncio.sleep(_seconds(exc.retry_after) + 0.1)
+            return await self.edit(chat_id, message_id, text, keyboard=keyboard)
+        except TelegramError as exc:
+            log.error("chat %s message %s: edit failed: %s", chat_id, message_id, exc)
+        return False
+
+    async def alert(self, text: str) -> None:
+        """Tell the ops chat; never raises (an alert about an alert would loop)."""
+        if self.ops_chat_id is None:
+            log.warning("ops alert (no ops chat): %s", text)
+            return
+        try:
+            await self.bot.send_message(chat_id=self.ops_chat_id, text=text, parse_mode=None)
+        except TelegramError as exc:
+            log.error("ops alert not delivered (%s): %s", exc, text)
+
+    async def _migrated(self, old: int, new: int) -> None:
+        log.warning("chat %s migrated to %s; following it", old, new)
+        self.migrated[old] = new
+        if self.on_migrate is not None:
+            result = self.on_migrate(old, new)
+            if result is not None:
+                await result
+
+
+def _seconds(value: object) -> float:
+    total = getattr(value, "total_seconds", None)
+    if callable(total):
+        return float(total())
+    return float(value)  # type: ignore[arg-type]
