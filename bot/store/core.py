@@ -1,0 +1,240 @@
+"""The store: one data directory, owned by one process, holding TinyDB tables durably.
+
+See docs/storage.md for the design. Reads are served from memory; every write is journalled
+(one fsynced record) before the call returns; snapshots compact the journal now and then.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from types import TracebackType
+
+from bot.store.errors import StoreError, StoreLockedError
+from bot.store.journal import Journal, Recovered, Tables, TableState, dumps, recover
+from bot.store.table import StoreTable, Undo
+
+#: compact once the journal since the last snapshot exceeds this, and is larger than the snapshot
+DEFAULT_COMPACT_AFTER_BYTES = 64 * 1024 * 1024
+
+
+class Store:
+    """Durable TinyDB tables in a directory (:meth:`open`) or in memory (:meth:`in_memory`)."""
+
+    def __init__(
+        self,
+        tables: Tables,
+        journal: Journal | None,
+        *,
+        directory: Path | None = None,
+        recovery: list[str] | None = None,
+        lock_fd: int | None = None,
+        compact_after_bytes: int = DEFAULT_COMPACT_AFTER_BYTES,
+    ) -> None:
+        """Use :meth:`open` or :meth:`in_memory`."""
+        self._tables = tables
+        self._journal = journal
+        self.directory = directory
+        self.recovery: list[str] = recovery or []
+        self._lock_fd = lock_fd
+        self._compact_after = compact_after_bytes
+        self._views: dict[str, StoreTable] = {}
+        self._mutex = threading.RLock()
+        self._batch_depth = 0
+        self._pending_ops: list[str] = []
+        self._pending_undo: list[Undo] = []
+        self._closed = False
+
+    # ------------------------------------------------------------ opening
+
+    @classmethod
+    def open(
+        cls,
+        directory: Path,
+        *,
+        compact_after_bytes: int = DEFAULT_COMPACT_AFTER_BYTES,
+        fsync: bool = True,
+    ) -> Store:
+        """Lock ``directory`` (created if missing), restore its last good state, and open it.
+
+        ``store.recovery`` lists, in plain words, anything recovery had to do (empty when clean).
+        Raises StoreLockedError if another process owns the directory, StoreCorruptError if nothing
+        intact can be restored. ``fsync=False`` is for throwaway data only (it drops guarantee (a)).
+        """
+        directory = Path(directory)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create data directory {directory}: {exc}") from exc
+        lock_fd = _lock(directory)
+        try:
+            recovered: Recovered = recover(directory)
+            journal = Journal(directory, recovered, sync=fsync)
+        except BaseException:
+            os.close(lock_fd)
+            raise
+        return cls(
+            recovered.tables,
+            journal,
+            directory=directory,
+            recovery=recovered.messages,
+            lock_fd=lock_fd,
+            compact_after_bytes=compact_after_bytes,
+        )
+
+    @classmethod
+    def in_memory(cls) -> Store:
+        """The same API with no files: for tests and previews."""
+        return cls({}, None)
+
+    # ------------------------------------------------------------ tables
+
+    def table(self, name: str, index: Iterable[str] = ()) -> StoreTable:
+        """The table ``name`` (created on first write), with hash indexes on the ``index`` fields."""
+        self._check_open()
+        view = self._views.get(name)
+        if view is None:
+            state = self._tables.setdefault(name, TableState())
+            view = self._views[name] = StoreTable(self, name, state, index)
+        else:
+            view.add_index(*index)
+        return view
+
+    def tables(self) -> set[str]:
+        """Names of the tables holding documents or written to."""
+        return {name for name, state in self._tables.items() if state.docs}
+
+    def drop_table(self, name: str) -> None:
+        """Remove a table and its documents."""
+        self._check_open()
+        if name not in self._tables:
+            return
+        view = self._views.get(name)
+        if view is not None:
+            view.truncate()
+        else:
+            self.table(name).truncate()
+
+    # ------------------------------------------------------------ writing
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Make every write inside one journal record: all of them survive a crash, or none.
+
+        If the block raises, its writes are undone in memory too. Batches nest (the outer one commits).
+        """
+        self._check_open()
+        with self._mutex:
+            self._batch_depth += 1
+            outer = self._batch_depth == 1
+            try:
+                yield
+            except BaseException:
+                self._batch_depth -= 1
+                if outer:
+                    undo, self._pending_undo, self._pending_ops = self._pending_undo, [], []
+                    self._rollback(undo)
+                raise
+            self._batch_depth -= 1
+            if outer:
+                ops, undo = self._pending_ops, self._pending_undo
+                self._pending_ops, self._pending_undo = [], []
+                if ops:
+                    self._write(ops, undo)
+
+    def _commit(self, ops: list[str], undo: list[Undo]) -> None:
+        """Called by tables after they changed memory: journal ``ops`` (or join the open batch)."""
+        with self._mutex:
+            if self._closed:
+                self._rollback(undo)
+                self._check_open()
+            if self._batch_depth:
+                self._pending_ops.extend(ops)
+                self._pending_undo.extend(undo)
+                return
+            self._write(ops, undo)
+
+    def _write(self, ops: list[str], undo: list[Undo]) -> None:
+        for view in self._views.values():
+            view.clear_cache()
+        if self._journal is None:
+            return
+        try:
+            self._journal.append(ops)
+        except BaseException:
+            self._rollback(undo)
+            raise
+        j = self._journal
+        if j.bytes_since_snapshot > max(self._compact_after, j.snapshot_bytes):
+            self.compact()
+
+    @staticmethod
+    def _rollback(undo: list[Undo]) -> None:
+        for revert in reversed(undo):
+            revert()
+
+    def flush(self) -> None:
+        """Nothing to do: every write is durable when it returns. Kept for callers that flush."""
+        self._check_open()
+
+    def compact(self) -> None:
+        """Write a snapshot of the current state and drop journal segments no longer needed."""
+        self._check_open()
+        with self._mutex:
+            if self._batch_depth:
+                raise StoreError("cannot compact inside store.batch()")
+            if self._journal is not None:
+                self._journal.snapshot(self._tables)
+
+    # ------------------------------------------------------------ closing
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(f"the store{' at ' + str(self.directory) if self.directory else ''} is closed")
+
+    def close(self) -> None:
+        """Release the directory. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._journal is not None:
+            self._journal.close()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        where = str(self.directory) if self.directory else "memory"
+        return f"<Store {where} tables={sorted(self.tables())}>"
+
+
+def _lock(directory: Path) -> int:
+    path = directory / "LOCK"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        try:
+            owner: int | None = int(os.pread(fd, 32, 0).decode().strip() or "x")
+        except ValueError:
+            owner = None
+        os.close(fd)
+        raise StoreLockedError(directory, owner) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd
+
+
+__all__ = ["DEFAULT_COMPACT_AFTER_BYTES", "Store", "dumps"]

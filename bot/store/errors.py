@@ -1,0 +1,31 @@
+"""The store's exceptions.
+
+StoreError                  anything the store refuses or cannot do; the message says what and where
+ ├── StoreLockedError       another process owns the data directory (names it and the owner pid)
+ └── StoreCorruptError      no intact state could be restored; nothing was changed on disk
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class StoreError(Exception):
+    """The store refused an operation or could not complete it."""
+
+
+class StoreLockedError(StoreError):
+    """Another process holds the lock on a data directory."""
+
+    def __init__(self, directory: Path, owner_pid: int | None) -> None:
+        self.directory = directory
+        self.owner_pid = owner_pid
+        owner = f"process {owner_pid}" if owner_pid is not None else "another process"
+        super().__init__(
+            f"data directory {directory} is in use by {owner}; "
+            "only one servicebot may own it — stop the other instance or use another data directory"
+        )
+
+
+class StoreCorruptError(StoreError):
+    """Nothing intact could be restored; the files were left untouched for inspection."""

@@ -1,0 +1,354 @@
+"""A TinyDB ``Table`` that keeps its documents in memory and journals each write.
+
+Stock ``Table`` reads and rebuilds the whole table through its storage on every write, so a write
+costs time proportional to the table. This subclass mutates one in-memory dict, keeps declared hash
+indexes in step, and hands the store one journal record per public write call (a multi-document
+``update(cond)`` is one atomic record). Queries (``tinydb.Query``) work unchanged.
+
+Documents go in as JSON (they are normalised through ``json``: tuples become lists, keys become
+strings) and come out as copies, so mutating a returned document never changes the store.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from typing import TYPE_CHECKING, Any, cast
+
+from tinydb.queries import QueryLike
+from tinydb.storages import Storage
+from tinydb.table import Document, Table
+from tinydb.utils import LRUCache
+
+from bot.store.errors import StoreError
+from bot.store.journal import Doc, TableState, dumps
+
+if TYPE_CHECKING:
+    from bot.store.core import Store
+
+Undo = Callable[[], None]
+Fields = Mapping[str, Any] | Callable[[MutableMapping[str, Any]], None]
+
+
+class _NoStorage(Storage):
+    """Stands where TinyDB expects a storage; the store journals writes itself."""
+
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        raise StoreError("internal: a store table never reads through a TinyDB storage")
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        raise StoreError("internal: a store table never writes through a TinyDB storage")
+
+
+def clone(value: Any) -> Any:
+    """Deep copy of a JSON value (dicts and lists copied, scalars shared)."""
+    if isinstance(value, dict):
+        return {k: clone(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clone(v) for v in value]
+    return value
+
+
+def _index_key(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return (type(value).__name__, value)
+    return ("json", json.dumps(value, sort_keys=True, ensure_ascii=False))
+
+
+_MISSING = object()
+
+
+class StoreTable(Table):
+    """One table of a :class:`bot.store.Store`; the usual TinyDB API plus :meth:`find`."""
+
+    def __init__(self, store: Store, name: str, state: TableState, index: Iterable[str] = ()) -> None:
+        super().__init__(_NoStorage(), name)
+        self._store = store
+        self._state = state
+        self._ids: LRUCache[QueryLike, list[int]] = LRUCache(capacity=self.default_query_cache_capacity)
+        self._indexes: dict[str, dict[Any, set[int]]] = {}
+        self.add_index(*index)
+
+    # ------------------------------------------------------------ indexes
+
+    @property
+    def indexes(self) -> tuple[str, ...]:
+        """The fields with a hash index."""
+        return tuple(self._indexes)
+
+    def add_index(self, *fields: str) -> None:
+        """Declare hash indexes on top-level ``fields`` (built now, kept in step with every write)."""
+        for name in fields:
+            if name in self._indexes:
+                continue
+            idx: dict[Any, set[int]] = {}
+            for doc_id, doc in self._state.docs.items():
+                if name in doc:
+                    idx.setdefault(_index_key(doc[name]), set()).add(doc_id)
+            self._indexes[name] = idx
+
+    def find(self, field: str, value: Any) -> list[Document]:
+        """Documents whose ``field`` equals ``value``, in id order, through the hash index on ``field``."""
+        try:
+            idx = self._indexes[field]
+        except KeyError:
+            raise StoreError(
+                f"table {self.name!r}: no index on {field!r} (declared: {', '.join(self._indexes) or 'none'}); "
+                f"declare it with store.table({self.name!r}, index=(..., {field!r}))"
+            ) from None
+        ids = sorted(idx.get(_index_key(value), ()))
+        return [self._doc(i) for i in ids]
+
+    def _index_add(self, doc_id: int, doc: Doc) -> None:
+        for name, idx in self._indexes.items():
+            if name in doc:
+                idx.setdefault(_index_key(doc[name]), set()).add(doc_id)
+
+    def _index_remove(self, doc_id: int, doc: Doc) -> None:
+        for name, idx in self._indexes.items():
+            if name in doc:
+                key = _index_key(doc[name])
+                bucket = idx.get(key)
+                if bucket is not None:
+                    bucket.discard(doc_id)
+                    if not bucket:
+                        del idx[key]
+
+    # ------------------------------------------------------------ write primitives (memory + op + undo)
+
+    def _put(self, doc_id: int, doc: Mapping[str, Any], ops: list[str], undo: list[Undo]) -> None:
+        try:
+            text = dumps(doc)
+        except (TypeError, ValueError) as exc:
+            raise StoreError(f"table {self.name!r}, document {doc_id}: not storable as JSON ({exc})") from exc
+        new: Doc = json.loads(text)
+        docs = self._state.docs
+        old = docs.get(doc_id)
+        old_next = self._state.next_id
+        if old is not None:
+            self._index_remove(doc_id, old)
+        docs[doc_id] = new
+        self._index_add(doc_id, new)
+        self._state.next_id = max(old_next, doc_id + 1)
+        ops.append(f"[\"put\",{dumps(self.name)},{doc_id},{text}]")
+
+        def revert() -> None:
+            self._index_remove(doc_id, new)
+            if old is None:
+                docs.pop(doc_id, None)
+            else:
+                docs[doc_id] = old
+                self._index_add(doc_id, old)
+            self._state.next_id = old_next
+
+        undo.append(revert)
+
+    def _delete(self, doc_id: int, ops: list[str], undo: list[Undo]) -> None:
+        docs = self._state.docs
+        old = docs.pop(doc_id)
+        self._index_remove(doc_id, old)
+        ops.append(f"[\"del\",{dumps(self.name)},{doc_id}]")
+
+        def revert() -> None:
+            docs[doc_id] = old
+            self._index_add(doc_id, old)
+
+        undo.append(revert)
+
+    def _commit(self, ops: list[str], undo: list[Undo]) -> None:
+        self._ids.clear()
+        self._store._commit(ops, undo)
+
+    def _next(self) -> int:
+        doc_id = self._state.next_id
+        self._state.next_id += 1
+        return doc_id
+
+    def _doc(self, doc_id: int) -> Document:
+        return self.document_class(clone(self._state.docs[doc_id]), doc_id)
+
+    # ------------------------------------------------------------ TinyDB's write API
+
+    def insert(self, document: Mapping[str, Any]) -> int:
+        return self.insert_multiple([document])[0]
+
+    def insert_multiple(self, documents: Iterable[Mapping[str, Any]]) -> list[int]:
+        ops: list[str] = []
+        undo: list[Undo] = []
+        ids: list[int] = []
+        next_before = self._state.next_id
+        try:
+            for document in documents:
+                if not isinstance(document, Mapping):
+                    raise ValueError("Document is not a Mapping")
+                if isinstance(document, self.document_class):
+                    doc_id = int(document.doc_id)
+                    if doc_id in self._state.docs:
+                        raise ValueError(f"Document with ID {doc_id} already exists")
+                else:
+                    doc_id = self._next()
+                self._put(doc_id, document, ops, undo)
+                ids.append(doc_id)
+        except BaseException:
+            self._store._rollback(undo)
+            self._state.next_id = next_before
+            raise
+        self._commit(ops, undo)
+        return ids
+
+    def update(  # type: ignore[override]
+        self,
+        fields: Fields,
+        cond: QueryLike | None = None,
+        doc_ids: Iterable[int] | None = None,
+    ) -> list[int]:
+        if doc_ids is not None:
+            targets = [int(i) for i in doc_ids if int(i) in self._state.docs]
+        elif cond is not None:
+            targets = [i for i, d in self._state.docs.items() if cond(d)]
+        else:
+            targets = list(self._state.docs)
+        return self._apply_updates([(fields, targets)])
+
+    def update_multiple(  # type: ignore[override]
+        self, updates: Iterable[tuple[Fields, QueryLike]]
+    ) -> list[int]:
+        updates = list(updates)
+        plan: list[tuple[Fields, list[int]]] = [
+            (fields, [i for i, d in self._state.docs.items() if cond(d)]) for fields, cond in updates
+        ]
+        return self._apply_updates(plan)
+
+    def _apply_updates(self, plan: list[tuple[Fields, list[int]]]) -> list[int]:
+        ops: list[str] = []
+        undo: list[Undo] = []
+        updated: list[int] = []
+        try:
+            for fields, targets in plan:
+                for doc_id in targets:
+                    new = clone(self._state.docs[doc_id])
+                    if callable(fields):
+                        fields(new)
+                    else:
+                        new.update(fields)
+                    self._put(doc_id, new, ops, undo)
+                    updated.append(doc_id)
+        except BaseException:
+            self._store._rollback(undo)
+            raise
+        if ops:
+            self._commit(ops, undo)
+        return updated
+
+    def upsert(self, document: Mapping[str, Any], cond: QueryLike | None = None) -> list[int]:
+        if isinstance(document, self.document_class) and hasattr(document, "doc_id"):
+            with self._store.batch():
+                if int(document.doc_id) in self._state.docs:
+                    return self.update(document, doc_ids=[int(document.doc_id)])
+                return [self.insert(document)]
+        if cond is None:
+            raise ValueError(
+                "If you don't specify a search query, you must specify a doc_id. "
+                "Hint: use a table.Document object."
+            )
+        with self._store.batch():
+            updated = self.update(document, cond)
+            return updated or [self.insert(document)]
+
+    def remove(  # type: ignore[override]
+        self, cond: QueryLike | None = None, doc_ids: Iterable[int] | None = None
+    ) -> list[int]:
+        if doc_ids is not None:
+            targets = [int(i) for i in doc_ids if int(i) in self._state.docs]
+        elif cond is not None:
+            targets = [i for i, d in self._state.docs.items() if cond(d)]
+        else:
+            raise RuntimeError("Use truncate() to remove all documents")
+        ops: list[str] = []
+        undo: list[Undo] = []
+        for doc_id in dict.fromkeys(targets):
+            self._delete(doc_id, ops, undo)
+        if ops:
+            self._commit(ops, undo)
+        return targets
+
+    def truncate(self) -> None:
+        docs = self._state.docs
+        saved = dict(docs)
+        indexes = {k: {v: set(s) for v, s in idx.items()} for k, idx in self._indexes.items()}
+        docs.clear()
+        for idx in self._indexes.values():
+            idx.clear()
+
+        def revert() -> None:
+            docs.update(saved)
+            self._indexes.update(indexes)
+
+        self._commit([f"[\"clear\",{dumps(self.name)}]"], [revert])
+
+    # ------------------------------------------------------------ TinyDB's read API
+
+    def all(self) -> list[Document]:
+        return [self._doc(i) for i in self._state.docs]
+
+    def search(self, cond: QueryLike) -> list[Document]:
+        ids = self._ids.get(cond)
+        if ids is None:
+            ids = [i for i, d in self._state.docs.items() if cond(d)]
+            is_cacheable: Callable[[], bool] = getattr(cond, "is_cacheable", lambda: True)
+            if is_cacheable():
+                self._ids[cond] = ids
+        return [self._doc(i) for i in ids if i in self._state.docs]
+
+    def get(  # type: ignore[override]
+        self,
+        cond: QueryLike | None = None,
+        doc_id: int | None = None,
+        doc_ids: list[int] | None = None,
+    ) -> Document | list[Document] | None:
+        docs = self._state.docs
+        if doc_id is not None:
+            return self._doc(int(doc_id)) if int(doc_id) in docs else None
+        if doc_ids is not None:
+            wanted = {int(i) for i in doc_ids}
+            return [self._doc(i) for i in docs if i in wanted]
+        if cond is not None:
+            for i, d in docs.items():
+                if cond(d):
+                    return self._doc(i)
+            return None
+        raise RuntimeError("You have to pass either cond or doc_id or doc_ids")
+
+    def contains(self, cond: QueryLike | None = None, doc_id: int | None = None) -> bool:
+        if doc_id is not None:
+            return int(doc_id) in self._state.docs
+        if cond is not None:
+            return any(cond(d) for d in self._state.docs.values())
+        raise RuntimeError("You have to pass either cond or doc_id")
+
+    def count(self, cond: QueryLike) -> int:
+        return sum(1 for d in self._state.docs.values() if cond(d))
+
+    def clear_cache(self) -> None:
+        self._ids.clear()
+
+    def __len__(self) -> int:
+        return len(self._state.docs)
+
+    def __iter__(self) -> Iterator[Document]:
+        for i in list(self._state.docs):
+            if i in self._state.docs:
+                yield self._doc(i)
+
+    def __repr__(self) -> str:
+        return f"<StoreTable name={self.name!r}, total={len(self)}, indexes={self.indexes}>"
+
+    # TinyDB internals that would go through a storage: never used by this class
+    def _read_table(self) -> dict[str, Mapping[str, Any]]:
+        return cast(dict[str, Mapping[str, Any]], {str(i): d for i, d in self._state.docs.items()})
+
+    def _update_table(self, updater: Callable[[dict[int, Mapping[str, Any]]], None]) -> None:
+        raise StoreError(f"table {self.name!r}: internal: _update_table is not supported by the store")
+
+    def _get_next_id(self) -> int:
+        return self._next()
