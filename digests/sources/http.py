@@ -1,0 +1,319 @@
+"""Fetching a source over HTTP with requests — never ``feedparser.parse(url)``.
+
+One call, :func:`fetch`, that never raises for network trouble: it returns a :class:`FetchResult`
+whose ``status`` is ``ok``, ``not_modified`` (a 304: no body downloaded, the cached body reused) or
+``failed`` with a reason in words, for source health.
+
+Guards, all enforced here:
+- connect timeout and a total deadline, checked while the body streams in;
+- a size cap on the decoded body (also stops gzip bombs), default 5 MB;
+- at most 5 redirects, each target checked again;
+- conditional GET with ETag / Last-Modified through a :class:`FetchCache` the caller persists;
+- SSRF: only http(s) URLs, and the host must resolve to public addresses only (no loopback,
+  private, link-local, multicast, reserved or unspecified) unless it is in ``allow_hosts``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal, Protocol
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "USER_AGENT",
+    "CacheEntry",
+    "FetchCache",
+    "FetchError",
+    "FetchResult",
+    "MemoryCache",
+    "UnsafeURLError",
+    "check_url",
+    "fetch",
+]
+
+USER_AGENT = "servicebot/0.1 (+resident service group bot)"
+DEFAULT_MAX_BYTES = 5_000_000
+MAX_REDIRECTS = 5
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_CHUNK = 64 * 1024
+
+Resolver = Callable[[str, int], Iterable[str]]
+FetchStatus = Literal["ok", "not_modified", "failed"]
+
+
+class FetchError(Exception):
+    """A fetch that cannot succeed; ``str(error)`` says why in words."""
+
+
+class UnsafeURLError(FetchError):
+    """The URL is not http(s) or its host resolves to an address we refuse to reach."""
+
+
+@dataclass(frozen=True, slots=True)
+class CacheEntry:
+    """What a conditional GET needs next time, and the body to reuse on a 304."""
+
+    body: bytes
+    etag: str | None = None
+    last_modified: str | None = None
+    content_type: str | None = None
+    final_url: str | None = None
+
+
+class FetchCache(Protocol):
+    """Where validators and bodies are kept between fetches (the bot persists it in its store)."""
+
+    def get(self, url: str) -> CacheEntry | None: ...
+
+    def put(self, url: str, entry: CacheEntry) -> None: ...
+
+
+class MemoryCache:
+    """An in-memory, thread-safe :class:`FetchCache` (tests, previews, the bench)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, CacheEntry] = {}
+        self._lock = threading.Lock()
+
+    def get(self, url: str) -> CacheEntry | None:
+        with self._lock:
+            return self._entries.get(url)
+
+    def put(self, url: str, entry: CacheEntry) -> None:
+        with self._lock:
+            self._entries[url] = entry
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """The outcome of one fetch. ``body_bytes`` counts body bytes read from the network (0 on a 304)."""
+
+    url: str
+    status: FetchStatus
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    final_url: str | None = None
+    reason: str | None = None
+    body_bytes: int = 0
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+
+def _default_resolver(host: str, port: int) -> list[str]:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+def _is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not (
+        ip.is_loopback
+        or ip.is_private
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+        or not ip.is_global
+    )
+
+
+def check_url(url: str, allow_hosts: Iterable[str] = (), resolver: Resolver | None = None) -> None:
+    """Raise :class:`UnsafeURLError` unless ``url`` is http(s) to a public host or an allowed one."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise UnsafeURLError(f"refused {url!r}: only http and https URLs are fetched")
+    host = (parts.hostname or "").lower()
+    if not host:
+        raise UnsafeURLError(f"refused {url!r}: no host")
+    if host in {h.lower() for h in allow_hosts}:
+        return
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        addresses = list((resolver or _default_resolver)(host, port))
+    except (OSError, UnicodeError) as exc:
+        raise UnsafeURLError(f"cannot resolve host {host!r}: {exc}") from exc
+    if not addresses:
+        raise UnsafeURLError(f"cannot resolve host {host!r}")
+    for address in addresses:
+        if not _is_public(address):
+            raise UnsafeURLError(
+                f"refused {url!r}: host {host!r} resolves to non-public address {address} "
+                "(add it to network.allow_hosts to allow it)"
+            )
+
+
+def fetch(
+    url: str,
+    *,
+    cache: FetchCache | None = None,
+    allow_hosts: Iterable[str] = (),
+    timeout: float = 10.0,
+    connect_timeout: float = 5.0,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_redirects: int = MAX_REDIRECTS,
+    user_agent: str = USER_AGENT,
+    session: requests.Session | None = None,
+    resolver: Resolver | None = None,
+) -> FetchResult:
+    """GET ``url`` within ``timeout`` seconds in total; never raises for network or HTTP trouble."""
+    started = time.monotonic()
+    allowed = tuple(allow_hosts)
+    counter = [0]
+    try:
+        result = _fetch(
+            url,
+            cache=cache,
+            allow_hosts=allowed,
+            deadline=started + timeout,
+            connect_timeout=connect_timeout,
+            max_bytes=max_bytes,
+            max_redirects=max_redirects,
+            user_agent=user_agent,
+            session=session,
+            resolver=resolver,
+            counter=counter,
+        )
+    except FetchError as exc:
+        return FetchResult(url, "failed", reason=str(exc), body_bytes=counter[0], elapsed=time.monotonic() - started)
+    except requests.Timeout:
+        return FetchResult(
+            url, "failed", reason=f"timed out after {timeout:g} s", body_bytes=counter[0],
+            elapsed=time.monotonic() - started,
+        )
+    except (requests.RequestException, OSError, ValueError) as exc:
+        return FetchResult(
+            url, "failed", reason=f"{type(exc).__name__}: {exc}", body_bytes=counter[0],
+            elapsed=time.monotonic() - started,
+        )
+    return FetchResult(
+        url,
+        result.status,
+        result.body,
+        result.headers,
+        result.final_url,
+        result.reason,
+        counter[0],
+        time.monotonic() - started,
+    )
+
+
+def _fetch(
+    url: str,
+    *,
+    cache: FetchCache | None,
+    allow_hosts: tuple[str, ...],
+    deadline: float,
+    connect_timeout: float,
+    max_bytes: int,
+    max_redirects: int,
+    user_agent: str,
+    session: requests.Session | None,
+    resolver: Resolver | None,
+    counter: list[int],
+) -> FetchResult:
+    cached = cache.get(url) if cache is not None else None
+    headers = {"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"}
+    if cached is not None:
+        if cached.etag:
+            headers["If-None-Match"] = cached.etag
+        if cached.last_modified:
+            headers["If-Modified-Since"] = cached.last_modified
+    own_session = session is None
+    http = session or requests.Session()
+    if own_session:
+        http.trust_env = False  # no proxies or .netrc from the environment: we check the real target
+    try:
+        current = url
+        for _hop in range(max_redirects + 1):
+            check_url(current, allow_hosts, resolver)
+            remaining = _remaining(deadline)
+            response = http.get(
+                current,
+                headers=headers,
+                timeout=(min(connect_timeout, remaining), remaining),
+                allow_redirects=False,
+                stream=True,
+            )
+            with response:
+                if response.status_code in _REDIRECTS and "Location" in response.headers:
+                    current = urljoin(current, response.headers["Location"])
+                    continue
+                if response.status_code == 304:
+                    if cached is None:
+                        raise FetchError("HTTP 304 Not Modified but nothing cached")
+                    return FetchResult(
+                        url,
+                        "not_modified",
+                        cached.body,
+                        _headers_of(cached),
+                        cached.final_url or current,
+                    )
+                if response.status_code >= 400:
+                    raise FetchError(f"HTTP {response.status_code} {response.reason or ''}".strip())
+                if response.status_code != 200:
+                    raise FetchError(f"unexpected HTTP {response.status_code}")
+                body = _read_body(response, deadline, max_bytes, counter)
+                reply_headers = dict(response.headers.items())
+                entry = CacheEntry(
+                    body=body,
+                    etag=response.headers.get("ETag"),
+                    last_modified=response.headers.get("Last-Modified"),
+                    content_type=response.headers.get("Content-Type"),
+                    final_url=current,
+                )
+                if cache is not None and (entry.etag or entry.last_modified):
+                    cache.put(url, entry)
+                return FetchResult(url, "ok", body, MappingProxyType(reply_headers), current)
+        raise FetchError(f"more than {max_redirects} redirects")
+    finally:
+        if own_session:
+            http.close()
+
+
+def _remaining(deadline: float) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise requests.Timeout("deadline passed")
+    return left
+
+
+def _headers_of(entry: CacheEntry) -> Mapping[str, str]:
+    found = {"Content-Type": entry.content_type} if entry.content_type else {}
+    return MappingProxyType(found)
+
+
+def _read_body(response: requests.Response, deadline: float, max_bytes: int, counter: list[int]) -> bytes:
+    declared = response.headers.get("Content-Length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise FetchError(f"body of {int(declared)} bytes is larger than the cap of {max_bytes} bytes")
+    raw: Any = response.raw
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        _remaining(deadline)
+        # read1 returns what has arrived (each socket read bounded by the read timeout), so the
+        # total deadline is checked between reads even when a server trickles bytes.
+        read = raw.read1 if hasattr(raw, "read1") else raw.read
+        chunk: bytes = read(_CHUNK, decode_content=True)
+        if not chunk:
+            break
+        size += len(chunk)
+        counter[0] = size
+        if size > max_bytes:
+            raise FetchError(f"body larger than the cap of {max_bytes} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
