@@ -1,0 +1,70 @@
+"""SourceHealth: per source, consecutive failures, last success/failure and whether ops was alerted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.store.clock import Clock, shanghai_now, to_text
+from bot.store.core import Store
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    """The health of one source."""
+
+    source: str
+    consecutive_failures: int = 0
+    last_ok_at: str | None = None
+    last_fail_at: str | None = None
+    last_error: str | None = None
+    alerted: bool = False
+
+
+_FIELDS = ("consecutive_failures", "last_ok_at", "last_fail_at", "last_error", "alerted")
+
+
+class SourceHealth:
+    """Source health, in table ``source_health``."""
+
+    def __init__(self, store: Store, *, clock: Clock = shanghai_now) -> None:
+        self._t = store.table("source_health", index=("source",))
+        self._clock = clock
+
+    def get(self, source: str) -> SourceStatus:
+        """The source's status (a clean one if never recorded)."""
+        found = self._t.find("source", source)
+        if not found:
+            return SourceStatus(source)
+        return SourceStatus(source, **{k: found[0][k] for k in _FIELDS})
+
+    def all(self) -> list[SourceStatus]:
+        return [SourceStatus(d["source"], **{k: d[k] for k in _FIELDS}) for d in self._t.all()]
+
+    def _save(self, status: SourceStatus) -> None:
+        doc = {"source": status.source, **{k: getattr(status, k) for k in _FIELDS}}
+        found = self._t.find("source", status.source)
+        if found:
+            self._t.update(doc, doc_ids=[found[0].doc_id])
+        else:
+            self._t.insert(doc)
+
+    def record_failure(self, source: str, error: str, *, at: datetime | None = None) -> SourceStatus:
+        """Count one more consecutive failure; returns the new status."""
+        old = self.get(source)
+        new = SourceStatus(source, old.consecutive_failures + 1, old.last_ok_at,
+                           to_text(at or self._clock()), error, old.alerted)
+        self._save(new)
+        return new
+
+    def record_ok(self, source: str, *, at: datetime | None = None) -> bool:
+        """Reset the failure count; True when this success ends an outage ops was alerted about."""
+        old = self.get(source)
+        self._save(SourceStatus(source, 0, to_text(at or self._clock()), old.last_fail_at, old.last_error, False))
+        return old.alerted
+
+    def mark_alerted(self, source: str) -> None:
+        """Remember that ops was told about the current outage (so it is told once)."""
+        old = self.get(source)
+        self._save(SourceStatus(source, old.consecutive_failures, old.last_ok_at, old.last_fail_at,
+                                old.last_error, True))
