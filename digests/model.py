@@ -147,5 +147,5 @@ class Digest:
 
     @property
     def empty(self) -> bool:
-        """Nothing to tell members: every section is empty."""
-        return all(s.empty for s in self.sections)
+        """Nothing new for members: no item and no queued notice (weather alone is not news)."""
+        return not any(s.items or s.queued for s in self.sections)

@@ -1,0 +1,212 @@
+"""Building a digest: ``fetch_all`` (the only I/O) then ``build`` (pure) then ``render``.
+
+    results = fetch_all(specs, cache=cache, allow_hosts=("127.0.0.1",))
+    digest = build("morning", day, sections, results, queued, seen, now)
+    parts = render(digest, load_templates(digest.lang))
+    # once sent: persist digest.seen_updates; report digest.failed_sources to source health
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from types import MappingProxyType
+from typing import Literal
+
+import requests
+
+from digests.model import Digest, Item, QueuedItem, Section, SectionSpec, Slot, SourceSpec, WeatherReport
+from digests.select import select
+from digests.sources.feed import FeedError, parse_feed, parse_jobs
+from digests.sources.http import USER_AGENT, FetchCache, FetchResult, Resolver, fetch
+from digests.sources.jsonlist import JsonListError, parse_json_list
+from digests.sources.weather import WeatherError, parse_weather, weather_url
+from digests.templates import Templates, load_templates
+
+__all__ = ["SourceResult", "build", "fetch_all", "fetch_source", "load_source", "source_url"]
+
+SourceStatus = Literal["ok", "not_modified", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceResult:
+    """One source's outcome for source health, and what it gave: items or weather days."""
+
+    name: str
+    status: SourceStatus
+    items: tuple[Item, ...] = ()
+    weather: tuple[WeatherReport, ...] = ()
+    reason: str | None = None
+    body_bytes: int = 0
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+
+def source_url(spec: SourceSpec) -> str:
+    """The URL actually requested for ``spec`` (weather sources add the forecast query)."""
+    if spec.kind == "weather":
+        if spec.latitude is None or spec.longitude is None:
+            raise ValueError(f"source {spec.name!r}: a weather source needs latitude and longitude")
+        return weather_url(spec.url, spec.latitude, spec.longitude)
+    return spec.url
+
+
+def load_source(spec: SourceSpec, fetched: FetchResult) -> SourceResult:
+    """Parse a fetched body according to the source's kind (pure)."""
+    if not fetched.ok:
+        return SourceResult(spec.name, "failed", reason=fetched.reason, body_bytes=fetched.body_bytes, elapsed=fetched.elapsed)
+    base = fetched.final_url or spec.url
+    try:
+        if spec.kind == "weather":
+            return SourceResult(spec.name, fetched.status, weather=parse_weather(fetched.body), body_bytes=fetched.body_bytes, elapsed=fetched.elapsed)
+        if spec.kind == "json":
+            items = parse_json_list(fetched.body, spec.fields, source=spec.name, base_url=base)
+        elif spec.kind == "jobs":
+            items = parse_jobs(fetched.body, source=spec.name, headers=fetched.headers, base_url=base)
+        else:
+            items = parse_feed(fetched.body, source=spec.name, headers=fetched.headers, base_url=base)
+    except (FeedError, JsonListError, WeatherError) as exc:
+        return SourceResult(spec.name, "failed", reason=str(exc), body_bytes=fetched.body_bytes, elapsed=fetched.elapsed)
+    return SourceResult(spec.name, fetched.status, items=tuple(items), body_bytes=fetched.body_bytes, elapsed=fetched.elapsed)
+
+
+def fetch_source(
+    spec: SourceSpec,
+    *,
+    cache: FetchCache | None = None,
+    allow_hosts: Iterable[str] = (),
+    user_agent: str = USER_AGENT,
+    session: requests.Session | None = None,
+    resolver: Resolver | None = None,
+) -> SourceResult:
+    """Fetch and parse one source; never raises for network or format trouble."""
+    try:
+        url = source_url(spec)
+    except ValueError as exc:
+        return SourceResult(spec.name, "failed", reason=str(exc))
+    fetched = fetch(
+        url,
+        cache=cache,
+        allow_hosts=allow_hosts,
+        timeout=spec.timeout,
+        connect_timeout=min(spec.connect_timeout, spec.timeout),
+        max_bytes=spec.max_bytes,
+        user_agent=user_agent,
+        session=session,
+        resolver=resolver,
+    )
+    return load_source(spec, fetched)
+
+
+def fetch_all(
+    specs: Sequence[SourceSpec],
+    *,
+    cache: FetchCache | None = None,
+    allow_hosts: Iterable[str] = (),
+    user_agent: str = USER_AGENT,
+    max_workers: int = 64,
+    grace: float = 0.5,
+    resolver: Resolver | None = None,
+) -> dict[str, SourceResult]:
+    """Fetch every source concurrently; returns within the longest source timeout plus ``grace``.
+
+    A source that has not answered by then is reported failed; its thread is abandoned (it ends
+    on its own deadline) so it never delays the digest or stops the others.
+    """
+    if not specs:
+        return {}
+    allowed = tuple(allow_hosts)
+    started = time.monotonic()
+    pool = ThreadPoolExecutor(max_workers=min(max_workers, len(specs)), thread_name_prefix="digest-fetch")
+    try:
+        futures = {
+            pool.submit(
+                fetch_source, spec, cache=cache, allow_hosts=allowed, user_agent=user_agent, resolver=resolver
+            ): spec
+            for spec in specs
+        }
+        wait(futures, timeout=max(spec.timeout for spec in specs) + grace)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    results: dict[str, SourceResult] = {}
+    for future, spec in futures.items():
+        if future.done() and not future.cancelled() and future.exception() is None:
+            results[spec.name] = future.result()
+        elif future.done() and not future.cancelled():
+            error = future.exception()
+            results[spec.name] = SourceResult(spec.name, "failed", reason=f"{type(error).__name__}: {error}")
+        else:
+            elapsed = time.monotonic() - started
+            results[spec.name] = SourceResult(
+                spec.name, "failed", reason=f"no answer within {spec.timeout:g} s", elapsed=elapsed
+            )
+    return results
+
+
+def build(
+    slot: Slot,
+    day: date,
+    sections: Sequence[SectionSpec],
+    results: Mapping[str, SourceResult],
+    queued: Sequence[QueuedItem] = (),
+    seen: Mapping[str, str] = MappingProxyType({}),
+    now: datetime | None = None,
+    lang: str = "zh",
+    *,
+    title: str | None = None,
+    templates: Templates | None = None,
+) -> Digest:
+    """Assemble the digest of ``slot`` for ``day`` from fetched results and approved queue items.
+
+    Pure given ``templates`` (otherwise the language's template file is read). Sections keep the
+    configured order; an item is shown in the first section that selects it. Queued items whose
+    section is not configured for this slot are left out.
+    """
+    if now is None:
+        raise ValueError("build: now is required (an aware datetime)")
+    t = templates or load_templates(lang)
+    taken: set[str] = set()
+    seen_updates: dict[str, str] = {}
+    failed: dict[str, str] = {}
+    built: list[Section] = []
+    for spec in sections:
+        heading = spec.title or t.sections.get(spec.key, spec.key)
+        weather: WeatherReport | None = None
+        candidates: list[Item] = []
+        for name in spec.sources:
+            result = results.get(name)
+            if result is None:
+                failed[name] = "not fetched"
+                continue
+            if not result.ok:
+                failed[name] = result.reason or "failed"
+                continue
+            weather = weather or next((w for w in result.weather if w.day == day), None)
+            candidates.extend(replace(item, section=spec.key) for item in result.items)
+        chosen = select(candidates, spec, seen, now, exclude_ids=taken)
+        taken.update(item.id for item in chosen.items)
+        seen_updates.update(chosen.seen_updates)
+        built.append(
+            Section(
+                key=spec.key,
+                heading=heading,
+                items=chosen.items,
+                queued=tuple(q for q in queued if q.section == spec.key),
+                weather=weather,
+            )
+        )
+    return Digest(
+        slot=slot,
+        day=day,
+        title=title or t.titles.get(slot, slot),
+        lang=t.lang,
+        sections=tuple(built),
+        seen_updates=MappingProxyType(seen_updates),
+        failed_sources=MappingProxyType(failed),
+    )
