@@ -34,6 +34,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Final
 
 from bot.editorial.model import DIGEST_NAMES, DIGESTS, STATUS_NAMES, Digest, HistoryEntry, QueueItem, Status
+from digests.model import QueuedItem
 
 if TYPE_CHECKING:
     from bot.config import Config
@@ -46,7 +47,6 @@ __all__ = [
     "InvalidItem",
     "InvalidTransition",
     "NotEditor",
-    "QueuedEntry",
     "approve",
     "create_item",
     "due_announcements",
@@ -398,19 +398,9 @@ def _moves_forward(old: Status, new: Status) -> bool:
     return (old, new) in {("draft", "approved"), ("draft", "withdrawn"), ("approved", "withdrawn")}
 
 
-@dataclass(frozen=True)
-class QueuedEntry:
-    """What a digest needs of a queue item (mirrors ``digests.model.QueuedItem``)."""
-
-    item_id: str
-    section: str
-    html: str
-    link: str | None
-
-
-def to_queued(item: QueueItem) -> QueuedEntry:
+def to_queued(item: QueueItem) -> QueuedItem:
     """The digest's view of an item; ``item_id`` is the editors' number (or the file key if unstored)."""
-    return QueuedEntry(
+    return QueuedItem(
         item_id=str(item.number) if item.number else item.key,
         section=item.section or "",
         html=item.html,

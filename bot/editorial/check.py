@@ -1,0 +1,59 @@
+"""``servicebot check`` for content: every problem in content/ as ``file:line: message``.
+
+Aggregates the queue files' validator (:func:`bot.editorial.content.load_queue_dir`) and, when the desk
+provides it, the FAQ validator (``bot.tickets.topics.load_faq``). Nothing here raises for a bad file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Collection, Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.editorial.content import Problem, load_queue_dir
+
+__all__ = ["check_content", "parse_problem"]
+
+_LOCATED = re.compile(r"^(?P<path>.+?):(?P<line>\d+): (?P<message>.*)$", re.DOTALL)
+
+
+def parse_problem(text: str, default_path: str = "") -> Problem:
+    """A ``file:line: message`` string (as other validators return them) -> :class:`Problem`."""
+    m = _LOCATED.match(str(text))
+    if m is None:
+        return Problem(default_path, 0, str(text))
+    return Problem(m.group("path"), int(m.group("line")), m.group("message"))
+
+
+def _faq_problems(faq_dir: Path) -> list[Problem]:
+    try:
+        topics: Any = importlib.import_module("bot.tickets.topics")
+    except ImportError:
+        return []
+    load_faq = getattr(topics, "load_faq", None)
+    if load_faq is None or not faq_dir.is_dir():
+        return []
+    _library, problems = load_faq(faq_dir)
+    return [p if isinstance(p, Problem) else parse_problem(str(p), str(faq_dir)) for p in problems]
+
+
+def check_content(
+    root: Path,
+    known_sections: Mapping[str, Collection[str]] | None = None,
+    *,
+    tz: ZoneInfo | None = None,
+    include_faq: bool = True,
+) -> list[Problem]:
+    """Validate ``root/queue/*.md`` (and ``root/faq/*.md`` if the FAQ loader exists); sorted problems."""
+    root = Path(root)
+    problems: list[Problem] = []
+    _items, queue_problems = load_queue_dir(
+        root / "queue", known_sections, tz=tz or ZoneInfo("Asia/Shanghai")
+    )
+    problems.extend(queue_problems)
+    if include_faq:
+        problems.extend(_faq_problems(root / "faq"))
+    return sorted(problems)
