@@ -54,7 +54,9 @@ class ServiceHours:
             raise ValueError("service hours: at least one period is needed")
         for a, b in pairwise(ordered):
             if b.start < a.end:
-                raise ValueError(f"service periods overlap: {a.start:%H:%M}-{a.end:%H:%M} and {b.start:%H:%M}")
+                raise ValueError(
+                    f"service periods overlap: {a.start:%H:%M}-{a.end:%H:%M} and {b.start:%H:%M}"
+                )
         object.__setattr__(self, "periods", tuple(ordered))
 
     @classmethod
