@@ -40,6 +40,7 @@ __all__ = [
     "Problem",
     "load_queue_dir",
     "parse_queue_file",
+    "present_keys",
 ]
 
 FIELDS = ("digest", "section", "date", "until", "status", "link", "time")
@@ -272,6 +273,15 @@ def load_queue_dir(
         if item is not None:
             items.append(item)
     return items, problems
+
+
+def present_keys(directory: Path | str) -> set[str]:
+    """The keys (file names) of every queue file in ``directory``, readable or not — for
+    :meth:`bot.store.queue.QueueRepository.sync_files` to tell a deleted file from a broken one."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return set()
+    return {p.name for p in directory.glob("*.md") if p.name.lower() != "readme.md"}
 
 
 class ContentWatcher:
