@@ -836,6 +836,7 @@ class TelegramCore:
             self.allowed_updates = frozenset(allowed) if allowed else _DEFAULT_UPDATE_TYPES
         self._poll_generation += 1
         generation = self._poll_generation
+        self._notify()  # wakes an older long poll, which then ends with 409 Conflict
         self._confirm(offset)
         deadline = time.monotonic() + timeout
         while True:
