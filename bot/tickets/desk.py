@@ -590,6 +590,7 @@ class Desk:
                 elif (
                     not warned
                     and warn_before > 0
+                    and self.hours.is_open(now)  # no warnings on a holiday, even with the deadline near
                     and self.hours.service_minutes_between(now, due) <= warn_before
                 ):
                     owner = (t.owner_id,) if t.owner_id is not None else ()

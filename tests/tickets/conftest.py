@@ -40,7 +40,12 @@ def roster() -> Roster:
         (
             StaffMember(ALICE, "张老师", frozenset({"education", "medical"})),
             StaffMember(BOB, "李老师", frozenset({"education"})),
-            StaffMember(CAROL, "王老师", frozenset({"housing-fund"}), duty_hours=(DutyPeriod(time(13, 30), time(17, 30)),)),
+            StaffMember(
+                CAROL,
+                "王老师",
+                frozenset({"housing-fund"}),
+                duty_hours=(DutyPeriod(time(13, 30), time(17, 30)),),
+            ),
             StaffMember(SUPER, "赵主任", supervisor=True, duty_days=frozenset()),
         )
     )

@@ -6,8 +6,16 @@ from bot.tickets.faq import FaqMatcher, tokenize
 from bot.tickets.topics import GENERAL, FaqLibrary, load_faq, parse_faq_file
 
 REQUIRED = {
-    "education", "medical", "talent-card", "housing-fund", "social-insurance",
-    "housing", "household", "transport", "employment", "business-conversion",
+    "education",
+    "medical",
+    "talent-card",
+    "housing-fund",
+    "social-insurance",
+    "housing",
+    "household",
+    "transport",
+    "employment",
+    "business-conversion",
 }
 
 
@@ -90,8 +98,18 @@ def test_variations_of_the_same_question_match(matcher: FaqMatcher, question: st
 @pytest.mark.parametrize(
     "chatter",
     [
-        "今天天气真好", "大家晚上吃什么", "哈哈哈", "谢谢老师", "有人一起拼车去北京吗", "明天几点开会",
-        "孩子今天发烧了好难受", "这个周末去哪玩", "房价会涨吗", "我的快递到了吗", "收到", "👍",
+        "今天天气真好",
+        "大家晚上吃什么",
+        "哈哈哈",
+        "谢谢老师",
+        "有人一起拼车去北京吗",
+        "明天几点开会",
+        "孩子今天发烧了好难受",
+        "这个周末去哪玩",
+        "房价会涨吗",
+        "我的快递到了吗",
+        "收到",
+        "👍",
     ],
 )
 def test_unrelated_chatter_matches_nothing(matcher: FaqMatcher, chatter: str) -> None:
@@ -144,7 +162,10 @@ def test_parse_entries_alternatives_and_line_numbers() -> None:
         ("---\ntopic: Bad Key\nname: 名\n---\n", "bad.md:2: topic: expected a lowercase key"),
         ("---\ntopic: ok\nkeywords: [a]\n---\n", "bad.md:2: name: expected"),
         ("---\ntopic: ok\nname: 名\ncolour: red\n---\n", "bad.md:4: unknown key 'colour'"),
-        ("---\ntopic: ok\nname: 名\nchecklist:\n  material: [a]\n---\n", "bad.md:4: checklist.material: unknown key"),
+        (
+            "---\ntopic: ok\nname: 名\nchecklist:\n  material: [a]\n---\n",
+            "bad.md:4: checklist.material: unknown key",
+        ),
     ],
 )
 def test_parse_errors_name_file_and_line(text: str, expected: str) -> None:
