@@ -66,7 +66,7 @@ def render_weather(report: WeatherReport, t: Templates) -> list[str]:
         direction = (
             w.directions[round(report.wind_direction / 45.0) % 8] if report.wind_direction is not None else ""
         )
-        pieces.append(w.wind.format(direction=direction, level=_beaufort(report.wind_max)).strip())
+        pieces.append(" ".join(w.wind.format(direction=direction, level=_beaufort(report.wind_max)).split()))
     lines = [_e(w.separator.join(pieces))] if pieces else []
     lines.extend(_e(w.warnings[key]) for key in report.warnings if key in w.warnings)
     return lines

@@ -39,8 +39,9 @@ def _parse(data: bytes, headers: Mapping[str, str] | None, base_url: str | None)
     if base_url and "content-location" not in response_headers:
         response_headers["content-location"] = base_url
     parsed = feedparser.parse(data, response_headers=response_headers, sanitize_html=True)
-    if not parsed.entries and parsed.bozo and not parsed.feed:
-        raise FeedError(f"not a feed: {parsed.get('bozo_exception')}")
+    if not parsed.entries and not parsed.get("version"):
+        reason = parsed.get("bozo_exception") or "no RSS or Atom root element"
+        raise FeedError(f"not a feed: {reason}")
     return parsed
 
 
