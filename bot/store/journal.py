@@ -16,6 +16,7 @@ State = the newest intact snapshot + every journal record after its seq, in orde
 from __future__ import annotations
 
 import contextlib
+import gc
 import itertools
 import json
 import os
@@ -177,8 +178,11 @@ class _Damaged(Exception):
     pass
 
 
-def read_snapshot(path: Path) -> tuple[int, Tables, int]:
-    """(seq, tables, trailing garbage bytes) of an intact snapshot; raises _Damaged otherwise."""
+def read_snapshot(path: Path, *, parse: bool = True) -> tuple[int, Tables, int]:
+    """(seq, tables, trailing garbage bytes) of an intact snapshot; raises _Damaged otherwise.
+
+    With ``parse=False`` only the header and the body's length and CRC are checked (tables is empty).
+    """
     data = path.read_bytes()
     if not data:
         raise _Damaged("the file is empty")
@@ -194,14 +198,22 @@ def read_snapshot(path: Path) -> tuple[int, Tables, int]:
         body = data[nl + 1 : nl + 1 + size]
         if len(body) != size or zlib.crc32(body) != int(header["body_crc32"]):
             raise _Damaged("its body is truncated or damaged (CRC mismatch)")
-        raw = json.loads(body)
+        trailing = max(len(data) - (nl + 1 + size + 1), 0)
+        if not parse:
+            return int(header["seq"]), {}, trailing
+        gc_was_on = gc.isenabled()
+        gc.disable()  # loading many small dicts: the cyclic GC would rescan them over and over
+        try:
+            raw = json.loads(body)
+        finally:
+            if gc_was_on:
+                gc.enable()
         tables: Tables = {}
         for name, docs in raw.items():
             state = TableState({int(i): d for i, d in docs.items()})
             state.next_id = max(int(header["next_ids"].get(name, 1)), max(state.docs, default=0) + 1)
             tables[name] = state
-        trailing = len(data) - (nl + 1 + size + 1)
-        return int(header["seq"]), tables, max(trailing, 0)
+        return int(header["seq"]), tables, trailing
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise _Damaged(f"unreadable ({exc})") from exc
 
@@ -250,7 +262,7 @@ def recover(directory: Path) -> Recovered:
     base_found = False
     for snap_seq, path in reversed(snapshots):
         try:
-            got_seq, got_tables, trailing = read_snapshot(path)
+            got_seq, got_tables, trailing = read_snapshot(path, parse=not base_found)
         except _Damaged as exc:
             messages.append(f"{where}/{path.name}: damaged ({exc}); moved aside, using an older state")
             actions.append(partial(_move_aside, path, stamp))
