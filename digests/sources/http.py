@@ -15,6 +15,7 @@ Guards, all enforced here:
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import socket
 import threading
@@ -67,6 +68,27 @@ class CacheEntry:
     last_modified: str | None = None
     content_type: str | None = None
     final_url: str | None = None
+
+    def to_json(self) -> dict[str, str | None]:
+        """A JSON-safe form for a durable store (the body as base64)."""
+        return {
+            "body": base64.b64encode(self.body).decode("ascii"),
+            "etag": self.etag,
+            "last_modified": self.last_modified,
+            "content_type": self.content_type,
+            "final_url": self.final_url,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CacheEntry:
+        """The inverse of :meth:`to_json`."""
+        return cls(
+            body=base64.b64decode(str(data.get("body") or "")),
+            etag=data.get("etag"),
+            last_modified=data.get("last_modified"),
+            content_type=data.get("content_type"),
+            final_url=data.get("final_url"),
+        )
 
 
 class FetchCache(Protocol):
