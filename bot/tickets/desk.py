@@ -63,11 +63,11 @@ class TicketRepository(Protocol):
     """Where tickets live. The store implements it durably; :class:`InMemoryTicketRepository` for tests."""
 
     def next_number(self) -> int:
-        """Reserve and return the next ticket number (1, 2, 3, …)."""
+        """The number the next :meth:`add` will store (1, 2, 3, …); reading it reserves nothing."""
         ...
 
     def add(self, ticket: Ticket) -> None:
-        """Store a new ticket (its number and (chat_id, message_id) are new)."""
+        """Store a new ticket, its dedupe key and the advanced counter in one atomic write."""
         ...
 
     def save(self, ticket: Ticket) -> None:
@@ -100,8 +100,7 @@ class InMemoryTicketRepository:
         self._counter = 0
 
     def next_number(self) -> int:
-        self._counter += 1
-        return self._counter
+        return self._counter + 1
 
     def add(self, ticket: Ticket) -> None:
         key = (ticket.chat_id, ticket.message_id)
@@ -109,6 +108,7 @@ class InMemoryTicketRepository:
             raise ValueError(f"ticket #{ticket.number} or message {key} already stored")
         self._tickets[ticket.number] = ticket.to_dict()
         self._by_message[key] = ticket.number
+        self._counter = max(self._counter, ticket.number)
 
     def save(self, ticket: Ticket) -> None:
         if ticket.number not in self._tickets:

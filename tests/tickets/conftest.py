@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.tickets.desk import Desk, DeskPolicy, InMemoryTicketRepository, SlaTarget
+from bot.store import Store
+from bot.store.tickets import TicketStore
+from bot.tickets.desk import Desk, DeskPolicy, InMemoryTicketRepository, SlaTarget, TicketRepository
 from bot.tickets.faq import FaqMatcher
 from bot.tickets.roster import DutyPeriod, Roster, StaffMember
 from bot.tickets.sla import SHANGHAI, ServiceHours
@@ -51,13 +53,16 @@ def roster() -> Roster:
     )
 
 
-@pytest.fixture
-def repo() -> InMemoryTicketRepository:
-    return InMemoryTicketRepository()
+@pytest.fixture(params=["memory", "store"])
+def repo(request: pytest.FixtureRequest) -> TicketRepository:
+    """Every desk test runs on the in-memory twin and on the real store repository."""
+    if request.param == "memory":
+        return InMemoryTicketRepository()
+    return TicketStore(Store.in_memory())
 
 
 @pytest.fixture
-def desk(repo: InMemoryTicketRepository, roster: Roster, library: FaqLibrary, matcher: FaqMatcher) -> Desk:
+def desk(repo: TicketRepository, roster: Roster, library: FaqLibrary, matcher: FaqMatcher) -> Desk:
     policy = DeskPolicy(
         default=SlaTarget(120, 960),
         topics={"education": SlaTarget(60, 420)},

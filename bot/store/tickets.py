@@ -1,0 +1,91 @@
+"""TicketStore: the desk's :class:`~bot.tickets.desk.TicketRepository` on the durable store.
+
+- table ``tickets``: one document per ticket, ``doc_id`` = ticket number (O(1) ``get``), indexed on
+  ``status``, ``asker_id`` and ``source`` (``"<chat_id>:<message_id>"``, the dedupe key: a redelivered
+  update finds its ticket instead of opening a duplicate);
+- table ``tickets_meta``: the counter for the next number (only goes up, never reused).
+
+``add`` writes the ticket, its dedupe key and the counter in one ``store.batch()`` (one journal record),
+so a crash leaves either all of them or none. ``save`` writes the whole ticket — state and audit
+events together — in one record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from tinydb.table import Document
+
+from bot.store.core import Store
+from bot.tickets.model import Status, Ticket
+
+__all__ = ["TicketStore"]
+
+_COUNTER_ID = 1
+_ACTIVE = (Status.OPEN, Status.CLAIMED, Status.ANSWERED)
+
+
+def _source(chat_id: int, message_id: int) -> str:
+    return f"{chat_id}:{message_id}"
+
+
+def _doc(ticket: Ticket) -> dict[str, Any]:
+    d = ticket.to_dict()
+    d["source"] = _source(ticket.chat_id, ticket.message_id)
+    return d
+
+
+class TicketStore:
+    """Tickets by number, by source message, by asker and by status."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._t = store.table("tickets", index=("status", "asker_id", "source"))
+        self._meta = store.table("tickets_meta")
+
+    def next_number(self) -> int:
+        doc = self._meta.get(doc_id=_COUNTER_ID)
+        return int(doc["next"]) if isinstance(doc, Document) else 1
+
+    def add(self, ticket: Ticket) -> None:
+        with self._store.batch():
+            if self._t.get(doc_id=ticket.number) is not None:
+                raise ValueError(f"ticket #{ticket.number} already stored")
+            if self._t.find("source", _source(ticket.chat_id, ticket.message_id)):
+                raise ValueError(f"message {ticket.chat_id}:{ticket.message_id} is already ticket")
+            self._t.insert(Document(_doc(ticket), doc_id=ticket.number))
+            nxt = max(self.next_number(), ticket.number + 1)
+            self._meta.upsert(Document({"next": nxt}, doc_id=_COUNTER_ID))
+
+    def save(self, ticket: Ticket) -> None:
+        if self._t.get(doc_id=ticket.number) is None:
+            raise KeyError(ticket.number)
+        self._t.update(Document(_doc(ticket), doc_id=ticket.number), doc_ids=[ticket.number])
+
+    def get(self, number: int) -> Ticket | None:
+        doc = self._t.get(doc_id=number)
+        return Ticket.from_dict(dict(doc)) if isinstance(doc, Document) else None
+
+    def by_message(self, chat_id: int, message_id: int) -> Ticket | None:
+        docs = self._t.find("source", _source(chat_id, message_id))
+        return Ticket.from_dict(dict(docs[0])) if docs else None
+
+    def active(self) -> Iterable[Ticket]:
+        docs = [d for s in _ACTIVE for d in self._t.find("status", s.value)]
+        return [Ticket.from_dict(dict(d)) for d in sorted(docs, key=lambda d: d.doc_id)]
+
+    def created_since(self, since: datetime) -> Iterable[Ticket]:
+        out = []
+        for d in self._t.all():
+            created = datetime.fromisoformat(d["created_at"])
+            if created >= since:
+                out.append(Ticket.from_dict(dict(d)))
+        return out
+
+    def by_asker(self, asker_id: int) -> Iterable[Ticket]:
+        return [Ticket.from_dict(dict(d)) for d in self._t.find("asker_id", asker_id)]
+
+    def __len__(self) -> int:
+        return len(self._t)

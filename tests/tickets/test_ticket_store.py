@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.store import Store
+from bot.store.tickets import TicketStore
+from bot.tickets.desk import Desk
+from bot.tickets.model import Status
+
+from .conftest import ALICE, ASKER, GROUP, at
+
+NOW = at(2026, 11, 24, 10, 0)
+
+
+def _desk(store: Store, desk: Desk) -> Desk:
+    return Desk(TicketStore(store), desk.roster, desk.hours, desk.policy, desk.library, desk.matcher)
+
+
+def test_tickets_survive_reopening_the_store_without_duplicates(tmp_path: Path, desk: Desk) -> None:
+    with Store.open(tmp_path / "data") as store:
+        d = _desk(store, desk)
+        for i in range(1, 6):
+            d.open_ticket(
+                chat_id=GROUP,
+                message_id=i,
+                asker_id=ASKER,
+                asker_name="刘",
+                text="孩子上学要什么材料",
+                now=NOW,
+            )
+        d.claim(3, by=ALICE, now=NOW)
+        [e] = [n for n in d.sla_due(at(2026, 11, 24, 11, 0)) if n.number == 3]
+        d.mark_sent(e, at(2026, 11, 24, 11, 0))
+    with Store.open(tmp_path / "data") as store:
+        d = _desk(store, desk)
+        repo = TicketStore(store)
+        assert len(repo) == 5 and repo.next_number() == 6
+        again = d.open_ticket(
+            chat_id=GROUP, message_id=3, asker_id=ASKER, asker_name="刘", text="重发", now=NOW
+        )
+        assert not again.created and again.ticket.number == 3 and again.ticket.owner_id == ALICE
+        assert len(repo) == 5
+        assert all(n.number != 3 or n.kind != "escalate" for n in d.sla_due(at(2026, 11, 24, 11, 30)))
+        new = d.open_ticket(
+            chat_id=GROUP, message_id=99, asker_id=ASKER, asker_name="刘", text="新问题", now=NOW
+        )
+        assert new.ticket.number == 6
+
+
+def test_indexes_follow_status_and_asker_changes(desk: Desk) -> None:
+    store = Store.in_memory()
+    repo = TicketStore(store)
+    d = _desk(store, desk)
+    d.open_ticket(chat_id=GROUP, message_id=1, asker_id=ASKER, asker_name="刘", text="问题一", now=NOW)
+    d.open_ticket(chat_id=GROUP, message_id=2, asker_id=ASKER, asker_name="刘", text="问题二", now=NOW)
+    d.close(1, by=900, now=NOW)
+    assert [t.number for t in repo.active()] == [2]
+    assert repo.get(1) is not None and repo.get(1).status is Status.CLOSED  # type: ignore[union-attr]
+    d.forget_user(ASKER, now=NOW)
+    assert list(repo.by_asker(ASKER)) == []
+
+
+def test_add_refuses_duplicates_and_save_needs_an_existing_ticket(desk: Desk) -> None:
+    store = Store.in_memory()
+    repo = TicketStore(store)
+    d = _desk(store, desk)
+    t = d.open_ticket(
+        chat_id=GROUP, message_id=1, asker_id=ASKER, asker_name="刘", text="问题", now=NOW
+    ).ticket
+    with pytest.raises(ValueError):
+        repo.add(t)
+    t.number = 42
+    with pytest.raises(KeyError):
+        repo.save(t)
