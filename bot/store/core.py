@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import threading
 from collections.abc import Iterable, Iterator
@@ -17,6 +18,8 @@ from types import TracebackType
 from bot.store.errors import StoreError, StoreLockedError
 from bot.store.journal import Journal, Recovered, Tables, TableState, dumps, recover
 from bot.store.table import StoreTable, Undo
+
+log = logging.getLogger(__name__)
 
 #: compact once the journal since the last snapshot exceeds this, and is larger than the snapshot
 DEFAULT_COMPACT_AFTER_BYTES = 64 * 1024 * 1024
@@ -170,7 +173,10 @@ class Store:
             raise
         j = self._journal
         if j.bytes_since_snapshot > max(self._compact_after, j.snapshot_bytes):
-            self.compact()
+            try:
+                self._journal.snapshot(self._tables)
+            except (OSError, StoreError) as exc:  # the write itself is durable: do not fail it
+                log.warning("store %s: compaction failed, will retry on a later write: %s", self.directory, exc)
 
     @staticmethod
     def _rollback(undo: list[Undo]) -> None:

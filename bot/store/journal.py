@@ -286,6 +286,8 @@ def recover(directory: Path) -> Recovered:
             messages.append(f"{where}/{path.name}: set aside (it follows a damaged record)")
             actions.append(partial(_move_aside, path, stamp))
             continue
+        if not is_last and segments[i + 1][0] - 1 <= base_seq:
+            continue  # every record in it is already in the base snapshot
         data = path.read_bytes()
         nl = data.find(b"\n")
         header = unframe(data[:nl]) if nl >= 0 else None

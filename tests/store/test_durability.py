@@ -265,3 +265,29 @@ def test_sigkill_soak_repeated_kills_on_one_directory(tmp_path: Path) -> None:
         all_acked |= acked
         all_claimed |= claimed
         _check_survivors(d, all_acked, all_claimed)
+
+
+def test_damage_in_journal_already_covered_by_the_snapshot_is_harmless(tmp_path: Path) -> None:
+    d = tmp_path / "data"
+    with Store.open(d) as store:
+        t = store.table("tickets")
+        t.insert({"n": 1})
+        store.compact()  # snapshot-1; journal-1 kept for the fallback
+        t.insert({"n": 2})
+    first = _segments(d)[0]
+    first.write_bytes(first.read_bytes()[:-3])
+    with Store.open(d) as store:
+        assert store.recovery == []
+        assert [x["n"] for x in store.table("tickets").all()] == [1, 2]
+
+
+def test_failed_compaction_does_not_fail_the_durable_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    d = tmp_path / "data"
+    with Store.open(d, compact_after_bytes=1) as store:
+        def broken(tables: object) -> None:
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(store._journal, "snapshot", broken)
+        assert store.table("t").insert({"n": 1}) == 1
+    with Store.open(d) as store:
+        assert store.table("t").all() == [{"n": 1}]
