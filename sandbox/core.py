@@ -396,7 +396,8 @@ class TelegramCore:
         started = self.clock()
         name = method.lower()
         params = _decode_params(params)
-        entry: dict[str, Any] = {"method": method, "params": params, "time": started}
+        logged = {k: f"<{len(v)} bytes>" if isinstance(v, bytes) else v for k, v in params.items()}
+        entry: dict[str, Any] = {"method": method, "params": logged, "time": started}
         self.calls_log.append(entry)
         try:
             self._apply_fault(name, params)

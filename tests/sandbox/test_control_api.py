@@ -123,3 +123,15 @@ def test_python_m_sandbox_reports_a_bad_world(tmp_path: Any) -> None:
     assert "Traceback" not in done.stderr
 
 
+
+
+async def test_calls_log_of_an_upload_is_json(http: ClientSession) -> None:
+    from aiohttp import FormData
+    form = FormData()
+    form.add_field("chat_id", str(GROUP_ID))
+    form.add_field("photo", b"\x89PNG", filename="w.png", content_type="image/png")
+    async with http.post("/botT/sendPhoto", data=form) as r:
+        assert r.status == 200 and (await r.json())["result"]["photo"]
+    async with http.get("/sandbox/calls") as r:
+        assert r.status == 200
+        assert (await r.json())[0]["params"]["photo"] == "<4 bytes>"
