@@ -189,7 +189,9 @@ def parse_year_schedule(data: Any, year: int) -> YearSchedule:
     if not isinstance(data, dict):
         raise ValueError("expected a mapping with year, holidays, workdays")
     if data.get("template"):
-        raise ValueError("this is a TEMPLATE (template: true); fill it in from the State Council notice first")
+        raise ValueError(
+            "this is a TEMPLATE (template: true); fill it in from the State Council notice first"
+        )
     if data.get("year") != year:
         raise ValueError(f"year: expected {year} (the file name), got {data.get('year')!r}")
     unknown = set(data) - {"year", "source", "holidays", "workdays", "template"}
