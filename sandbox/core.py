@@ -469,7 +469,7 @@ class TelegramCore:
             raise bad_request(f"unsupported parse_mode {parse_mode}")
         if not plain.strip():
             raise bad_request(f"{what} text is empty")
-        return plain, ents
+        return _trim(plain, ents)
 
     def _reply_target(self, chat_id: int, params: dict[str, Any]) -> int | None:
         rp = params.get("reply_parameters")
@@ -1020,6 +1020,26 @@ class TelegramCore:
 def _utf16_slice(text: str, offset: int, length: int) -> str:
     data = text.encode("utf-16-le")
     return data[offset * 2:(offset + length) * 2].decode("utf-16-le", errors="replace")
+
+
+_TRIM = " \t\r\n"
+
+
+def _trim(text: str, entities: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    """Telegram trims leading and trailing whitespace of a sent text (TDLib fix_formatted_text);
+    entities are shifted and clipped to what is left."""
+    stripped = text.strip(_TRIM)
+    if stripped == text:
+        return text, entities
+    left = utf16_len(text[:len(text) - len(text.lstrip(_TRIM))])
+    size = utf16_len(stripped)
+    out: list[dict[str, Any]] = []
+    for e in entities:
+        start = max(0, e["offset"] - left)
+        end = min(size, e["offset"] + e["length"] - left)
+        if end > start:
+            out.append({**e, "offset": start, "length": end - start})
+    return stripped, out
 
 
 def _decode_params(params: dict[str, Any]) -> dict[str, Any]:

@@ -72,6 +72,11 @@ async def test_length_is_counted_after_parsing_in_utf16(bot: Bot) -> None:
         await bot.send_message(GROUP_ID, "🏟" * 2049)
 
 
+async def test_surrounding_whitespace_is_trimmed_as_on_telegram(bot: Bot) -> None:
+    msg = await bot.send_message(GROUP_ID, "\n <b>标题</b>\n\n", parse_mode=ParseMode.HTML)
+    assert msg.text == "标题" and [(e.type, e.offset, e.length) for e in msg.entities] == [("bold", 0, 2)]
+
+
 async def test_empty_text_after_parsing(bot: Bot) -> None:
     with pytest.raises(BadRequest, match="Message text is empty"):
         await bot.send_message(GROUP_ID, "<b> </b>", parse_mode=ParseMode.HTML)
