@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
 
 from tinydb.queries import QueryLike
 from tinydb.storages import Storage
@@ -55,7 +55,20 @@ def _index_key(value: Any) -> Any:
     return ("json", json.dumps(value, sort_keys=True, ensure_ascii=False))
 
 
-_MISSING = object()
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _locked(method: Callable[Concatenate[StoreTable, P], R]) -> Callable[Concatenate[StoreTable, P], R]:
+    """Run a write under the store's lock, so writers in several threads do not interleave."""
+
+    def wrapper(self: StoreTable, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self._store._mutex:
+            return method(self, *args, **kwargs)
+
+    wrapper.__name__ = method.__name__
+    wrapper.__doc__ = method.__doc__
+    return wrapper
 
 
 class StoreTable(Table):
@@ -172,11 +185,17 @@ class StoreTable(Table):
     def insert(self, document: Mapping[str, Any]) -> int:
         return self.insert_multiple([document])[0]
 
+    @_locked
     def insert_multiple(self, documents: Iterable[Mapping[str, Any]]) -> list[int]:
         ops: list[str] = []
         undo: list[Undo] = []
         ids: list[int] = []
         next_before = self._state.next_id
+
+        def restore_next_id() -> None:
+            self._state.next_id = next_before
+
+        undo.append(restore_next_id)  # runs last on rollback (undo runs in reverse)
         try:
             for document in documents:
                 if not isinstance(document, Mapping):
@@ -191,7 +210,6 @@ class StoreTable(Table):
                 ids.append(doc_id)
         except BaseException:
             self._store._rollback(undo)
-            self._state.next_id = next_before
             raise
         self._commit(ops, undo)
         return ids
@@ -219,6 +237,7 @@ class StoreTable(Table):
         ]
         return self._apply_updates(plan)
 
+    @_locked
     def _apply_updates(self, plan: list[tuple[Fields, list[int]]]) -> list[int]:
         ops: list[str] = []
         undo: list[Undo] = []
@@ -255,6 +274,7 @@ class StoreTable(Table):
             updated = self.update(document, cond)
             return updated or [self.insert(document)]
 
+    @_locked
     def remove(  # type: ignore[override]
         self, cond: QueryLike | None = None, doc_ids: Iterable[int] | None = None
     ) -> list[int]:
@@ -272,6 +292,7 @@ class StoreTable(Table):
             self._commit(ops, undo)
         return targets
 
+    @_locked
     def truncate(self) -> None:
         docs = self._state.docs
         saved = dict(docs)
