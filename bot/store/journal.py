@@ -320,7 +320,7 @@ def recover(directory: Path) -> Recovered:
             pos = nl + 1
         if bad_reason:
             rest = data[pos:]
-            later_intact = sum(1 for line in rest.split(b"\n")[1:] if unframe(line) is not None)
+            later_intact = sum(1 for line in rest.split(b"\n") if unframe(line) is not None)
             aside = _aside_name(path, stamp)
             if is_last and not later_intact:
                 messages.append(
@@ -379,6 +379,10 @@ class Journal:
         self.bytes_since_snapshot = recovered.journal_bytes
         self.snapshot_bytes = 0
         self._snapshots = list(recovered.snapshot_seqs)
+        if self._snapshots:
+            newest = directory / snapshot_name(self._snapshots[-1])
+            with contextlib.suppress(OSError):
+                self.snapshot_bytes = newest.stat().st_size
         self._failed: str | None = None
         self._fd = -1
         if recovered.active_segment is not None:
