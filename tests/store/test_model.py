@@ -32,7 +32,7 @@ ops = st.lists(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops)
 def test_replay_matches_model(script: list[tuple[Any, ...]]) -> None:
     model: dict[int, dict[str, Any]] = {}
