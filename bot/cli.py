@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import os
 import sys
 from collections.abc import Callable, Sequence
 
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, ConfigError, bot_token, load_config
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,6 +19,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default: %(default)s)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("check", help="validate config and content; print chats, people and sources")
+    run = sub.add_parser("run", help="run the bot (long polling, or webhook by config or --webhook)")
+    run.add_argument("--webhook", action="store_true", help="webhook mode regardless of telegram.mode")
+    disc = sub.add_parser("discover", help="print the ids of chats and users that message the bot")
+    disc.add_argument("--seconds", type=float, default=120, help="how long to listen (default: %(default)s)")
     return parser
 
 
@@ -56,8 +62,54 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(config: Config, args: argparse.Namespace) -> int:
+    """Run the bot until SIGINT/SIGTERM (python-telegram-bot stops cleanly on both)."""
+    from bot.chat.app import build_application
+    from bot.logs import setup_logging
+    from bot.store import Store, StoreError
+
+    token = bot_token(config)
+    setup_logging(args.log_level, token)
+    try:
+        store = Store.open(config.data_dir)
+    except StoreError as exc:
+        print(f"{config.data_dir}: {exc}", file=sys.stderr)
+        return 2
+    with store:
+        for line in store.recovery:
+            print(f"store: {line}", file=sys.stderr)
+        app = build_application(config, token, store=store)
+        if args.webhook or config.telegram.mode == "webhook":
+            hook = config.telegram.webhook
+            if not hook.public_url:
+                print("config.yaml: telegram.webhook.public_url: expected the HTTPS URL Telegram posts to", file=sys.stderr)
+                return 2
+            secret = os.environ.get(hook.secret_token_env) or None
+            app.run_webhook(
+                listen=hook.listen,
+                port=hook.port,
+                url_path=hook.url_path,
+                webhook_url=hook.public_url,
+                secret_token=secret,
+            )
+        else:
+            app.run_polling()
+    return 0
+
+
+def cmd_discover(config: Config, args: argparse.Namespace) -> int:
+    """Print chats and users as they message the bot, to paste into config.yaml."""
+    from bot.chat.discover import discover
+
+    token = bot_token(config)
+    asyncio.run(discover(token, config.telegram.base_url, args.seconds))
+    return 0
+
+
 COMMANDS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
     "check": cmd_check,
+    "run": cmd_run,
+    "discover": cmd_discover,
 }
 
 
@@ -70,4 +122,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in exc.lines:
             print(line, file=sys.stderr)
         return 2
-    return COMMANDS[args.command](config, args)
+    try:
+        return COMMANDS[args.command](config, args)
+    except ConfigError as exc:
+        for line in exc.lines:
+            print(line, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

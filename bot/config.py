@@ -234,6 +234,10 @@ class NetworkConfig(_Model):
     allow_hosts: tuple[str, ...] = ()
 
 
+class EditorialConfig(_Model):
+    four_eyes: bool = False
+
+
 class HealthConfig(_Model):
     alert_after_failures: int = Field(3, ge=1)
 
@@ -253,6 +257,7 @@ class Config(_Model):
     sources: tuple[SourceConfig, ...] = ()
     network: NetworkConfig = NetworkConfig()
     health: HealthConfig = HealthConfig()
+    editorial: EditorialConfig = EditorialConfig()
     demo: bool = False
 
     @field_validator("timezone")

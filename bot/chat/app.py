@@ -16,11 +16,12 @@ from telegram.ext import (
     Defaults,
 )
 
-from bot.chat import members
-from bot.chat.context import SERVICES_KEY, Services, services_of
+from bot.chat import jobs, members
+from bot.chat.context import SERVICES_KEY, build_services, services_of
 from bot.chat.outbox import Outbox
 from bot.clock import Clock
 from bot.config import Config
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ BotApp = Application[Any, Any, Any, Any, Any, Any]
 JOB_KWARGS = {"misfire_grace_time": 600, "coalesce": True}
 
 
-def build_application(config: Config, token: str, *, store: Any = None, clock: Clock | None = None) -> BotApp:
+def build_application(config: Config, token: str, *, store: Store, clock: Clock | None = None) -> BotApp:
     """The whole surface of the bot: handlers, jobs and start-up work."""
     clock = clock or Clock(config.tz, allow_advance=config.demo)
     builder = (
@@ -54,15 +55,24 @@ def build_application(config: Config, token: str, *, store: Any = None, clock: C
         builder = builder.base_file_url(config.telegram.base_file_url)
     app: BotApp = builder.build()
     outbox = Outbox(app.bot, ops_chat_id=config.chats.ops)
-    app.bot_data[SERVICES_KEY] = Services(config=config, clock=clock, outbox=outbox, store=store)
+    app.bot_data[SERVICES_KEY] = build_services(config, store, outbox, clock)
 
-    # --- members -------------------------------------------------------------------------------
+    # --- members ---------------------------------------------------------------------------------
     app.add_handler(CommandHandler("start", members.on_start))
     app.add_handler(CommandHandler("help", members.on_help))
 
+    # --- questions -> tickets (bot/chat/questions.py) --------------------------------------------
+
+    # --- staff: cards, buttons, replies, commands (bot/chat/staff.py) -----------------------------
+
+    # --- editors: the queue (bot/chat/editors.py) ------------------------------------------------
+
+    # --- jobs ------------------------------------------------------------------------------------
+    # (scheduler.configure() would replace PTB's executor: python-telegram-bot issue #4479, so every
+    # job passes JOB_KWARGS itself.)
+    jobs.schedule_digests(app, JOB_KWARGS)
+
     app.add_error_handler(_on_error)
-    if app.job_queue is not None:
-        app.job_queue.scheduler.configure(job_defaults=JOB_KWARGS)
     return app
 
 
@@ -74,8 +84,13 @@ COMMANDS = [
 
 
 async def _post_init(app: BotApp) -> None:
-    """Start-up work that needs the network: the command menu."""
+    """Start-up work that needs the network: the command menu, content problems, missed digests."""
+    svc = services_of(app)
     await app.bot.set_my_commands(COMMANDS)
+    if svc.content_problems:
+        shown = "\n".join(svc.content_problems[:20])
+        await svc.outbox.alert(f"⚠️ 内容文件有 {len(svc.content_problems)} 处问题（已跳过）：\n{shown}")
+    await jobs.catch_up(app)
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

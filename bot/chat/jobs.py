@@ -1,0 +1,218 @@
+"""Scheduled work: digest slots (exactly once, resumable, caught up after downtime) and source health.
+
+A digest for (group, date, slot) goes through the delivery ledger:
+
+1. already finished in the ledger -> nothing to do (a duplicate trigger, a restart);
+2. the rendered parts are stored before the first one is sent, so a resumed delivery sends exactly the
+   parts that are missing, with the same text;
+3. each part is recorded as sent as soon as Telegram accepted it;
+4. the slot ends with an outcome: sent, empty, expired or failed.
+
+A kill between Telegram accepting a part and the ledger recording it can repeat that one part on
+restart: at most one duplicate per kill, never a lost part.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from telegram.ext import Application, ContextTypes
+
+from bot.chat.context import Services, services_of
+from bot.config import GroupConfig
+from bot.publishing import Plan
+from bot.store.ledger import DeliveryKey, Outcome
+from digests.model import Slot
+
+log = logging.getLogger(__name__)
+
+SLOTS: tuple[Slot, ...] = ("morning", "tea")
+
+
+@dataclass(frozen=True)
+class SlotOutcome:
+    group: str
+    key: DeliveryKey
+    outcome: str  # sent | empty | expired | failed | skipped (already done)
+    parts: int = 0
+
+
+def _slot_key(group: GroupConfig, day: date, slot: str, force_round: int = 0) -> DeliveryKey:
+    return DeliveryKey.of(group.id, day, slot if not force_round else f"{slot}#{force_round}")
+
+
+def is_service_day(svc: Services, day: date) -> bool:
+    if svc.config.digests.service_days == "every_day":
+        return True
+    return bool(svc.workcal.is_workday(day)) if svc.workcal is not None else day.weekday() < 5
+
+
+async def deliver_slot(
+    app: Application[Any, Any, Any, Any, Any, Any],
+    slot: Slot,
+    day: date | None = None,
+    *,
+    groups: list[GroupConfig] | None = None,
+    force: bool = False,
+) -> list[SlotOutcome]:
+    """Send ``slot`` of ``day`` to every group that takes it and has not had it; returns the outcomes."""
+    svc = services_of(app)
+    now = svc.clock.now()
+    day = day or now.date()
+    targets = [g for g in (groups or list(svc.config.chats.groups)) if slot in g.digests]
+    keys: dict[int, DeliveryKey] = {}
+    outcomes: list[SlotOutcome] = []
+    for g in targets:
+        key = _slot_key(g, day, slot)
+        if force:
+            n = 1
+            while svc.ledger.outcome(key) is not None:
+                key = _slot_key(g, day, slot, n)
+                n += 1
+        elif svc.ledger.outcome(key) is not None:
+            outcomes.append(SlotOutcome(g.name, key, "skipped"))
+            continue
+        keys[g.id] = key
+    if not keys:
+        return outcomes
+    need_fetch = any(svc.digest_parts.get(k) is None for k in keys.values())
+    results = await asyncio.to_thread(svc.publisher.fetch, slot) if need_fetch else {}
+    for change in svc.publisher.record_health(results, now):
+        if change.failed:
+            await svc.outbox.alert(
+                f"⚠️ 信息源 {change.source} 连续 {change.failures} 次获取失败：{change.reason}"
+            )
+        else:
+            await svc.outbox.alert(f"✅ 信息源 {change.source} 已恢复")
+    plans: dict[int, Plan] = {}
+    for g in targets:
+        if g.id in keys and svc.digest_parts.get(keys[g.id]) is None:
+            plans[g.id] = svc.publisher.plan(g, day, slot, results, now)
+    done = await asyncio.gather(
+        *(_deliver_group(svc, g, keys[g.id], plans.get(g.id)) for g in targets if g.id in keys)
+    )
+    outcomes.extend(done)
+    published: set[int] = set()
+    for g in targets:
+        plan = plans.get(g.id)
+        result = next((o for o in done if o.key == keys.get(g.id)), None)
+        if plan is not None and result is not None and result.outcome in ("sent", "empty"):
+            svc.publisher.seen.mark_many(g.id, "digest", plan.digest.seen_updates.items(), at=now)
+            published.update(plan.queued_numbers)
+    if published and svc.publisher.queue is not None:
+        svc.publisher.queue.mark_published(sorted(published), day, now)
+    for o in done:
+        log.info("digest %s %s for %s: %s (%d parts)", slot, day, o.group, o.outcome, o.parts)
+    return outcomes
+
+
+async def _deliver_group(svc: Services, group: GroupConfig, key: DeliveryKey, plan: Plan | None) -> SlotOutcome:
+    """One group's digest, part by part through the ledger; one group's trouble never stops the others."""
+    try:
+        parts = svc.digest_parts.get(key)
+        empty = False
+        if parts is None:
+            assert plan is not None
+            empty = plan.digest.empty
+            if plan.parts is None:
+                svc.ledger.finish(key, "empty")
+                return SlotOutcome(group.name, key, "empty")
+            parts = plan.parts
+            svc.digest_parts.put(key, parts)
+        svc.ledger.begin(key, len(parts))
+        sent = svc.ledger.sent_parts(key)
+        for index, text in enumerate(parts):
+            if index in sent:
+                continue
+            landed = await svc.outbox.send(group.id, text, thread_id=group.thread_id)
+            if landed is None:
+                svc.ledger.finish(key, "failed")
+                await svc.outbox.alert(f"⚠️ {group.title or group.name}：{key.slot} 第 {index + 1} 部分发送失败")
+                return SlotOutcome(group.name, key, "failed", len(parts))
+            svc.ledger.part_sent(key, index, landed.message_id)
+        outcome: Outcome = "empty" if empty else "sent"
+        svc.ledger.finish(key, outcome)
+        return SlotOutcome(group.name, key, outcome, len(parts))
+    except Exception:
+        log.exception("digest %s for %s failed", key.slot, group.name)
+        try:
+            svc.ledger.finish(key, "failed")
+        except Exception:
+            log.exception("could not record the failure of %s", key.text())
+        return SlotOutcome(group.name, key, "failed")
+
+
+def scheduled_at(svc: Services, slot: Slot, day: date) -> datetime:
+    cfg = svc.config.digests.morning if slot == "morning" else svc.config.digests.tea
+    return datetime.combine(day, cfg.time, tzinfo=svc.config.tz)
+
+
+async def catch_up(app: Application[Any, Any, Any, Any, Any, Any]) -> list[SlotOutcome]:
+    """After downtime: send a slot missed by less than the catch-up window, record older ones as expired."""
+    svc = services_of(app)
+    now = svc.clock.now()
+    window = timedelta(minutes=svc.config.digests.catch_up_minutes)
+    outcomes: list[SlotOutcome] = []
+    today = now.date()
+    for day in (today - timedelta(days=1), today):
+        if not is_service_day(svc, day):
+            continue
+        for slot in SLOTS:
+            due = scheduled_at(svc, slot, day)
+            if due > now:
+                continue
+            pending = [
+                g for g in svc.config.chats.groups
+                if slot in g.digests and svc.ledger.outcome(_slot_key(g, day, slot)) is None
+            ]
+            if not pending:
+                continue
+            if now - due <= window:
+                log.info("catching up %s of %s (missed by %s)", slot, day, now - due)
+                outcomes += await deliver_slot(app, slot, day, groups=pending)
+            else:
+                for g in pending:
+                    key = _slot_key(g, day, slot)
+                    if svc.ledger.get(key) is not None and svc.ledger.sent_parts(key):
+                        # begun before the outage: finish what was started rather than leave half a digest
+                        outcomes += await deliver_slot(app, slot, day, groups=[g])
+                        continue
+                    svc.ledger.finish(key, "expired")
+                    outcomes.append(SlotOutcome(g.name, key, "expired"))
+                names = "、".join(g.title or g.name for g in pending)
+                await svc.outbox.alert(
+                    f"⚠️ {day.isoformat()} 的{_slot_name(slot)}（{due:%H:%M}）因停机错过超过"
+                    f" {svc.config.digests.catch_up_minutes} 分钟，已记为过期未发：{names}"
+                )
+    return outcomes
+
+
+def _slot_name(slot: str) -> str:
+    return {"morning": "服务早知道", "tea": "生活下午茶"}.get(slot, slot)
+
+
+async def on_digest_slot(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A scheduled slot (job data: the slot name)."""
+    svc = services_of(context.application)
+    slot: Slot = context.job.data if context.job is not None else "morning"  # type: ignore[assignment]
+    day = svc.clock.now().date()
+    if not is_service_day(svc, day):
+        log.info("%s: %s is not a service day; no digest", slot, day)
+        return
+    await deliver_slot(context.application, slot, day)
+
+
+def schedule_digests(app: Application[Any, Any, Any, Any, Any, Any], job_kwargs: dict[str, Any]) -> None:
+    """One daily job per slot, at the configured local time."""
+    svc = services_of(app)
+    assert app.job_queue is not None
+    for slot in SLOTS:
+        cfg = svc.config.digests.morning if slot == "morning" else svc.config.digests.tea
+        app.job_queue.run_daily(
+            on_digest_slot, time=cfg.time.replace(tzinfo=svc.config.tz), data=slot, name=f"digest:{slot}",
+            job_kwargs=job_kwargs,
+        )

@@ -1,0 +1,210 @@
+"""From config and store to the parts of one digest: the bot's side of digests.build, without Telegram.
+
+    publisher = Publisher(config, store)
+    results = publisher.fetch("morning")                 # every source of the slot, concurrently
+    plan = publisher.plan(group, day, "morning", results, now)
+    # send plan.parts one by one through the outbox and the ledger, then:
+    publisher.delivered(plan, now)                      # seen items, queue items published
+
+What the digest needs from the store (seen items, cached feeds, approved queue items) is read here;
+what it leaves behind (seen items, source health) is written here. The fetch cache is buffered in
+memory while sources are fetched on worker threads and written afterwards from the caller's thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from bot.config import Config, DigestConfig, GroupConfig, SourceConfig
+from bot.store import Store
+from bot.store.feedcache import FeedCache
+from bot.store.health import SourceHealth
+from bot.store.seen import SeenItems
+from digests.build import SourceResult, build, fetch_all
+from digests.model import Digest, QueuedItem, SectionSpec, Slot, SourceSpec
+from digests.render import render
+from digests.sources.http import CacheEntry
+from digests.templates import Templates, load_templates
+
+log = logging.getLogger(__name__)
+
+SEEN_BUCKET = "digest"
+
+
+def source_spec(s: SourceConfig) -> SourceSpec:
+    return SourceSpec(
+        name=s.name,
+        kind=s.kind,
+        url=s.url,
+        timeout=s.timeout_seconds,
+        connect_timeout=min(5.0, s.timeout_seconds),
+        max_bytes=s.max_bytes,
+        latitude=s.latitude,
+        longitude=s.longitude,
+        fields=dict(s.fields),
+    )
+
+
+def section_specs(digest: DigestConfig, group: GroupConfig | None = None) -> list[SectionSpec]:
+    wanted = set(group.sections) if group is not None and group.sections is not None else None
+    return [
+        SectionSpec(
+            key=s.key,
+            sources=s.sources,
+            title=s.title,
+            limit=s.limit,
+            include=s.include,
+            exclude=s.exclude,
+            max_age_hours=s.max_age_hours,
+        )
+        for s in digest.sections
+        if wanted is None or s.key in wanted
+    ]
+
+
+class StoreFetchCache:
+    """digests' FetchCache over the store's FeedCache: reads any time, writes buffered until flush()."""
+
+    def __init__(self, feeds: FeedCache) -> None:
+        self._feeds = feeds
+        self._pending: dict[str, CacheEntry] = {}
+        self._lock = threading.Lock()
+
+    def get(self, url: str) -> CacheEntry | None:
+        with self._lock:
+            if url in self._pending:
+                return self._pending[url]
+        cached = self._feeds.get(url)
+        if cached is None or not cached.items:
+            return None
+        try:
+            return CacheEntry.from_json(cached.items[0])
+        except (TypeError, ValueError, KeyError):
+            return None
+
+    def put(self, url: str, entry: CacheEntry) -> None:
+        with self._lock:
+            self._pending[url] = entry
+
+    def flush(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        for url, entry in pending.items():
+            self._feeds.put(url, etag=entry.etag, last_modified=entry.last_modified, items=[entry.to_json()])
+
+
+@dataclass
+class Plan:
+    """The parts of one digest for one group, and what to record once they are out."""
+
+    group: GroupConfig
+    day: date
+    slot: Slot
+    digest: Digest
+    parts: list[str] | None  # None: nothing new and when_empty is skip
+    queued_numbers: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class HealthChange:
+    """A source crossed the alert threshold, or recovered after an alert: tell the ops chat."""
+
+    source: str
+    failed: bool
+    failures: int
+    reason: str | None
+
+
+class Publisher:
+    """Builds digests from config, the store and the sources; records what they used."""
+
+    def __init__(self, config: Config, store: Store, *, queue: Any = None) -> None:
+        self.config = config
+        self.store = store
+        self.queue = queue  # bot.store.queue.QueueRepository (optional: an empty queue otherwise)
+        self.seen = SeenItems(store)
+        self.health = SourceHealth(store)
+        self.cache = StoreFetchCache(FeedCache(store))
+        self._templates: Templates | None = None
+
+    @property
+    def templates(self) -> Templates:
+        if self._templates is None:
+            self._templates = load_templates(self.config.language, self.config.content_dir / "templates")
+        return self._templates
+
+    def digest_config(self, slot: Slot) -> DigestConfig:
+        return self.config.digests.morning if slot == "morning" else self.config.digests.tea
+
+    def fetch(self, slot: Slot) -> dict[str, SourceResult]:
+        """Fetch every source of ``slot`` concurrently (blocking: run it in a worker thread)."""
+        names = sorted({n for s in self.digest_config(slot).sections for n in s.sources})
+        specs = [source_spec(self.config.source(n)) for n in names]
+        return fetch_all(
+            specs,
+            cache=self.cache,
+            allow_hosts=self.config.network.allow_hosts,
+            user_agent=self.config.network.user_agent,
+        )
+
+    def record_health(self, results: Mapping[str, SourceResult], now: datetime) -> list[HealthChange]:
+        """Persist the fetch cache and each source's health; return the changes worth an alert."""
+        self.cache.flush()
+        changes: list[HealthChange] = []
+        threshold = self.config.health.alert_after_failures
+        for name, result in sorted(results.items()):
+            if result.ok:
+                if self.health.record_ok(name, at=now):
+                    changes.append(HealthChange(name, False, 0, None))
+            else:
+                status = self.health.record_failure(name, result.reason or "failed", at=now)
+                if status.consecutive_failures >= threshold and not status.alerted:
+                    self.health.mark_alerted(name)
+                    changes.append(HealthChange(name, True, status.consecutive_failures, result.reason))
+        return changes
+
+    def queued(self, slot: Slot, day: date) -> tuple[list[QueuedItem], list[int]]:
+        if self.queue is None:
+            return [], []
+        from bot.editorial.rules import to_queued
+
+        items = self.queue.due(slot, day)
+        return [to_queued(i) for i in items], [i.number for i in items]
+
+    def plan(
+        self,
+        group: GroupConfig,
+        day: date,
+        slot: Slot,
+        results: Mapping[str, SourceResult],
+        now: datetime,
+    ) -> Plan:
+        """Build and render the digest of ``slot`` on ``day`` for ``group`` (pure apart from store reads)."""
+        queued, numbers = self.queued(slot, day)
+        seen = {k: v.title for k, v in self.seen.get(group.id, SEEN_BUCKET).items()}
+        cfg = self.digest_config(slot)
+        digest = build(
+            slot,
+            day,
+            section_specs(cfg, group),
+            results,
+            queued,
+            seen,
+            now,
+            self.config.language,
+            title=cfg.title,
+            templates=self.templates,
+        )
+        parts = render(digest, self.templates, when_empty=self.config.digests.when_empty)
+        return Plan(group, day, slot, digest, parts, numbers)
+
+    def delivered(self, plan: Plan, now: datetime) -> None:
+        """Everything in ``plan`` reached the group: remember its items, use up its queue items."""
+        self.seen.mark_many(plan.group.id, SEEN_BUCKET, plan.digest.seen_updates.items(), at=now)
+        if self.queue is not None and plan.queued_numbers:
+            self.queue.mark_published(plan.queued_numbers, plan.day, now)

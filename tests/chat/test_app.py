@@ -1,0 +1,17 @@
+"""The real Application, polling the sandbox over HTTP, answers members."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sandbox import GROUP_ID
+
+from .harness import running_bot
+
+
+async def test_start_in_the_group_is_answered_in_chinese(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        question = await h.say(101, GROUP_ID, "/start@servicebot")
+        answer = await h.wait_for_message(GROUP_ID, lambda m: m["sender_id"] == 9000)
+        assert "服务助手" in answer["plain_text"] and "/ask" in answer["plain_text"]
+        assert answer["reply_to_message_id"] == question["message_id"]

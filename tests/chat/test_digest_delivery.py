@@ -1,0 +1,70 @@
+"""A scheduled digest reaches the group exactly once, through the ledger."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.chat import jobs
+from bot.store.ledger import DeliveryKey
+from sandbox import GROUP_ID, OPS_CHAT_ID
+
+from .harness import running_bot
+
+
+def bot_messages(h, chat_id: int) -> list[dict]:  # type: ignore[no-untyped-def]
+    return [m for m in h.messages(chat_id) if m["sender_id"] == 9000]
+
+
+async def test_scheduled_morning_brief_is_posted_once(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        job = h.app.job_queue.get_jobs_by_name("digest:morning")[0]
+        await job.run(h.app)
+        posted = bot_messages(h, GROUP_ID)
+        assert posted, "the morning brief was not posted"
+        first = posted[0]["plain_text"]
+        assert first.startswith("☀️ 服务早知道 · 11月27日 周五"), first
+        text = "\n".join(m["plain_text"] for m in posted)
+        assert "今日天气" in text and "政务要闻" in text and "招聘信息" in text
+        assert "有问题？@服务助手 或发送 /ask 问题" in posted[-1]["plain_text"]
+        for m in posted:
+            assert m["parse_mode"] == "HTML"
+        day = h.clock.now().date()
+        assert h.services.ledger.outcome(DeliveryKey.of(GROUP_ID, day, "morning")) == "sent"
+        # a duplicate trigger (a second job run, a restart) sends nothing more
+        await job.run(h.app)
+        await jobs.deliver_slot(h.app, "morning")
+        assert len(bot_messages(h, GROUP_ID)) == len(posted)
+
+
+async def test_items_already_shown_are_not_repeated_next_day(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        await jobs.deliver_slot(h.app, "morning")
+        first = [m["plain_text"] for m in bot_messages(h, GROUP_ID)]
+        h.set_time(h.clock.now().replace(day=28))
+        await jobs.deliver_slot(h.app, "morning")
+        second = [m["plain_text"] for m in bot_messages(h, GROUP_ID)][len(first):]
+        assert second, "the second day's brief was not posted"
+        joined = "\n".join(second)
+        assert "服务早知道 · 11月28日 周六" in joined
+        items_day1 = {line for part in first for line in part.splitlines() if line.startswith("• ")}
+        items_day2 = {line for part in second for line in part.splitlines() if line.startswith("• ")}
+        assert items_day1 and items_day2
+        assert not items_day1 & items_day2, "an item shown yesterday was shown again"
+
+
+async def test_a_broken_source_does_not_stop_the_digest_and_ops_is_told(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, **{"health.alert_after_failures": 1}) as h:
+        h.config.sources  # noqa: B018
+        # point jobs at a missing file: the feed server answers 404
+        h.services.publisher.config = h.config.model_copy(
+            update={
+                "sources": tuple(
+                    s.model_copy(update={"url": s.url.replace("jobs.rss", "missing.rss")}) for s in h.config.sources
+                )
+            }
+        )
+        await jobs.deliver_slot(h.app, "morning")
+        text = "\n".join(m["plain_text"] for m in bot_messages(h, GROUP_ID))
+        assert "政务要闻" in text and "招聘信息" not in text
+        alert = await h.wait_for_message(OPS_CHAT_ID, lambda m: "jobs" in m["plain_text"])
+        assert "失败" in alert["plain_text"]
