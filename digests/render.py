@@ -74,14 +74,11 @@ def render_weather(report: WeatherReport, t: Templates) -> list[str]:
 
 def _item_line(item: Item, t: Templates) -> str:
     title = _e(shorten(item.title, TITLE_LIMIT))
-    text = f'<a href="{_e(item.link)}">{title}</a>' if item.link else title
-    if item.updated:
-        text = _e(t.updated) + text
+    mark = _e(t.updated) if item.updated else ""
     extras = [_e(x) for x in (item.employer, item.location) if x]
-    line = " · ".join(["• " + text, *extras])
-    if utf16_len(line) > 1000:  # an absurd URL: keep the title, drop the link
-        line = " · ".join(["• " + title, *extras])
-    return line
+    if item.link and utf16_len(item.link) <= 1000:  # an absurd URL is dropped, the title kept
+        title = f'<a href="{_e(item.link)}">{title}</a>'
+    return " · ".join(["• " + mark + title, *extras])
 
 
 def _queued_line(queued: QueuedItem, t: Templates, limit: int) -> str:
