@@ -271,6 +271,7 @@ def _fetch(
                 stream=True,
             )
             with response:
+                _check_peer(response, current, allow_hosts)
                 if response.status_code in _REDIRECTS and "Location" in response.headers:
                     current = urljoin(current, response.headers["Location"])
                     continue
@@ -304,6 +305,23 @@ def _fetch(
     finally:
         if own_session:
             http.close()
+
+
+def _check_peer(response: requests.Response, url: str, allow_hosts: tuple[str, ...]) -> None:
+    """Check the address actually connected to (a DNS answer may change between check and connect)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host in {h.lower() for h in allow_hosts}:
+        return
+    connection: Any = getattr(response.raw, "connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is None:
+        return
+    try:
+        peer = str(sock.getpeername()[0])
+    except (OSError, IndexError):
+        return
+    if not _is_public(peer):
+        raise UnsafeURLError(f"refused {url!r}: connected to non-public address {peer}")
 
 
 def _remaining(deadline: float) -> float:
