@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from pathlib import Path
 
-from bot.config import Config, ConfigError, bot_token, load_config
+from bot.config import Config, ConfigError, GroupConfig, bot_token, load_config
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,6 +24,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="validate config and content; print chats, people and sources")
     run = sub.add_parser("run", help="run the bot (long polling, or webhook by config or --webhook)")
     run.add_argument("--webhook", action="store_true", help="webhook mode regardless of telegram.mode")
+    demo = sub.add_parser("demo", help="the sandbox + sample feeds + the bot wired to them, offline")
+    demo.add_argument("--port", type=int, default=8080, help="sandbox port (default: %(default)s)")
+    sbx = sub.add_parser("sandbox", help="serve only the offline Telegram (Bot API, control API, web chat)")
+    sbx.add_argument("--port", type=int, default=8081, help="port on 127.0.0.1 (default: %(default)s)")
+    sbx.add_argument("--world", default=None, help="world YAML (default: the demo world)")
+    sbx.add_argument("--no-flood", action="store_true", help="turn flood control off")
+    for name, what in (("preview", "print a digest exactly as it would be sent, without sending"),
+                       ("post", "send a digest now, through the delivery ledger")):
+        p = sub.add_parser(name, help=what)
+        p.add_argument("slot", choices=["morning", "tea"])
+        p.add_argument("--group", default=None, help="a member group's name (default: the first / all)")
+        if name == "preview":
+            p.add_argument("--date", default=None, help="YYYY-MM-DD (default: today)")
+        else:
+            p.add_argument("--force", action="store_true", help="send again even if already sent today")
     disc = sub.add_parser("discover", help="print the ids of chats and users that message the bot")
     disc.add_argument("--seconds", type=float, default=120, help="how long to listen (default: %(default)s)")
     return parser
@@ -97,6 +115,94 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(config: Config, args: argparse.Namespace) -> int:
+    """Everything offline: sandbox, sample feeds, the bot; prints the URL; Ctrl-C stops."""
+    import yaml
+
+    from bot.chat.demo import run_demo
+    from bot.logs import setup_logging
+
+    setup_logging(args.log_level)
+    base = yaml.safe_load(Path(args.config).read_text(encoding="utf-8"))
+    asyncio.run(run_demo(base, root=Path(args.config).resolve().parent, port=args.port))
+    return 0
+
+
+def cmd_sandbox(config: Config | None, args: argparse.Namespace) -> int:
+    """Only the sandbox (it imports nothing of the bot)."""
+    from sandbox import serve
+
+    serve(args.port, args.world, not args.no_flood)
+    return 0
+
+
+def _group(config: Config, name: str | None) -> list[GroupConfig]:
+    if name is None:
+        return list(config.chats.groups)
+    found = [g for g in config.chats.groups if g.name == name]
+    if not found:
+        known = ", ".join(g.name for g in config.chats.groups)
+        raise ConfigError([f"--group: no member group named {name!r} (known: {known})"])
+    return found
+
+
+def cmd_preview(config: Config, args: argparse.Namespace) -> int:
+    """Print the digest as it would be sent to the first (or named) group; sends nothing, stores nothing."""
+    from bot.publishing import Publisher
+    from bot.store import Store
+    from bot.store.queue import QueueRepository
+
+    try:
+        day = date.fromisoformat(args.date) if args.date else datetime.now(config.tz).date()
+    except ValueError:
+        raise ConfigError([f"--date: expected YYYY-MM-DD, got {args.date!r}"]) from None
+    group = _group(config, args.group)[0]
+    store = Store.in_memory()
+    if config.data_dir.exists():
+        # read what the bot has seen and queued, without taking the running bot's lock
+        with contextlib.suppress(Exception):
+            store = Store.open(config.data_dir)
+    with store:
+        publisher = Publisher(config, store, queue=QueueRepository(store))
+        results = publisher.fetch(args.slot)
+        now = datetime.now(config.tz)
+        plan = publisher.plan(group, day, args.slot, results, now)
+        for name, reason in plan.digest.failed_sources.items():
+            print(f"source {name}: {reason}", file=sys.stderr)
+        if plan.parts is None:
+            print("(nothing new: no post, digests.when_empty is skip)")
+        for i, part in enumerate(plan.parts or []):
+            print(f"----- part {i + 1}/{len(plan.parts or [])} ({len(part)} chars, Telegram HTML) -----")
+            print(part)
+    return 0
+
+
+def cmd_post(config: Config, args: argparse.Namespace) -> int:
+    """Send a slot now through the ledger (refused if already sent today, unless --force)."""
+    from bot.chat.app import build_application
+    from bot.chat.jobs import deliver_slot
+    from bot.logs import setup_logging
+    from bot.store import Store
+
+    token = bot_token(config)
+    setup_logging(args.log_level, token)
+    groups = _group(config, args.group)
+
+    async def post() -> int:
+        with Store.open(config.data_dir) as store:
+            app = build_application(config, token, store=store)
+            async with app:
+                outcomes = await deliver_slot(app, args.slot, groups=groups, force=args.force)
+        bad = 0
+        for o in outcomes:
+            note = " (already sent today; --force sends again)" if o.outcome == "skipped" else ""
+            print(f"{o.group}: {o.outcome}{note}")
+            bad += o.outcome in ("failed", "skipped")
+        return 1 if bad else 0
+
+    return asyncio.run(post())
+
+
 def cmd_discover(config: Config, args: argparse.Namespace) -> int:
     """Print chats and users as they message the bot, to paste into config.yaml."""
     from bot.chat.discover import discover
@@ -109,6 +215,9 @@ def cmd_discover(config: Config, args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
     "check": cmd_check,
     "run": cmd_run,
+    "demo": cmd_demo,
+    "preview": cmd_preview,
+    "post": cmd_post,
     "discover": cmd_discover,
 }
 
@@ -116,6 +225,8 @@ COMMANDS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "sandbox":
+        return cmd_sandbox(None, args)
     try:
         config = load_config(args.config)
     except ConfigError as exc:
