@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from bot.config import Config, ConfigError, GroupConfig, bot_token, load_config
 
@@ -73,11 +74,87 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
     for a in config.people.admins:
         people.append(("admin", str(a), "", ""))
     _print_table("People", people)
-    sources: list[tuple[str, ...]] = [("name", "kind", "url")]
-    sources += [(s.name, s.kind, s.url) for s in config.sources]
+    health = _source_health(config)
+    sources: list[tuple[str, ...]] = [("name", "kind", "last ok", "last failure", "failures", "url")]
+    for src in config.sources:
+        st = health.get(src.name)
+        sources.append(
+            (
+                src.name,
+                src.kind,
+                (st.last_ok_at or "-")[:16] if st else "never fetched",
+                f"{(st.last_fail_at or '')[:16]} {st.last_error or ''}".strip() or "-" if st else "-",
+                str(st.consecutive_failures) if st else "0",
+                src.url,
+            )
+        )
     _print_table("Sources", sources)
-    print("\nconfig OK")
+    problems = _content_problems(config)
+    print(f"\nContent ({config.content_dir})")
+    for line in problems:
+        print(f"  {line}")
+    if problems:
+        print(f"\nconfig OK; {len(problems)} content problem(s): those files are skipped when the bot runs")
+        return 1
+    print("  all files OK\n\nconfig OK")
     return 0
+
+
+def _content_problems(config: Config) -> list[str]:
+    """Every content file checked: queue items, FAQ and checklists, calendar files, templates."""
+    from bot.editorial.check import check_content
+    from bot.workcal import WorkCalendar
+    from digests.templates import TemplateError, load_templates
+
+    sections = {
+        "morning": [s.key for s in config.digests.morning.sections],
+        "tea": [s.key for s in config.digests.tea.sections],
+    }
+    problems = [str(p) for p in check_content(config.content_dir, sections, tz=config.tz)]
+    _cal, cal_problems = WorkCalendar.from_dir(config.content_dir / "calendar")
+    problems += [str(p) for p in cal_problems]
+    for lang in ("zh", "en"):
+        try:
+            load_templates(lang, config.content_dir / "templates")
+        except TemplateError as exc:
+            problems.append(str(exc))
+    from bot.tickets.topics import load_faq
+
+    library, _faq_problems = load_faq(config.content_dir / "faq")  # its problems are in check_content's
+    known_topics = set(library.topics)
+    for i, member in enumerate(config.people.staff):
+        problems += [
+            f"config: people.staff[{i}].topics: unknown topic {topic!r} (known: {', '.join(sorted(known_topics))})"
+            for topic in member.topics
+            if topic not in known_topics
+        ]
+    problems += [
+        f"config: service.topics.{topic}: unknown topic (known: {', '.join(sorted(known_topics))})"
+        for topic in config.service.topics
+        if topic not in known_topics
+    ]
+    missing = _cal.missing_years(datetime.now(config.tz).date())
+    problems += [
+        f"{config.content_dir / 'calendar'}: no holiday schedule for {year} (add {year}.yaml once the "
+        "State Council publishes it)"
+        for year in missing
+    ]
+    return problems
+
+
+def _source_health(config: Config) -> dict[str, Any]:
+    """Each source's last fetch and status from the store, if the bot has run (and is not running now)."""
+    from bot.store import Store, StoreError
+    from bot.store.health import SourceHealth
+
+    if not config.data_dir.exists():
+        return {}
+    try:
+        with Store.open(config.data_dir) as store:
+            return {st.source: st for st in SourceHealth(store).all()}
+    except StoreError as exc:
+        print(f"(source health not shown: {exc})")
+        return {}
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:

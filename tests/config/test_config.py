@@ -105,3 +105,21 @@ def test_check_command_exits_2_with_the_key_path_and_no_traceback(tmp_path: Path
     assert out.returncode == 2
     assert 'digests.morning.time: expected HH:MM, got "25:00"' in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_check_reports_content_problems_as_file_line_and_exits_1(tmp_path: Path) -> None:
+    import shutil
+
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    bad = content / "queue" / "zz-bad-date.md"
+    bad.write_text("---\ndigest: morning\nsection: services\ndate: 2026-13-45\n---\n正文\n", encoding="utf-8")
+    data = example()
+    data["content_dir"] = str(content)
+    p = write(tmp_path, data)
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(p), "check"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert f"{bad}:4:" in out.stdout
+    assert "Chats" in out.stdout and "雄安-疏解之友" in out.stdout
