@@ -81,8 +81,13 @@ class FeedServer:
         self.httpd.server_close()
 
 
-def test_config(data_dir: Path, api_base: str, feeds_url: str, **overrides: Any) -> Config:
+def config_for_tests(data_dir: Path, api_base: str, feeds_url: str, **overrides: Any) -> Config:
     """config.yaml with the sandbox, local feeds, a temporary data dir and long freshness windows."""
+    return parse_config(config_data(data_dir, api_base, feeds_url, **overrides), "test config")
+
+
+def config_data(data_dir: Path, api_base: str, feeds_url: str, **overrides: Any) -> dict[str, Any]:
+    """The YAML data of :func:`config_for_tests` (to write a config file for a bot process)."""
     data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
     data["data_dir"] = str(data_dir)
     data["content_dir"] = str(ROOT / "content")
@@ -104,7 +109,7 @@ def test_config(data_dir: Path, api_base: str, feeds_url: str, **overrides: Any)
         for part in path:
             target = target[part]
         target[last] = value
-    return parse_config(data, "test config")
+    return data
 
 
 class Harness:
@@ -169,7 +174,7 @@ async def running_bot(
     if own_sandbox:
         await sb.start()
     with FeedServer(now.date()) as feeds:
-        config = test_config(tmp_path / "data", sb.api_base, feeds.url, **overrides)
+        config = config_for_tests(tmp_path / "data", sb.api_base, feeds.url, **overrides)
         store = Store.open(config.data_dir)
         clock = Clock(config.tz, allow_advance=True)
         clock.offset = now - datetime.now(config.tz)
