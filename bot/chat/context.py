@@ -16,6 +16,7 @@ from bot.publishing import Publisher
 from bot.store import Store
 from bot.store.digest_parts import DigestParts
 from bot.store.ledger import DeliveryLedger
+from bot.store.meta import Meta
 from bot.store.queue import QueueRepository
 from bot.store.tickets import TicketStore
 from bot.tickets.desk import Desk, DeskPolicy, SlaTarget
@@ -45,6 +46,7 @@ class Services:
     library: FaqLibrary
     queue: QueueRepository
     editorial: EditorialPolicy
+    meta: Meta
     content_problems: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -94,6 +96,7 @@ def build_services(config: Config, store: Store, outbox: Outbox, clock: Clock) -
         library=library,
         queue=queue,
         editorial=EditorialPolicy.from_config(config, four_eyes=config.editorial.four_eyes),
+        meta=Meta(store),
         content_problems=problems,
     )
 

@@ -155,6 +155,8 @@ async def catch_up(app: Application[Any, Any, Any, Any, Any, Any]) -> list[SlotO
     """After downtime: send a slot missed by less than the catch-up window, record older ones as expired."""
     svc = services_of(app)
     now = svc.clock.now()
+    # Slots before the bot's first run are not "missed": a fresh install reports nothing.
+    first_run = datetime.fromisoformat(svc.meta.setdefault("first_started_at", now.isoformat()))
     window = timedelta(minutes=svc.config.digests.catch_up_minutes)
     outcomes: list[SlotOutcome] = []
     today = now.date()
@@ -163,7 +165,7 @@ async def catch_up(app: Application[Any, Any, Any, Any, Any, Any]) -> list[SlotO
             continue
         for slot in SLOTS:
             due = scheduled_at(svc, slot, day)
-            if due > now:
+            if due > now or due < first_run:
                 continue
             pending = [
                 g for g in svc.config.chats.groups

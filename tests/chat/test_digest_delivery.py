@@ -68,3 +68,44 @@ async def test_a_broken_source_does_not_stop_the_digest_and_ops_is_told(tmp_path
         assert "政务要闻" in text and "招聘信息" not in text
         alert = await h.wait_for_message(OPS_CHAT_ID, lambda m: "jobs" in m["plain_text"])
         assert "失败" in alert["plain_text"]
+
+
+async def test_slot_missed_during_downtime_is_caught_up_inside_the_window(tmp_path: Path) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    now = datetime(2026, 11, 27, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))  # 08:00 missed by 90 min
+    async with running_bot(tmp_path, now=now) as h:
+        h.services.meta.set("first_started_at", "2026-11-01T00:00:00+08:00")
+        outcomes = await jobs.catch_up(h.app)
+        today = [o.outcome for o in outcomes if o.key.slot == "morning" and o.key.date == "2026-11-27"]
+        assert today == ["sent"]
+        assert any("服务早知道" in m["plain_text"] for m in bot_messages(h, GROUP_ID))
+        # yesterday's afternoon tea is long past the window: recorded as expired, and ops is told
+        yesterday = DeliveryKey.of(GROUP_ID, now.date().replace(day=26), "tea")
+        assert h.services.ledger.outcome(yesterday) == "expired"
+        await h.wait_for_message(OPS_CHAT_ID, lambda m: "过期未发" in m["plain_text"])
+
+
+async def test_slot_missed_beyond_the_window_is_expired_not_sent(tmp_path: Path) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    now = datetime(2026, 11, 27, 10, 30, tzinfo=ZoneInfo("Asia/Shanghai"))  # missed by 150 min > 120
+    async with running_bot(tmp_path, now=now) as h:
+        h.services.meta.set("first_started_at", "2026-11-01T00:00:00+08:00")
+        await jobs.catch_up(h.app)
+        assert h.services.ledger.outcome(DeliveryKey.of(GROUP_ID, now.date(), "morning")) == "expired"
+        assert not any("服务早知道" in m["plain_text"] for m in bot_messages(h, GROUP_ID))
+        alert = await h.wait_for_message(OPS_CHAT_ID, lambda m: "服务早知道" in m["plain_text"])
+        assert "过期未发" in alert["plain_text"]
+        # and a restart does not send it either
+        await jobs.catch_up(h.app)
+        assert not any("服务早知道" in m["plain_text"] for m in bot_messages(h, GROUP_ID))
+
+
+async def test_a_fresh_install_reports_no_missed_slots(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:  # Friday 10:00, morning was at 08:00, but we never ran before
+        assert await jobs.catch_up(h.app) == []
+        await h.settle()
+        assert h.messages(OPS_CHAT_ID) == []

@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.store import Store
+from bot.store.meta import Meta
 from sandbox import GROUP_ID
 from sandbox.server import SandboxThread
 
@@ -113,6 +115,9 @@ def test_sigkill_mid_digest_then_restart_sends_the_rest_and_nothing_twice(
             **{"digests.morning.time": slot_time, "digests.morning.sections": big,
                "digests.tea.time": "23:59"},
         )
+        # the bot has run here before (a fresh install would not count a slot before its first start)
+        with Store.open(tmp_path / "data") as store:
+            Meta(store).set("first_started_at", (now - timedelta(days=1)).isoformat())
         log = tmp_path / "bot.log"
         proc = start_bot(config, log)
         try:
