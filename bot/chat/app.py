@@ -47,7 +47,13 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(
+            # Telegram: about 30 messages/s in bulk, 20/minute per group
+            # (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this).
+            # aiolimiter is a leaky bucket: AsyncLimiter(30, 1) lets 30 through at once and 30 more
+            # in the same second. One token every 1/29 s never exceeds 30 in any one-second window.
+            AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 29, max_retries=3)
+        )
         .post_init(_post_init)
         .get_updates_read_timeout(35)
     )
