@@ -17,7 +17,7 @@ import logging
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.config import Config, DigestConfig, GroupConfig, SourceConfig
@@ -131,6 +131,7 @@ class Publisher:
         self.health = SourceHealth(store)
         self.cache = StoreFetchCache(FeedCache(store))
         self._templates: Templates | None = None
+        self.skipped: set[str] = set()
 
     @property
     def templates(self) -> Templates:
@@ -141,16 +142,35 @@ class Publisher:
     def digest_config(self, slot: Slot) -> DigestConfig:
         return self.config.digests.morning if slot == "morning" else self.config.digests.tea
 
-    def fetch(self, slot: Slot) -> dict[str, SourceResult]:
+    def backoff_until(self, name: str) -> datetime | None:
+        """A source failing again and again is left alone for a while: 15 min, doubling, at most 6 h."""
+        status = self.health.get(name)
+        threshold = self.config.health.alert_after_failures
+        if status.consecutive_failures < threshold or not status.last_fail_at:
+            return None
+        extra = status.consecutive_failures - threshold
+        pause = timedelta(minutes=15) * (2 ** min(extra, 5))
+        last: datetime = datetime.fromisoformat(status.last_fail_at)
+        return last + min(pause, timedelta(hours=6))
+
+    def fetch(self, slot: Slot, now: datetime | None = None) -> dict[str, SourceResult]:
         """Fetch every source of ``slot`` concurrently (blocking: run it in a worker thread)."""
         names = sorted({n for s in self.digest_config(slot).sections for n in s.sources})
-        specs = [source_spec(self.config.source(n)) for n in names]
-        return fetch_all(
+        skipped: dict[str, SourceResult] = {}
+        if now is not None:
+            for name in names:
+                until = self.backoff_until(name)
+                if until is not None and until > now:
+                    skipped[name] = SourceResult(name, "failed", reason=f"backing off after failures until {until:%H:%M}")
+        specs = [source_spec(self.config.source(n)) for n in names if n not in skipped]
+        results = fetch_all(
             specs,
             cache=self.cache,
             allow_hosts=self.config.network.allow_hosts,
             user_agent=self.config.network.user_agent,
         )
+        self.skipped = set(skipped)
+        return {**results, **skipped}
 
     def record_health(self, results: Mapping[str, SourceResult], now: datetime) -> list[HealthChange]:
         """Persist the fetch cache and each source's health; return the changes worth an alert."""
@@ -158,6 +178,8 @@ class Publisher:
         changes: list[HealthChange] = []
         threshold = self.config.health.alert_after_failures
         for name, result in sorted(results.items()):
+            if name in self.skipped:
+                continue  # not tried this time: neither a new failure nor a recovery
             if result.ok:
                 if self.health.record_ok(name, at=now):
                     changes.append(HealthChange(name, False, 0, None))

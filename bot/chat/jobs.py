@@ -80,7 +80,7 @@ async def deliver_slot(
     if not keys:
         return outcomes
     need_fetch = any(svc.digest_parts.get(k) is None for k in keys.values())
-    results = await asyncio.to_thread(svc.publisher.fetch, slot) if need_fetch else {}
+    results = await asyncio.to_thread(svc.publisher.fetch, slot, now) if need_fetch else {}
     for change in svc.publisher.record_health(results, now):
         if change.failed:
             await svc.outbox.alert(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from bot.chat import jobs
@@ -68,6 +69,21 @@ async def test_a_broken_source_does_not_stop_the_digest_and_ops_is_told(tmp_path
         assert "政务要闻" in text and "招聘信息" not in text
         alert = await h.wait_for_message(OPS_CHAT_ID, lambda m: "jobs" in m["plain_text"])
         assert "失败" in alert["plain_text"]
+        # backoff: the tea slot soon after does not hammer the failing source
+        tried = sum("missing.rss" in r for r in h.feeds.requests)
+        h.services.publisher.config = h.services.publisher.config.model_copy(
+            update={"digests": h.config.digests.model_copy(
+                update={"tea": h.config.digests.morning.model_copy(update={"time": h.config.digests.tea.time})}
+            )}
+        )
+        h.set_time(h.clock.now() + timedelta(minutes=5))
+        await jobs.deliver_slot(h.app, "tea")
+        assert sum("missing.rss" in r for r in h.feeds.requests) == tried
+        # fixed, and past the backoff: fetched again, and ops hears it recovered (once)
+        h.services.publisher.config = h.services.publisher.config.model_copy(update={"sources": h.config.sources})
+        h.set_time(h.clock.now().replace(day=28))
+        await jobs.deliver_slot(h.app, "morning")
+        await h.wait_for_message(OPS_CHAT_ID, lambda m: "jobs 已恢复" in m["plain_text"])
 
 
 async def test_slot_missed_during_downtime_is_caught_up_inside_the_window(tmp_path: Path) -> None:
