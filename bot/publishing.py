@@ -149,7 +149,7 @@ class Publisher:
         if status.consecutive_failures < threshold or not status.last_fail_at:
             return None
         extra = status.consecutive_failures - threshold
-        pause = timedelta(minutes=15) * (2 ** min(extra, 5))
+        pause = timedelta(minutes=15 * (1 << min(extra, 5)))
         last: datetime = datetime.fromisoformat(status.last_fail_at)
         return last + min(pause, timedelta(hours=6))
 
