@@ -125,3 +125,33 @@ async def test_a_fresh_install_reports_no_missed_slots(tmp_path: Path) -> None:
         assert await jobs.catch_up(h.app) == []
         await h.settle()
         assert h.messages(OPS_CHAT_ID) == []
+
+
+async def test_each_group_gets_its_own_selection_and_a_forum_gets_its_topic(tmp_path: Path) -> None:
+    import yaml
+
+    from sandbox import DEFAULT_WORLD, Sandbox
+    from sandbox.world import dump_world, parse_world
+
+    raw = yaml.safe_load(dump_world(DEFAULT_WORLD))
+    raw["chats"].append(
+        {"id": -1001002, "type": "supergroup", "title": "雄安-企业服务", "members": [101, 9000], "admins": [9000],
+         "is_forum": True, "topics": [{"id": 7, "name": "每日简报"}]}
+    )
+    sb = Sandbox(parse_world(raw, "test world"), flood=False)
+    await sb.start()
+    groups = [
+        {"id": GROUP_ID, "name": "main", "title": "雄安-疏解之友"},
+        {"id": -1001002, "name": "firms", "title": "雄安-企业服务", "thread_id": 7, "sections": ["jobs"]},
+    ]
+    try:
+        async with running_bot(tmp_path, sandbox=sb, **{"chats.groups": groups}) as h:
+            await jobs.deliver_slot(h.app, "morning")
+            firms = bot_messages(h, -1001002)
+            assert firms and all(m["message_thread_id"] == 7 for m in firms)
+            text = "\n".join(m["plain_text"] for m in firms)
+            assert "招聘信息" in text and "政务要闻" not in text and "今日天气" not in text
+            main = "\n".join(m["plain_text"] for m in bot_messages(h, GROUP_ID))
+            assert "政务要闻" in main and "招聘信息" in main
+    finally:
+        await sb.stop()
