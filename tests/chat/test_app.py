@@ -15,3 +15,15 @@ async def test_start_in_the_group_is_answered_in_chinese(tmp_path: Path) -> None
         answer = await h.wait_for_message(GROUP_ID, lambda m: m["sender_id"] == 9000)
         assert "服务助手" in answer["plain_text"] and "/ask" in answer["plain_text"]
         assert answer["reply_to_message_id"] == question["message_id"]
+
+
+async def test_english_when_configured(tmp_path: Path) -> None:
+    from bot.chat import jobs
+
+    async with running_bot(tmp_path, language="en") as h:
+        await h.say(101, GROUP_ID, "/help@servicebot")
+        answer = await h.wait_for_message(GROUP_ID, lambda m: m["sender_id"] == 9000)
+        assert "How to use" in answer["plain_text"]
+        await jobs.deliver_slot(h.app, "morning")
+        brief = await h.wait_for_message(GROUP_ID, lambda m: m["sender_id"] == 9000 and "Nov" in m["plain_text"])
+        assert "服务早知道" not in brief["plain_text"]
