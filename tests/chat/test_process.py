@@ -146,3 +146,44 @@ def test_sigkill_mid_digest_then_restart_sends_the_rest_and_nothing_twice(
         duplicates = len(texts) - len(distinct)
         # a kill between Telegram accepting a part and the ledger recording it repeats that part once
         assert duplicates <= 1, f"{duplicates} parts sent twice"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_webhook_mode_receives_updates_and_checks_the_secret(tmp_path: Path) -> None:
+    port = _free_port()
+    with SandboxThread(flood=False) as sb, FeedServer(datetime.now(SHANGHAI).date()) as feeds:
+        config = write_config(
+            tmp_path, sb, feeds,
+            **{"telegram.mode": "webhook",
+               "telegram.webhook": {"listen": "127.0.0.1", "port": port, "url_path": "hook",
+                                    "public_url": f"http://127.0.0.1:{port}/hook"}},
+        )
+        log = tmp_path / "bot.log"
+        env_secret = {"WEBHOOK_SECRET": "s3cret-token_123"}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "--config", str(config), "run"],
+            cwd=ROOT, env={**os.environ, "BOT_TOKEN": TOKEN, **env_secret},
+            stdout=log.open("ab"), stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until(lambda: any(c["method"] == "setWebhook" for c in sb.calls()), what="setWebhook")
+            hook = next(c for c in sb.calls() if c["method"] == "setWebhook")
+            assert hook["params"]["url"] == f"http://127.0.0.1:{port}/hook"
+            assert hook["params"]["secret_token"] == "s3cret-token_123"
+            sb.send_user_message(101, GROUP_ID, "/help@servicebot")
+            wait_until(lambda: any("/ask" in m["plain_text"] for m in bot_messages(sb, GROUP_ID)),
+                       what="the answer through the webhook")
+            assert not any(c["method"] == "getUpdates" for c in sb.calls())
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=20) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert "s3cret-token_123" not in log.read_text(errors="replace")
