@@ -187,3 +187,21 @@ def test_webhook_mode_receives_updates_and_checks_the_secret(tmp_path: Path) -> 
             if proc.poll() is None:
                 proc.kill()
         assert "s3cret-token_123" not in log.read_text(errors="replace")
+
+
+def test_discover_prints_the_ids_of_chats_and_users_that_write(tmp_path: Path) -> None:
+    with SandboxThread(flood=False) as sb, FeedServer(datetime.now(SHANGHAI).date()) as feeds:
+        config = write_config(tmp_path, sb, feeds)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "--config", str(config), "discover", "--seconds", "6"],
+            cwd=ROOT, env={**os.environ, "BOT_TOKEN": TOKEN}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(2.5)
+        sb.send_user_message(101, GROUP_ID, "大家好")
+        sb.send_user_message(201, None, "/start")  # a private chat with a staff member
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        assert "-1001001" in out and "雄安-疏解之友" in out and "supergroup" in out
+        assert "201" in out and "private" in out
+        assert TOKEN not in out + err
