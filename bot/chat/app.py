@@ -11,12 +11,15 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     Defaults,
+    MessageHandler,
+    filters,
 )
 
-from bot.chat import jobs, members
+from bot.chat import desk_jobs, jobs, members, questions, staff
 from bot.chat.context import SERVICES_KEY, build_services, services_of
 from bot.chat.outbox import Outbox
 from bot.clock import Clock
@@ -68,8 +71,35 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
     app.add_handler(CommandHandler("help", members.on_help))
 
     # --- questions -> tickets (bot/chat/questions.py) --------------------------------------------
+    member_groups = filters.Chat(chat_id=[g.id for g in config.chats.groups])
+    editor_users = filters.User(user_id=[e.id for e in config.people.editors])
+    app.add_handler(CommandHandler("ask", questions.on_ask, filters=member_groups | filters.ChatType.PRIVATE))
+    app.add_handler(CommandHandler("mytickets", members.on_mytickets))
+    app.add_handler(
+        MessageHandler(member_groups & filters.TEXT & ~filters.COMMAND, questions.on_group_message)
+    )
+    app.add_handler(
+        MessageHandler(  # editors' private messages belong to the editors' queue, not the desk
+            filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & ~editor_users, questions.on_private_message
+        )
+    )
+    app.add_handler(CallbackQueryHandler(questions.on_faq_button, pattern=r"^faq:"))
+    app.add_handler(CallbackQueryHandler(members.on_rate, pattern=r"^rate:"))
 
     # --- staff: cards, buttons, replies, commands (bot/chat/staff.py) -----------------------------
+    staff_chat = filters.Chat(chat_id=config.chats.staff)
+    not_editors_chat = ~filters.Chat(chat_id=config.chats.editors)
+    app.add_handler(CallbackQueryHandler(staff.on_card_button, pattern=r"^tk:"))
+    app.add_handler(MessageHandler(staff_chat & filters.REPLY & filters.TEXT & ~filters.COMMAND, staff.on_staff_reply))
+    # /queue: the editors' queue in the editors chat and for editors in private; tickets otherwise
+    app.add_handler(
+        CommandHandler("queue", staff.on_queue, filters=not_editors_chat & ~(filters.ChatType.PRIVATE & editor_users))
+    )
+    app.add_handler(CommandHandler("mine", staff.on_mine, filters=not_editors_chat))
+    app.add_handler(CommandHandler("ticket", staff.on_ticket, filters=not_editors_chat))
+    app.add_handler(CommandHandler("stats", staff.on_stats, filters=not_editors_chat))
+    app.add_handler(CommandHandler("reply", staff.on_reply, filters=not_editors_chat))
+    desk_jobs.schedule(app, JOB_KWARGS)  # the SLA sweep (every minute), weekly report, calendar check
 
     # --- editors: the queue (bot/chat/editors.py) ------------------------------------------------
 

@@ -1,12 +1,23 @@
-"""What every member can do: /start, /help."""
+"""What every member can do: /start, /help, /mytickets, and rating a closed question."""
 
 from __future__ import annotations
 
-from telegram import Update
+import html
+import logging
+import re
+
+from telegram import Message, Update
+from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot.chat.context import services
+from bot.chat.desk_texts import dt
+from bot.chat.staff import refresh_card, status_label, supervisors_html, tell_privately, to_staff_chat
 from bot.texts import t
+from bot.tickets.errors import DeskError, NotAsker
+from bot.tickets.model import Rating
+
+log = logging.getLogger(__name__)
 
 
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -23,3 +34,77 @@ async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.effective_message is None:
         return
     await update.effective_message.reply_text(t(svc.lang, "help"))
+
+
+async def on_mytickets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/mytickets (private): my questions, newest first, with their status."""
+    svc = services(context)
+    msg = update.effective_message
+    user = update.effective_user
+    if msg is None or user is None:
+        return
+    lang = svc.lang
+    if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
+        await msg.reply_text(html.escape(dt(lang, "mytickets_private")))  # never list questions in a group
+        return
+    mine = sorted(svc.desk.repo.by_asker(user.id), key=lambda x: x.number, reverse=True)[:20]
+    if not mine:
+        await msg.reply_text(html.escape(dt(lang, "mytickets_empty")))
+        return
+    lines = [dt(lang, "mytickets_title", n=len(mine))]
+    for tk in mine:
+        text = tk.text if len(tk.text) <= 40 else tk.text[:39] + "…"
+        lines.append(
+            dt(
+                lang,
+                "mytickets_line",
+                n=tk.number,
+                topic=svc.library.topic(tk.topic).label(lang),
+                status=status_label(lang, tk.status),
+                text=text,
+            )
+        )
+    await svc.outbox.send_long(msg.chat_id, "\n".join(lines), reply_to=msg.message_id)
+
+
+_RATE = re.compile(r"^rate:(\d{1,9}):(satisfied|basic|unsatisfied)$")
+
+
+async def on_rate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """满意 / 基本满意 / 不满意 under a closed question: only the asker's tap counts."""
+    svc = services(context)
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    m = _RATE.match(query.data)
+    if m is None:
+        await query.answer()
+        return
+    lang = svc.lang
+    number, rating = int(m.group(1)), Rating(m.group(2))
+    try:
+        tk = svc.desk.rate(number, by=query.from_user.id, rating=rating, now=svc.clock.now())
+    except NotAsker:
+        log.info("rating of #%s by %s refused: not the asker", number, query.from_user.id)
+        await query.answer(dt(lang, "rate_alert_not_asker"), show_alert=True)
+        return
+    except DeskError as exc:
+        await query.answer(exc.user_message(lang), show_alert=True)
+        return
+    label = rating.label_en if lang.startswith("en") else rating.label_zh
+    done = dt(lang, "rated", n=number, rating=label)
+    if rating is Rating.UNSATISFIED:
+        done += "\n" + dt(lang, "rated_reopened", n=number)
+    msg = query.message
+    if isinstance(msg, Message):
+        await svc.outbox.edit(msg.chat_id, msg.message_id, html.escape(done))
+    await refresh_card(svc, tk)
+    if rating is Rating.UNSATISFIED:
+        await to_staff_chat(
+            svc, tk, dt(lang, "unsatisfied_staff", n=number, supervisors=supervisors_html(svc))
+        )
+        for s in svc.desk.roster.supervisors():
+            await tell_privately(
+                context.bot, s.user_id, dt(lang, "unsatisfied_staff", n=number, supervisors=s.name)
+            )
+    await query.answer(dt(lang, "rate_thanks"))

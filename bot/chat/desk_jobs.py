@@ -1,0 +1,216 @@
+"""The desk's scheduled work: the minute sweep, Monday's weekly report, the daily calendar check.
+
+The sweep is restart-safe because every notice is marked in the ticket after it was sent
+(``desk.mark_sent``): a restart re-reads the store and never repeats one; a notice that could not be
+sent is tried again next minute (at-least-once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import io
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+from telegram.ext import Application, ContextTypes
+
+from bot.chat.context import Services, services_of
+from bot.chat.desk_texts import dt
+from bot.chat.staff import refresh_card, stats_text, supervisors_html, tell_privately, user_link, when
+from bot.tickets.desk import NoticeKind, WeeklyReport
+from bot.tickets.model import Deadline
+
+log = logging.getLogger(__name__)
+
+App = Application[Any, Any, Any, Any, Any, Any]
+SWEEP_LOCK_KEY = "desk_sweep_lock"
+
+
+@dataclass
+class SweepResult:
+    assigned: list[int] = field(default_factory=list)
+    warned: list[int] = field(default_factory=list)
+    escalated: list[int] = field(default_factory=list)
+    closed: list[int] = field(default_factory=list)
+
+
+def schedule(app: App, job_kwargs: dict[str, Any]) -> None:
+    """Every minute the sweep; Monday 09:00 the weekly report; daily 09:05 the calendar check."""
+    jq = app.job_queue
+    if jq is None:
+        log.warning("no job queue: the desk sweep will not run")
+        return
+    svc = services_of(app)
+    tz = svc.config.tz
+    jq.run_repeating(on_sweep, interval=60, first=5, name="desk-sweep", job_kwargs=job_kwargs)
+    # PTB counts days from Sunday = 0: Monday is 1.
+    jq.run_daily(on_weekly, time(9, 0, tzinfo=tz), days=(1,), name="desk-weekly", job_kwargs=job_kwargs)
+    jq.run_daily(on_calendar, time(9, 5, tzinfo=tz), name="desk-calendar", job_kwargs=job_kwargs)
+
+
+async def on_sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Job: auto-assign, deadline warnings/escalations, auto-close."""
+    await sweep(context.application)
+
+
+async def on_weekly(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Job: Monday's report to the staff chat."""
+    await weekly_report(context.application)
+
+
+async def on_calendar(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Job: warn the ops chat when next year's holiday schedule is missing (from December)."""
+    await calendar_check(context.application)
+
+
+def _deadline_name(lang: str, deadline: Deadline) -> str:
+    return dt(lang, "due_first" if deadline is Deadline.FIRST_RESPONSE else "due_resolution")
+
+
+async def sweep(app: App, now: datetime | None = None) -> SweepResult:
+    """One pass of the minute sweep; returns what it did (for tests and logs)."""
+    svc = services_of(app)
+    lock = svc.extra.setdefault(SWEEP_LOCK_KEY, asyncio.Lock())
+    assert isinstance(lock, asyncio.Lock)
+    async with lock:  # a manual sweep and the job never interleave (each notice is sent once)
+        return await _sweep(svc, app, now or svc.clock.now())
+
+
+async def _sweep(svc: Services, app: App, now: datetime) -> SweepResult:
+    lang = svc.lang
+    staff_chat = svc.config.chats.staff
+    out = SweepResult()
+    for t in svc.desk.auto_assign(now):
+        await refresh_card(svc, t)
+        who = user_link(t.owner_id or 0, t.owner_name)
+        await svc.outbox.send(
+            staff_chat, dt(lang, "assigned", n=t.number, who=who), reply_to=t.card_message_id
+        )
+        if t.owner_id is not None:
+            topic = svc.library.topic(t.topic).label(lang)
+            await tell_privately(
+                app.bot, t.owner_id, dt(lang, "assigned_private", n=t.number, topic=topic, text=t.text)
+            )
+        out.assigned.append(t.number)
+    for notice in svc.desk.sla_due(now):
+        t = svc.desk.get(notice.number)
+        name = _deadline_name(lang, notice.deadline)
+        due = when(svc, notice.due)
+        if notice.kind == NoticeKind.WARN:
+            who = user_link(t.owner_id, t.owner_name) if t.owner_id is not None else ""
+            text = dt(lang, "warn", who=who, n=t.number, deadline=name, due=due)
+        else:
+            text = dt(lang, "escalate", n=t.number, deadline=name, due=due, supervisors=supervisors_html(svc))
+        sent = await svc.outbox.send(staff_chat, text, reply_to=t.card_message_id)
+        if sent is None:
+            continue  # not marked: tried again next minute
+        svc.desk.mark_sent(notice, now)
+        (out.warned if notice.kind == NoticeKind.WARN else out.escalated).append(t.number)
+    for t in svc.desk.auto_close(now):
+        await refresh_card(svc, t)
+        days = svc.desk.policy.auto_close_after_days
+        await svc.outbox.send(
+            staff_chat,
+            html.escape(dt(lang, "auto_closed", n=t.number, days=days)),
+            reply_to=t.card_message_id,
+        )
+        out.closed.append(t.number)
+    return out
+
+
+# -- weekly report ---------------------------------------------------------------------------------------
+
+
+def report_text(svc: Services, report: WeeklyReport) -> str:
+    lang = svc.lang
+    s = report.stats
+    tz = svc.config.tz
+    lines = [
+        dt(
+            lang,
+            "weekly_title",
+            since=f"{s.since.astimezone(tz):%m-%d}",
+            until=f"{s.until.astimezone(tz):%m-%d}",
+        ),
+        stats_text(svc, s.until, 7),
+    ]
+    if report.top_questions:
+        lines.append(dt(lang, "weekly_top"))
+        for i, q in enumerate(report.top_questions, 1):
+            text = q.text if len(q.text) <= 40 else q.text[:39] + "…"
+            faq = dt(lang, "weekly_has_faq") if q.faq_entry else ""
+            lines.append(dt(lang, "weekly_top_line", i=i, text=text, count=q.count, faq=faq))
+    return "\n".join(lines)
+
+
+_CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "WenQuanYi Zen Hei",
+    "Source Han Sans SC",
+    "SimHei",
+    "Droid Sans Fallback",
+)
+
+
+def report_chart(svc: Services, report: WeeklyReport) -> bytes:
+    """A PNG bar chart of the week's tickets by topic. Without a CJK font the labels fall back to the
+    topics' English names (or keys), so the chart never shows empty boxes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import font_manager
+    from matplotlib import pyplot as plt
+
+    available = {f.name for f in font_manager.fontManager.ttflist}
+    cjk = next((f for f in _CJK_FONTS if f in available), None)
+    topics = [svc.library.topic(ts.topic) for ts in report.stats.by_topic]
+    if cjk is not None:
+        labels = [tp.label("zh") for tp in topics]
+        title = "本周工单（按主题）"
+        family = [cjk, "DejaVu Sans"]
+    else:
+        labels = [tp.name_en or tp.key for tp in topics]
+        title = "Tickets this week by topic"
+        family = ["DejaVu Sans"]
+    counts = [ts.count for ts in report.stats.by_topic]
+    with plt.rc_context({"font.family": family}):
+        fig, ax = plt.subplots(figsize=(7, 3.5), dpi=100)
+        try:
+            ax.bar(labels or ["—"], counts or [0], color="#3b7dd8")
+            ax.set_title(title)
+            ax.tick_params(axis="x", labelrotation=30)
+            fig.tight_layout()
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png")
+        finally:
+            plt.close(fig)
+    return buf.getvalue()
+
+
+async def weekly_report(app: App, now: datetime | None = None) -> bool:
+    """Send the week's report (text, then the chart) to the staff chat; True when the text went out."""
+    svc = services_of(app)
+    now = now or svc.clock.now()
+    report = svc.desk.weekly_report(now)
+    sent = await svc.outbox.send_long(svc.config.chats.staff, report_text(svc, report))
+    try:
+        png = report_chart(svc, report)
+        await app.bot.send_photo(svc.config.chats.staff, photo=png, caption="📊")
+    except Exception as exc:  # the chart is a bonus: the report text already went out
+        log.warning("weekly chart not sent: %s", exc, exc_info=exc)
+    return bool(sent)
+
+
+async def calendar_check(app: App, today: date | None = None) -> list[int]:
+    """Warn the ops chat when a year the desk will need has no holiday schedule; returns those years."""
+    svc = services_of(app)
+    today = today or svc.clock.now().date()
+    missing = svc.workcal.missing_years(today)
+    if missing:
+        years = "、".join(str(y) for y in missing)
+        await svc.outbox.alert(dt(svc.lang, "calendar_missing", years=years))
+    return missing

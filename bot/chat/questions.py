@@ -1,0 +1,245 @@
+"""Members' questions -> tickets: @-mentions, replies to the bot or staff, /ask, private messages.
+
+Privacy: a group message that is none of these is neither answered nor stored (nor logged with its
+text) — :func:`is_question` decides before anything else looks at it.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update, User
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot.chat.context import Services, services
+from bot.chat.desk_texts import dt
+from bot.chat.staff import post_card, refresh_card, to_staff_chat
+from bot.tickets.desk import Intake
+from bot.tickets.errors import DeskError, InvalidInput
+
+log = logging.getLogger(__name__)
+
+USERNAMES_KEY = "desk_staff_usernames"
+_NUMBER = re.compile(r"#(\d+)")
+_FAQ = re.compile(r"^faq:(ok|human):(\d{1,9})$")
+
+
+# -- what counts as a question ------------------------------------------------------------------------
+
+
+async def staff_usernames(svc: Services, message: Message) -> set[str]:
+    """The roster's @usernames (lower case), asked of Telegram once (getChatMember in the staff chat)."""
+    known = svc.extra.get(USERNAMES_KEY)
+    if isinstance(known, set):
+        return known
+    found: set[str] = set()
+    for s in svc.desk.roster.staff:
+        try:
+            member = await message.get_bot().get_chat_member(svc.config.chats.staff, s.user_id)
+        except TelegramError as exc:
+            log.warning("staff %s: username unknown (%s)", s.user_id, exc)
+            continue
+        if member.user.username:
+            found.add(member.user.username.lower())
+    svc.extra[USERNAMES_KEY] = found
+    return found
+
+
+async def is_question(svc: Services, message: Message, bot: User) -> bool:
+    """A group message is a question when it mentions the bot or a staff member, or replies to one."""
+    text = message.text or message.caption or ""
+    lowered = text.lower()
+    roster = svc.desk.roster
+    bot_name = (bot.username or "").lower()
+    if bot_name and f"@{bot_name}" in lowered:  # entity or not: "@servicebot" glued to Chinese has none
+        return True
+    for ent in message.entities or ():
+        mentioned = ent.user.id if ent.type == MessageEntity.TEXT_MENTION and ent.user is not None else None
+        if mentioned is not None and (mentioned == bot.id or roster.is_staff(mentioned)):
+            return True
+    reply = message.reply_to_message
+    replied_to = reply.from_user.id if reply is not None and reply.from_user is not None else None
+    if replied_to is not None and (replied_to == bot.id or roster.is_staff(replied_to)):
+        return True
+    if "@" in lowered:
+        names = await staff_usernames(svc, message)
+        if any(f"@{n}" in lowered for n in names):
+            return True
+    return False
+
+
+def strip_mention(text: str, bot_username: str | None) -> str:
+    """The question without the leading/trailing @bot mention (kept when it is all there is)."""
+    if not bot_username:
+        return text.strip()
+    cleaned = re.sub(rf"@{re.escape(bot_username)}\b", " ", text, flags=re.I).strip()
+    return cleaned or text.strip()
+
+
+# -- intake -------------------------------------------------------------------------------------------------
+
+
+def _faq_keyboard(lang: str, number: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(dt(lang, "btn_solved"), callback_data=f"faq:ok:{number}"),
+                InlineKeyboardButton(dt(lang, "btn_human"), callback_data=f"faq:human:{number}"),
+            ]
+        ]
+    )
+
+
+def promise_html(svc: Services, intake: Intake) -> str:
+    """The one reply to the asker: the promise, the complete checklist, an FAQ answer if one fits."""
+    lang = svc.lang
+    parts = [html.escape(intake.promise(lang))]
+    if intake.checklist is not None:
+        parts.append(html.escape(intake.checklist.render(intake.topic.label(lang), lang)))
+    if intake.faq is not None:
+        entry = intake.faq.entry
+        parts.append(
+            f"<b>{html.escape(dt(lang, 'faq_offer', question=entry.question))}</b>\n{html.escape(entry.answer)}"
+        )
+    return "\n\n".join(parts)
+
+
+async def take_question(svc: Services, message: Message, asker: User, text: str) -> Intake | None:
+    """Open (or find, on redelivery) the ticket; reply to the asker once; post the staff card once."""
+    chat = message.chat
+    try:
+        intake = svc.desk.open_ticket(
+            chat_id=chat.id,
+            message_id=message.message_id,
+            asker_id=asker.id,
+            asker_name=asker.full_name,
+            text=text,
+            now=svc.clock.now(),
+            thread_id=message.message_thread_id if message.is_topic_message else None,
+            chat_title=chat.title or ("私聊" if chat.type == ChatType.PRIVATE else ""),
+        )
+    except InvalidInput:
+        await message.reply_text(html.escape(dt(svc.lang, "ask_empty")))
+        return None
+    t = intake.ticket
+    if not intake.created and t.card_message_id is not None:
+        return intake  # a redelivered update: the reply and the card went out already
+    keyboard = _faq_keyboard(svc.lang, t.number) if intake.faq is not None else None
+    await svc.outbox.send(
+        chat.id,
+        promise_html(svc, intake),
+        reply_to=message.message_id,
+        thread_id=t.thread_id,
+        keyboard=keyboard,
+        quiet=True,
+    )
+    await post_card(svc, t)
+    return intake
+
+
+async def _followup(svc: Services, message: Message, asker: User) -> bool:
+    """The asker replying to the bot's message about their own ticket: a follow-up, not a new question."""
+    reply = message.reply_to_message
+    if reply is None or reply.from_user is None or reply.from_user.id != message.get_bot().id:
+        return False
+    m = _NUMBER.search(reply.text or "")
+    if m is None:
+        return False
+    try:
+        t = svc.desk.get(int(m.group(1)))
+    except DeskError:
+        return False
+    if t.asker_id != asker.id or t.chat_id != message.chat_id:
+        return False
+    reopened = svc.desk.asker_reply(t.number, by=asker.id, now=svc.clock.now())
+    if reopened is not None:
+        t = reopened
+        await refresh_card(svc, t)
+    text = message.text or message.caption or ""
+    await to_staff_chat(svc, t, html.escape(dt(svc.lang, "asker_followup", n=t.number, text=text)))
+    key = "asker_reopened" if reopened is not None else "asker_followup_ok"
+    await message.reply_text(html.escape(dt(svc.lang, key, n=t.number)), disable_notification=True)
+    return True
+
+
+async def on_group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A member group message: a question when it mentions/replies to the bot or staff; else ignored."""
+    svc = services(context)
+    message = update.effective_message
+    asker = update.effective_user
+    if message is None or asker is None or asker.is_bot:
+        return
+    if svc.desk.roster.is_staff(asker.id):
+        return  # staff talking in the group are not asking the desk
+    if not await is_question(svc, message, context.bot.bot):
+        return  # chatter: not answered, not stored
+    if await _followup(svc, message, asker):
+        return
+    text = strip_mention(message.text or message.caption or "", context.bot.username)
+    await take_question(svc, message, asker, text)
+
+
+async def on_private_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """In a private chat with the bot, any message is a question."""
+    svc = services(context)
+    message = update.effective_message
+    asker = update.effective_user
+    if message is None or asker is None or not (message.text or message.caption):
+        return
+    if await _followup(svc, message, asker):
+        return
+    await take_question(svc, message, asker, message.text or message.caption or "")
+
+
+async def on_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/ask 问题 — in a member group or in private."""
+    svc = services(context)
+    message = update.effective_message
+    asker = update.effective_user
+    if message is None or asker is None:
+        return
+    parts = (message.text or "").split(maxsplit=1)
+    text = parts[1] if len(parts) > 1 else ""
+    if not text.strip():
+        await message.reply_text(html.escape(dt(svc.lang, "ask_empty")))
+        return
+    await take_question(svc, message, asker, text)
+
+
+# -- the FAQ offer's buttons ------------------------------------------------------------------------------
+
+
+async def on_faq_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """已解决 closes the ticket (asker only); 转人工 leaves it with the staff. Others get an alert."""
+    svc = services(context)
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    m = _FAQ.match(query.data)
+    if m is None:
+        await query.answer()
+        return
+    lang = svc.lang
+    number = int(m.group(2))
+    try:
+        t = svc.desk.get(number)
+        if query.from_user.id != t.asker_id:
+            await query.answer(dt(lang, "only_asker"), show_alert=True)
+            return
+        if m.group(1) == "ok":
+            t = svc.desk.resolve_by_faq(number, by=query.from_user.id, now=svc.clock.now())
+            await refresh_card(svc, t)
+            outcome = dt(lang, "faq_solved")
+        else:
+            outcome = dt(lang, "faq_human")
+    except DeskError as exc:
+        await query.answer(exc.user_message(lang), show_alert=True)
+        return
+    msg = query.message
+    if isinstance(msg, Message):
+        await svc.outbox.edit(msg.chat_id, msg.message_id, f"{msg.text_html}\n\n{html.escape(outcome)}")
+    await query.answer()

@@ -1,0 +1,597 @@
+"""The staff side of the desk: ticket cards and their buttons, replies to cards, staff commands.
+
+A ticket's card lives in the staff chat and is edited in place on every change (never reposted; the
+keyboard is passed again on every edit). Button data is only a request: every action goes through the
+desk, whose ownership rules (首问负责) decide — a forged button for another ticket is refused there.
+
+Button data (``tk:<action>:<number>[:<user id>]``): claim, xfer (show the staff picker), to (picked),
+note, close, card (back to the card's own buttons).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from telegram import (
+    Bot,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyParameters,
+    Update,
+)
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot.chat.context import Services, services
+from bot.chat.desk_texts import dt, event_label
+from bot.tickets.errors import DeskError, InvalidAction, NotOwner, NotStaff
+from bot.tickets.model import Rating, Status, Ticket
+
+log = logging.getLogger(__name__)
+
+PROMPTS_KEY = "desk_prompts"
+_CARD_NUMBER = re.compile(r"^#(\d+)")
+_DATA = re.compile(r"^tk:(claim|xfer|to|note|close|card):(\d{1,9})(?::(\d{1,15}))?$")
+
+
+# -- rendering ---------------------------------------------------------------------------------------
+
+
+def message_link(chat_id: int, message_id: int) -> str | None:
+    """t.me/c/<id without -100>/<message id> for a supergroup message; None for other chats."""
+    raw = str(chat_id)
+    if not raw.startswith("-100"):
+        return None
+    return f"https://t.me/c/{raw[4:]}/{message_id}"
+
+
+def when(svc: Services, moment: datetime) -> str:
+    """A deadline as staff read it: HH:MM today, MM-DD HH:MM otherwise (in the configured zone)."""
+    local = moment.astimezone(svc.config.tz)
+    today = svc.clock.now().astimezone(svc.config.tz).date()
+    return f"{local:%H:%M}" if local.date() == today else f"{local:%m-%d %H:%M}"
+
+
+def status_label(lang: str, status: Status) -> str:
+    return dt(lang, f"status_{status.value}")
+
+
+def user_link(user_id: int, name: str) -> str:
+    return f'<a href="tg://user?id={user_id}">{html.escape(name)}</a>'
+
+
+def card_html(svc: Services, t: Ticket) -> str:
+    """The card: number, topic, status, asker, group, question, link, deadlines, owner, answers, notes."""
+    lang = svc.lang
+    topic = svc.library.topic(t.topic).label(lang)
+    lines = [f"#{t.number} · {html.escape(topic)} · <b>{status_label(lang, t.status)}</b>"]
+    group = t.chat_title or str(t.chat_id)
+    lines.append(
+        f"{dt(lang, 'card_asker')}：{html.escape(t.asker_name or '—')} · {dt(lang, 'card_group')}：{html.escape(group)}"
+    )
+    lines.append(f"<blockquote>{html.escape(t.text)}</blockquote>")
+    link = message_link(t.chat_id, t.message_id)
+    if link:
+        lines.append(f'<a href="{link}">{dt(lang, "card_link")}</a>')
+    first = (
+        "✓"
+        if t.first_response_at is not None
+        else f"{when(svc, t.first_response_due)} {dt(lang, 'card_before')}"
+    )
+    res = "✓" if t.closed_at is not None else f"{when(svc, t.resolution_due)} {dt(lang, 'card_before')}"
+    lines.append(f"{dt(lang, 'card_first_due')}：{first} · {dt(lang, 'card_resolution_due')}：{res}")
+    owner = html.escape(t.owner_name) if t.owner_id is not None else dt(lang, "card_nobody")
+    if t.auto_assigned and t.owner_id is not None:
+        owner += dt(lang, "card_auto")
+    line = f"{dt(lang, 'card_owner')}：{owner}"
+    if t.answers:
+        line += " · " + dt(lang, "card_answers", n=len(t.answers))
+    lines.append(line)
+    if t.notes:
+        lines.append(f"{dt(lang, 'card_notes')}：")
+        lines += [f"• {html.escape(n.staff_name)}：{html.escape(n.text)}" for n in t.notes[-5:]]
+    return "\n".join(lines)
+
+
+def card_keyboard(lang: str, t: Ticket) -> InlineKeyboardMarkup | None:
+    """认领 while nobody owns it; 转交 / 备注 / 关闭 always until closed; none once closed."""
+    if t.status is Status.CLOSED:
+        return None
+    row = []
+    if t.owner_id is None:
+        row.append(InlineKeyboardButton(dt(lang, "btn_claim"), callback_data=f"tk:claim:{t.number}"))
+    row.append(InlineKeyboardButton(dt(lang, "btn_transfer"), callback_data=f"tk:xfer:{t.number}"))
+    row.append(InlineKeyboardButton(dt(lang, "btn_note"), callback_data=f"tk:note:{t.number}"))
+    row.append(InlineKeyboardButton(dt(lang, "btn_close"), callback_data=f"tk:close:{t.number}"))
+    return InlineKeyboardMarkup([row])
+
+
+def picker_keyboard(svc: Services, t: Ticket) -> InlineKeyboardMarkup:
+    """The staff who could take the ticket over (everyone on the roster except the owner)."""
+    rows = [
+        [InlineKeyboardButton(s.name, callback_data=f"tk:to:{t.number}:{s.user_id}")]
+        for s in svc.desk.roster.staff
+        if s.user_id != t.owner_id
+    ]
+    rows.append([InlineKeyboardButton(dt(svc.lang, "btn_cancel"), callback_data=f"tk:card:{t.number}")])
+    return InlineKeyboardMarkup(rows)
+
+
+async def post_card(svc: Services, t: Ticket) -> Ticket:
+    """Post the ticket's card to the staff chat once and remember it; later changes edit it."""
+    if t.card_message_id is not None:
+        await refresh_card(svc, t)
+        return t
+    sent = await svc.outbox.send(
+        svc.config.chats.staff, card_html(svc, t), keyboard=card_keyboard(svc.lang, t)
+    )
+    if sent is None:
+        return t
+    return svc.desk.set_card(t.number, sent.message_id)
+
+
+async def refresh_card(svc: Services, t: Ticket) -> None:
+    """Edit the card in place (the keyboard passed again, or removed once closed)."""
+    if t.card_message_id is None:
+        await post_card(svc, t)
+        return
+    await svc.outbox.edit(
+        svc.config.chats.staff, t.card_message_id, card_html(svc, t), keyboard=card_keyboard(svc.lang, t)
+    )
+
+
+async def tell_privately(bot: Bot, user_id: int, text: str) -> bool:
+    """A private message to someone who may never have started the bot (403): never raises."""
+    try:
+        await bot.send_message(chat_id=user_id, text=text, parse_mode=None)
+        return True
+    except TelegramError as exc:
+        log.info("no private message to %s: %s", user_id, exc)
+        return False
+
+
+async def to_staff_chat(svc: Services, t: Ticket, text_html: str) -> None:
+    """A line under the card in the staff chat (a reply to it, so it reads as the ticket's thread)."""
+    await svc.outbox.send(svc.config.chats.staff, text_html, reply_to=t.card_message_id)
+
+
+def supervisors_html(svc: Services) -> str:
+    return "、".join(user_link(s.user_id, s.name) for s in svc.desk.roster.supervisors()) or "—"
+
+
+# -- the desk's actions with their chat effects ----------------------------------------------------
+
+
+async def answer_ticket(svc: Services, bot: Bot, number: int, by: int, text: str) -> Ticket:
+    """Answer through the desk, post it in the group under the question, tell the asker privately."""
+    lang = svc.lang
+    t, ans = svc.desk.answer(number, by=by, text=text, now=svc.clock.now())
+    body = dt(lang, "answer_html", n=t.number, text=html.escape(ans.text), name=html.escape(ans.staff_name))
+    sent = await svc.outbox.send(t.chat_id, body, reply_to=t.message_id, thread_id=t.thread_id)
+    if sent is not None:
+        t = svc.desk.set_answer_message(t.number, len(t.answers) - 1, sent.message_id)
+    if t.asker_id:
+        await tell_privately(
+            bot, t.asker_id, dt(lang, "private_answer", n=t.number, text=ans.text, name=ans.staff_name)
+        )
+    await refresh_card(svc, t)
+    if sent is None:
+        raise _NotDelivered(t.number)
+    return t
+
+
+class _NotDelivered(DeskError):
+    code = "not_delivered"
+
+    def __init__(self, number: int) -> None:
+        super().__init__(
+            dt("zh", "answer_not_delivered", n=number),
+            dt("en", "answer_not_delivered", n=number),
+            number=number,
+        )
+
+
+def rating_keyboard(lang: str, number: int) -> InlineKeyboardMarkup:
+    en = lang.startswith("en")
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    r.label_en if en else r.label_zh, callback_data=f"rate:{number}:{r.value}"
+                )
+                for r in Rating
+            ]
+        ]
+    )
+
+
+async def close_ticket(svc: Services, number: int, by: int) -> Ticket:
+    """Close through the desk, edit the card, ask the asker for a rating under their question."""
+    t = svc.desk.close(number, by=by, now=svc.clock.now())
+    await refresh_card(svc, t)
+    await svc.outbox.send(
+        t.chat_id,
+        html.escape(dt(svc.lang, "rate_prompt", n=t.number)),
+        reply_to=t.message_id,
+        thread_id=t.thread_id,
+        keyboard=rating_keyboard(svc.lang, t.number),
+        quiet=True,
+    )
+    return t
+
+
+# -- buttons on the card ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A question the bot asked a staff member (note text, transfer reason), answered by replying to it.
+
+    A plain reply prompt, not ForceReply: the sandbox echoes a ForceReply markup inside
+    ``reply_to_message``, which python-telegram-bot cannot parse (real Telegram does not send it).
+    Prompts live in memory: after a restart the staff member presses the button again."""
+
+    kind: str  # "note" | "transfer"
+    number: int
+    user_id: int
+    to: int | None = None
+
+
+def _prompts(svc: Services) -> dict[tuple[int, int], Prompt]:
+    found = svc.extra.setdefault(PROMPTS_KEY, {})
+    assert isinstance(found, dict)
+    return found
+
+
+async def _prompt(svc: Services, query: CallbackQuery, text: str, prompt: Prompt) -> None:
+    msg = query.message
+    if not isinstance(msg, Message):
+        return
+    sent: Message = await msg.get_bot().send_message(
+        chat_id=msg.chat_id,
+        text=html.escape(text),
+        reply_parameters=ReplyParameters(message_id=msg.message_id, allow_sending_without_reply=True),
+    )
+    _prompts(svc)[(sent.chat_id, sent.message_id)] = prompt
+
+
+async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """认领 / 转交 / 备注 / 关闭 on a card: the desk decides, the card is edited in place."""
+    svc = services(context)
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    m = _DATA.match(query.data)
+    if m is None:
+        await query.answer()
+        return
+    action, number, extra = m.group(1), int(m.group(2)), m.group(3)
+    user = query.from_user.id
+    lang = svc.lang
+    try:
+        if not svc.desk.roster.is_staff(user):
+            raise NotStaff()
+        t = svc.desk.get(number)
+        if action == "claim":
+            t = svc.desk.claim(number, by=user, now=svc.clock.now())
+            await refresh_card(svc, t)
+            await query.answer(dt(lang, "claimed_ok", n=number))
+        elif action == "xfer":
+            _check_owner(svc, t, user)
+            if t.card_message_id is not None:
+                await svc.outbox.edit(
+                    svc.config.chats.staff,
+                    t.card_message_id,
+                    card_html(svc, t) + "\n\n" + html.escape(dt(lang, "pick_owner", n=number)),
+                    keyboard=picker_keyboard(svc, t),
+                )
+            await query.answer()
+        elif action == "to" and extra is not None:
+            _check_owner(svc, t, user)
+            target = svc.desk.roster.get(int(extra))
+            name = target.name if target else extra
+            await refresh_card(svc, t)
+            await _prompt(
+                svc,
+                query,
+                dt(lang, "transfer_prompt", n=number, name=name),
+                Prompt("transfer", number, user, int(extra)),
+            )
+            await query.answer()
+        elif action == "note":
+            await _prompt(svc, query, dt(lang, "note_prompt", n=number), Prompt("note", number, user))
+            await query.answer()
+        elif action == "close":
+            await close_ticket(svc, number, user)
+            await query.answer(dt(lang, "closed_ok", n=number))
+        else:  # card: back to the card's own buttons
+            await refresh_card(svc, t)
+            await query.answer()
+    except DeskError as exc:
+        log.info("card button %s by %s refused: %s", query.data, user, exc.code)
+        await query.answer(exc.user_message(lang), show_alert=True)
+
+
+def _check_owner(svc: Services, t: Ticket, user: int) -> None:
+    """The same rule the desk applies on transfer, checked before showing the picker (UX only)."""
+    staff = svc.desk.roster.get(user)
+    if staff is None:
+        raise NotStaff()
+    if not staff.supervisor and t.owner_id != user:
+        if t.owner_id is None:
+            raise InvalidAction(
+                "请先认领工单再转交。", "Claim the ticket before transferring it.", number=t.number
+            )
+        raise NotOwner(t.number, t.owner_name)
+
+
+# -- replies in the staff chat ------------------------------------------------------------------------
+
+
+async def on_staff_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A reply to a card answers the ticket; a reply to a prompt gives a note or a transfer reason."""
+    svc = services(context)
+    msg = update.effective_message
+    user = update.effective_user
+    if msg is None or user is None or msg.text is None or msg.reply_to_message is None:
+        return
+    target = msg.reply_to_message
+    if target.from_user is None or target.from_user.id != context.bot.id:
+        return
+    lang = svc.lang
+    prompt = _prompts(svc).get((target.chat_id, target.message_id))
+    try:
+        if prompt is not None:
+            if prompt.user_id != user.id:
+                return  # someone else's prompt: not their note/reason
+            now = svc.clock.now()
+            if prompt.kind == "note":
+                t = svc.desk.note(prompt.number, by=user.id, text=msg.text, now=now)
+                await refresh_card(svc, t)
+                await msg.reply_text(html.escape(dt(lang, "noted", n=t.number)))
+            else:
+                assert prompt.to is not None
+                t = svc.desk.transfer(prompt.number, by=user.id, to=prompt.to, reason=msg.text, now=now)
+                await refresh_card(svc, t)
+                by = svc.desk.roster.get(user.id)
+                await svc.outbox.send(
+                    svc.config.chats.staff,
+                    dt(
+                        lang,
+                        "transferred",
+                        n=t.number,
+                        by=html.escape(by.name if by else str(user.id)),
+                        to=user_link(t.owner_id or 0, t.owner_name),
+                        reason=html.escape(msg.text.strip()),
+                    ),
+                    reply_to=t.card_message_id,
+                )
+            _prompts(svc).pop((target.chat_id, target.message_id), None)
+            return
+        m = _CARD_NUMBER.match(target.text or "")
+        if m is None:
+            return
+        number = int(m.group(1))
+        t = svc.desk.get(number)
+        if t.card_message_id != target.message_id:
+            return  # not this ticket's card (e.g. a notice under it)
+        t = await answer_ticket(svc, context.bot, number, user.id, msg.text)
+        await msg.reply_text(html.escape(dt(lang, "answered_ok", n=t.number)))
+    except DeskError as exc:
+        log.info("staff reply by %s refused: %s", user.id, exc.code)
+        await msg.reply_text(html.escape(exc.user_message(lang)))
+
+
+# -- commands -------------------------------------------------------------------------------------------
+
+
+async def _staff_guard(update: Update, svc: Services) -> tuple[Message, int] | None:
+    """Staff commands: only staff, only in the staff chat or a private chat; refusals said and logged."""
+    msg = update.effective_message
+    user = update.effective_user
+    chat = update.effective_chat
+    if msg is None or user is None or chat is None:
+        return None
+    if not svc.desk.roster.is_staff(user.id):
+        log.warning(
+            "staff command %r refused: user %s is not staff (chat %s)",
+            (msg.text or "")[:20],
+            user.id,
+            chat.id,
+        )
+        await msg.reply_text(html.escape(dt(svc.lang, "refused_staff")))
+        return None
+    if chat.id != svc.config.chats.staff and chat.type != "private":
+        await msg.reply_text(html.escape(dt(svc.lang, "staff_only_here")))
+        return None
+    return msg, user.id
+
+
+def _queue_lines(svc: Services, tickets: list[Ticket]) -> list[str]:
+    lang = svc.lang
+    out = []
+    for t in tickets:
+        first = t.first_response_at is None
+        due = t.first_response_due if first else t.resolution_due
+        text = t.text if len(t.text) <= 30 else t.text[:29] + "…"
+        out.append(
+            dt(
+                lang,
+                "queue_line",
+                n=t.number,
+                topic=svc.library.topic(t.topic).label(lang),
+                status=status_label(lang, t.status),
+                owner=t.owner_name or dt(lang, "card_nobody"),
+                due_label=dt(lang, "due_first" if first else "due_resolution"),
+                due=when(svc, due),
+                text=text,
+            )
+        )
+    return out
+
+
+async def on_queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/queue: open tickets, the most urgent deadline first."""
+    svc = services(context)
+    guard = await _staff_guard(update, svc)
+    if guard is None:
+        return
+    msg, _ = guard
+    tickets = svc.desk.queue()
+    if not tickets:
+        await msg.reply_text(html.escape(dt(svc.lang, "queue_empty")))
+        return
+    text = dt(svc.lang, "queue_title", n=len(tickets)) + "\n" + "\n".join(_queue_lines(svc, tickets))
+    await svc.outbox.send_long(msg.chat_id, text, reply_to=msg.message_id)
+
+
+async def on_mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/mine: the tickets I own, by deadline."""
+    svc = services(context)
+    guard = await _staff_guard(update, svc)
+    if guard is None:
+        return
+    msg, user = guard
+    tickets = svc.desk.mine(user)
+    if not tickets:
+        await msg.reply_text(html.escape(dt(svc.lang, "mine_empty")))
+        return
+    text = dt(svc.lang, "mine_title", n=len(tickets)) + "\n" + "\n".join(_queue_lines(svc, tickets))
+    await svc.outbox.send_long(msg.chat_id, text, reply_to=msg.message_id)
+
+
+def history_text(svc: Services, t: Ticket) -> str:
+    """/ticket N: the ticket and its audit trail, who and when (plain text)."""
+    lang = svc.lang
+    names = {s.user_id: s.name for s in svc.desk.roster.staff}
+    if t.asker_id:
+        names.setdefault(t.asker_id, t.asker_name)
+    lines = [
+        dt(
+            lang,
+            "history_title",
+            n=t.number,
+            topic=svc.library.topic(t.topic).label(lang),
+            status=status_label(lang, t.status),
+            asker=t.asker_name or "—",
+            text=t.text,
+        )
+    ]
+    for e in t.events:
+        who = "🤖" if e.actor_id is None else names.get(e.actor_id, str(e.actor_id))
+        detail = _event_detail(svc, e.kind.value, e.details, names)
+        stamp = e.at.astimezone(svc.config.tz).strftime("%m-%d %H:%M")
+        lines.append(f"{stamp} {event_label(lang, e.kind.value)} · {who}{detail}")
+    return "\n".join(lines)
+
+
+def _event_detail(svc: Services, kind: str, d: dict[str, Any], names: dict[int, str]) -> str:
+    if kind == "transferred":
+        to = d.get("to_id")
+        return f" → {names.get(to, str(to)) if isinstance(to, int) else to}：{d.get('reason', '')}"
+    if kind == "assigned":
+        to = d.get("to_id")
+        return f" → {names.get(to, str(to)) if isinstance(to, int) else to}"
+    if kind == "rated":
+        try:
+            r = Rating(str(d.get("rating")))
+        except ValueError:
+            return ""
+        return f"：{r.label_en if svc.lang.startswith('en') else r.label_zh}"
+    if kind in ("warned", "escalated") and d.get("deadline"):
+        return f"（{dt(svc.lang, 'due_first' if d['deadline'] == 'first_response' else 'due_resolution')}）"
+    if kind == "reopened" and d.get("reason"):
+        return f"（{d['reason']}）"
+    return ""
+
+
+async def on_ticket(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/ticket 128: the ticket's history from its audit events."""
+    svc = services(context)
+    guard = await _staff_guard(update, svc)
+    if guard is None:
+        return
+    msg, _ = guard
+    args = context.args or []
+    if len(args) != 1 or not args[0].lstrip("#").isdigit():
+        await msg.reply_text(html.escape(dt(svc.lang, "ticket_usage")))
+        return
+    try:
+        t = svc.desk.get(int(args[0].lstrip("#")))
+    except DeskError as exc:
+        await msg.reply_text(html.escape(exc.user_message(svc.lang)))
+        return
+    await svc.outbox.send_long(msg.chat_id, history_text(svc, t), reply_to=msg.message_id)
+
+
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{v:g}%"
+
+
+def _num(v: float | None) -> str:
+    return "—" if v is None else f"{v:g}"
+
+
+def stats_text(svc: Services, now: datetime, days: int = 7) -> str:
+    lang = svc.lang
+    s = svc.desk.stats(now, days)
+    lines = [
+        dt(lang, "stats_title", days=days, count=s.count, open=s.open, closed=s.closed),
+        dt(
+            lang,
+            "stats_times",
+            first=_num(s.median_first_response_minutes),
+            res=_num(s.median_resolution_minutes),
+        ),
+        dt(lang, "stats_sla", first=_pct(s.first_response_met_percent), res=_pct(s.resolution_met_percent)),
+    ]
+    if s.by_topic:
+        lines.append(dt(lang, "stats_topics"))
+        for ts in s.by_topic:
+            lines.append(
+                f"• {svc.library.topic(ts.topic).label(lang)}：{ts.count}（{_pct(ts.sla_met_percent)}）"
+            )
+    if s.ratings:
+        shown = "、".join(
+            f"{(Rating(k).label_en if lang.startswith('en') else Rating(k).label_zh)} {v}"
+            for k, v in sorted(s.ratings.items())
+            if k in {r.value for r in Rating}
+        )
+        lines.append(dt(lang, "stats_ratings", ratings=shown))
+    return "\n".join(lines)
+
+
+async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats: the last 7 days — count, median times, SLA met %, by topic."""
+    svc = services(context)
+    guard = await _staff_guard(update, svc)
+    if guard is None:
+        return
+    msg, _ = guard
+    await svc.outbox.send_long(msg.chat_id, stats_text(svc, svc.clock.now()), reply_to=msg.message_id)
+
+
+async def on_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reply 128 text: answer a ticket without replying to its card."""
+    svc = services(context)
+    guard = await _staff_guard(update, svc)
+    if guard is None:
+        return
+    msg, user = guard
+    parts = (msg.text or "").split(maxsplit=2)
+    if len(parts) < 3 or not parts[1].lstrip("#").isdigit():
+        await msg.reply_text(html.escape(dt(svc.lang, "reply_usage")))
+        return
+    try:
+        t = await answer_ticket(svc, context.bot, int(parts[1].lstrip("#")), user, parts[2])
+    except DeskError as exc:
+        await msg.reply_text(html.escape(exc.user_message(svc.lang)))
+        return
+    await msg.reply_text(html.escape(dt(svc.lang, "answered_ok", n=t.number)))
