@@ -1,0 +1,229 @@
+"""The editors' scheduled work: content files re-read on change, announcements sent exactly once,
+items expired after their end date.
+
+* **Content files.** ``content/queue/*.md`` is read when the application is built (:func:`load_content`)
+  and re-read every minute when a file changed (:class:`~bot.editorial.ContentWatcher`) or on /reload.
+  A broken file is skipped (its last good version stays in the queue) and each problem is told to the
+  ops chat once, as ``file:line: message`` — again only if it goes away and comes back.
+* **Announcements.** Every minute, each approved announcement whose time has come goes to every member
+  group through the delivery ledger, slot ``announce:<number>`` on the announcement's date: the text is
+  stored before it is sent, a part is recorded as soon as Telegram accepted it, and a finished delivery
+  is never sent again (a restart, a second run). When every group has it, the item is ``published``.
+  One missed by more than ``digests.catch_up_minutes`` (the bot was down) is not sent late: it is
+  recorded as expired in the ledger and the item, and the ops chat is told.
+* **Expiry.** Daily just after midnight (and at start-up): open items whose end date passed expire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+from dataclasses import dataclass, field, replace
+from datetime import time, timedelta
+from typing import Any
+
+from telegram.ext import Application, ContextTypes
+
+from bot.chat.context import Services, services_of
+from bot.chat.editor_texts import et
+from bot.editorial.content import ContentWatcher, load_queue_dir, present_keys
+from bot.editorial.model import HistoryEntry, QueueItem
+from bot.store.ledger import DeliveryKey
+from bot.store.queue import FileSync
+
+__all__ = [
+    "EditorialState",
+    "deliver_announcements",
+    "expire_items",
+    "load_content",
+    "on_announcements",
+    "on_content_watch",
+    "on_expire",
+    "reload_content",
+    "render_announcement",
+    "schedule",
+]
+
+log = logging.getLogger(__name__)
+
+STATE_KEY = "editorial"
+EXPIRE_AT = time(0, 5)
+
+
+@dataclass
+class EditorialState:
+    """What the editors' jobs remember between runs (in memory; the queue itself is in the store)."""
+
+    watcher: ContentWatcher
+    reported: set[str] = field(default_factory=set)
+    failed_alerts: set[str] = field(default_factory=set)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+def _state(svc: Services) -> EditorialState:
+    state = svc.extra.get(STATE_KEY)
+    if not isinstance(state, EditorialState):
+        state = EditorialState(ContentWatcher(svc.config.content_dir / "queue"))
+        svc.extra[STATE_KEY] = state
+    return state
+
+
+def _sync(svc: Services) -> tuple[FileSync, list[str]]:
+    """Read content/queue and merge it into the queue; problems as ``file:line: message``."""
+    now = svc.clock.now()
+    directory = svc.config.content_dir / "queue"
+    items, problems = load_queue_dir(directory, svc.editorial.sections, tz=svc.config.tz, loaded_at=now)
+    sync = svc.queue.sync_files(items, now, present_keys(directory))
+    return sync, [str(p) for p in problems]
+
+
+def load_content(svc: Services) -> list[str]:
+    """At start-up (synchronous, no network): read the queue files and expire what is past.
+
+    The problems are added to ``svc.content_problems`` (start-up tells the ops chat) and remembered as
+    reported. Returns them.
+    """
+    state = _state(svc)
+    _sync_result, problems = _sync(svc)
+    now = svc.clock.now()
+    svc.queue.expire(now.date(), now)
+    svc.content_problems.extend(problems)
+    state.reported = set(problems)
+    for line in problems:
+        log.warning("content: %s", line)
+    return problems
+
+
+async def _report(svc: Services, problems: list[str]) -> None:
+    """Tell the ops chat about problems not told yet; forget the ones that went away."""
+    state = _state(svc)
+    new = [p for p in problems if p not in state.reported]
+    state.reported = set(problems)
+    if new:
+        shown = "\n".join(new[:20])
+        await svc.outbox.alert(et(svc.lang, "ops_problems", count=len(new), lines=shown))
+
+
+async def reload_content(svc: Services) -> tuple[FileSync, list[str]]:
+    """Re-read content/queue now (/reload and the watcher); new problems go to the ops chat once."""
+    state = _state(svc)
+    async with state.lock:
+        state.watcher.changed()  # take in the current state of the files: no second reload next minute
+        sync, problems = _sync(svc)
+    await _report(svc, problems)
+    if sync.changed:
+        log.info("content reloaded: %s", sync)
+    return sync, problems
+
+
+async def on_content_watch(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every minute: re-read the queue files if any changed."""
+    svc = services_of(context.application)
+    if _state(svc).watcher.changed():
+        await reload_content(svc)
+
+
+def render_announcement(svc: Services, item: QueueItem) -> list[str]:
+    """The announcement as Telegram-HTML parts (the text as the editor wrote it, with its link)."""
+    more = "详情" if svc.lang != "en" else "Details"
+    link = f'\n\n<a href="{html.escape(item.link)}">{more}</a>' if item.link else ""
+    return [f"📢 {item.html}{link}"]
+
+
+async def deliver_announcements(app: Application[Any, Any, Any, Any, Any, Any]) -> list[int]:
+    """Send every due announcement to every member group exactly once; returns the numbers finished."""
+    svc = services_of(app)
+    now = svc.clock.now()
+    late_after = timedelta(minutes=svc.config.digests.catch_up_minutes)
+    finished: list[int] = []
+    for item in svc.queue.due_announcements(now):
+        assert item.announce_at is not None
+        day = item.announce_at.astimezone(svc.config.tz).date()
+        keys = [(g, DeliveryKey.of(g.id, day, f"announce:{item.number}")) for g in svc.config.chats.groups]
+        pending = [(g, k) for g, k in keys if svc.ledger.outcome(k) is None]
+        if pending and now - item.announce_at > late_after and not any(svc.ledger.sent_parts(k) for _, k in pending):
+            for _, k in pending:
+                svc.ledger.finish(k, "expired")
+            missed = now - item.announce_at
+            svc.queue.save(
+                replace(
+                    item,
+                    status="expired",
+                    history=(*item.history, HistoryEntry(None, "expired", now, f"missed by {missed}")),
+                )
+            )
+            await svc.outbox.alert(
+                f"⚠️ 公告第 {item.number} 条原定 {item.announce_at:%Y-%m-%d %H:%M}，因停机错过，未补发（已记为过期）"
+            )
+            continue
+        ok = True
+        for group, key in pending:
+            if not await _deliver_one(svc, item, group.id, group.thread_id, key):
+                ok = False
+                alert_key = f"{item.number}:{group.id}"
+                if alert_key not in _state(svc).failed_alerts:
+                    _state(svc).failed_alerts.add(alert_key)
+                    await svc.outbox.alert(
+                        et(svc.lang, "announce_failed", number=item.number, group=group.title or group.name)
+                    )
+        if ok:
+            svc.queue.mark_published([item.number], day, now)
+            finished.append(item.number)
+    return finished
+
+
+async def _deliver_one(svc: Services, item: QueueItem, chat_id: int, thread_id: int | None, key: DeliveryKey) -> bool:
+    """One group: parts stored first, each recorded once sent; unfinished on failure (retried next run)."""
+    parts = svc.digest_parts.get(key)
+    if parts is None:
+        parts = render_announcement(svc, item)
+        svc.digest_parts.put(key, parts)
+    svc.ledger.begin(key, len(parts))
+    sent = svc.ledger.sent_parts(key)
+    for index, text in enumerate(parts):
+        if index in sent:
+            continue
+        landed = await svc.outbox.send(chat_id, text, thread_id=thread_id)
+        if landed is None:
+            return False
+        svc.ledger.part_sent(key, index, landed.message_id)
+    svc.ledger.finish(key, "sent")
+    return True
+
+
+async def on_announcements(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every minute: due announcements."""
+    await deliver_announcements(context.application)
+
+
+async def expire_items(app: Application[Any, Any, Any, Any, Any, Any]) -> list[QueueItem]:
+    """Expire open items whose end date passed; tell the editors chat which."""
+    svc = services_of(app)
+    now = svc.clock.now()
+    expired = svc.queue.expire(now.date(), now)
+    if expired:
+        numbers = ", ".join(f"#{i.number}" for i in expired)
+        await svc.outbox.send(
+            svc.config.chats.editors, html.escape(et(svc.lang, "expired_note", count=len(expired), numbers=numbers)),
+            quiet=True,
+        )
+    return expired
+
+
+async def on_expire(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Daily: expire items past their end date."""
+    await expire_items(context.application)
+
+
+def schedule(app: Application[Any, Any, Any, Any, Any, Any], job_kwargs: dict[str, Any]) -> None:
+    """Read the content files now; then the three jobs: editorial:content, editorial:announce,
+    editorial:expire."""
+    svc = services_of(app)
+    load_content(svc)
+    assert app.job_queue is not None
+    app.job_queue.run_repeating(on_content_watch, interval=60, first=60, name="editorial:content", job_kwargs=job_kwargs)
+    app.job_queue.run_repeating(on_announcements, interval=60, first=5, name="editorial:announce", job_kwargs=job_kwargs)
+    app.job_queue.run_daily(
+        on_expire, time=EXPIRE_AT.replace(tzinfo=svc.config.tz), name="editorial:expire", job_kwargs=job_kwargs
+    )

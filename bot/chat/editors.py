@@ -1,0 +1,829 @@
+"""The editors' queue in Telegram: /new (and forwarded messages), /announce, /edit, /queue, /item,
+/approve, /withdraw, /preview, /reload. Rules live in bot.editorial; storage in bot.store.queue.
+
+Where it works: the editors chat (anyone in it is checked against the roster) and private chats. In a
+private chat /queue and forwarded messages are taken only from rostered editors (``people.editors``),
+so a staff member's /queue and a member's forwarded question still reach the desk.
+
+The handlers run in handler group :data:`GROUP` (-1), before the desk's handlers (group 0), and stop
+the update there once they took it (``ApplicationHandlerStop``): an editor's private reply inside the
+/new flow must not also become a ticket.
+
+The /new conversation is keyed per chat *and* per user (two editors can queue at once in the editors
+chat). Its state lives in memory and does not survive a restart (the editor starts again with /new);
+what it creates is stored durably in the queue the moment it is confirmed.
+
+Dates an editor may type: ``YYYY-MM-DD``, ``M月D日``, 今天/明天/后天, today/tomorrow; for the first
+date also 下次/next, and /skip means the next issue of the slot. Announcement times:
+``YYYY-MM-DD HH:MM``, ``明天 09:30``, or ``HH:MM`` (today), in the configured time zone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any, NoReturn
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import (
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot.chat.context import Services, services
+from bot.chat.editor_jobs import reload_content
+from bot.chat.editor_texts import et
+from bot.chat.jobs import is_service_day, scheduled_at
+from bot.chat.outbox import html_to_plain, tg_len
+from bot.config import Config
+from bot.editorial.content import SECTION_ALIASES
+from bot.editorial.model import DIGEST_NAMES, STATUS_NAMES, Digest, QueueItem
+from bot.editorial.rules import EditorialError, approve, create_item, edit, withdraw
+
+__all__ = [
+    "GROUP",
+    "EditorFilters",
+    "conversation",
+    "next_run_day",
+    "on_approve",
+    "on_item",
+    "on_preview",
+    "on_queue",
+    "on_reload",
+    "on_withdraw",
+    "parse_day",
+    "parse_when",
+]
+
+#: Handler group of every editors' handler: before the desk's (0), see the module docstring.
+GROUP = -1
+
+DIGEST, SECTION, TEXT, LINK, FIRST, UNTIL, ANNOUNCE_WHEN, ANNOUNCE_TEXT, EDIT_TEXT = range(9)
+END = ConversationHandler.END
+
+_SLOT_ALIASES: dict[str, Digest] = {
+    "morning": "morning",
+    "早知道": "morning",
+    "服务早知道": "morning",
+    "tea": "tea",
+    "下午茶": "tea",
+    "生活下午茶": "tea",
+}
+_DRAFTS = "editor_drafts"
+
+
+# --- filters: where the editors' handlers listen ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EditorFilters:
+    """``desk``: the editors chat or any private chat (non-editors there are refused politely);
+    ``queue``: the editors chat, or a private chat with a rostered editor; ``forward``: a forwarded
+    message in the editors chat, or privately from a rostered editor."""
+
+    desk: filters.BaseFilter
+    queue: filters.BaseFilter
+    forward: filters.BaseFilter
+
+    @classmethod
+    def of(cls, config: Config) -> EditorFilters:
+        editors_chat = filters.Chat(chat_id=config.chats.editors)
+        rostered = filters.User(user_id=[e.id for e in config.people.editors])
+        private_editor = filters.ChatType.PRIVATE & rostered
+        return cls(
+            desk=editors_chat | filters.ChatType.PRIVATE,
+            queue=editors_chat | private_editor,
+            forward=filters.FORWARDED & (editors_chat | private_editor),
+        )
+
+
+# --- parsing what editors type -------------------------------------------------------------------
+
+_WORD_DAYS = {"今天": 0, "today": 0, "明天": 1, "tomorrow": 1, "后天": 2}
+_CN_DAY = re.compile(r"^(\d{1,2})月(\d{1,2})[日号]?$")
+_WHEN_ISO = re.compile(r"^(\d{4}-\d{1,2}-\d{1,2})[ T]+(\d{1,2})[:：](\d{2})$")
+_WHEN_WORD = re.compile(r"^(今天|明天|后天|today|tomorrow)\s*(\d{1,2})[:：](\d{2})$", re.IGNORECASE)
+_WHEN_TIME = re.compile(r"^(\d{1,2})[:：](\d{2})$")
+
+
+def parse_day(text: str, today: date) -> date | None:
+    """``YYYY-MM-DD``, ``M月D日`` (this year, or next if it has passed), 今天/明天/后天, today/tomorrow."""
+    s = text.strip().lower()
+    if s in _WORD_DAYS:
+        return today + timedelta(days=_WORD_DAYS[s])
+    m = _CN_DAY.match(s)
+    try:
+        if m:
+            day = date(today.year, int(m.group(1)), int(m.group(2)))
+            return day if day >= today else date(today.year + 1, day.month, day.day)
+        y, mo, d = (int(x) for x in s.split("-"))
+        return date(y, mo, d)
+    except ValueError:
+        return None
+
+
+def parse_when(text: str, now: datetime) -> datetime | None:
+    """An announcement time in ``now``'s zone: ``YYYY-MM-DD HH:MM``, ``明天 09:30``, ``HH:MM`` (today)."""
+    s = text.strip()
+    day: date | None
+    if (m := _WHEN_ISO.match(s)) or (m := _WHEN_WORD.match(s)):
+        day, hh, mm = parse_day(m.group(1), now.date()), m.group(2), m.group(3)
+    elif m := _WHEN_TIME.match(s):
+        day, hh, mm = now.date(), m.group(1), m.group(2)
+    else:
+        return None
+    if day is None or not (0 <= int(hh) <= 23 and 0 <= int(mm) <= 59):
+        return None
+    return datetime.combine(day, time(int(hh), int(mm)), tzinfo=now.tzinfo)
+
+
+def next_run_day(svc: Services, slot: Digest, now: datetime) -> date:
+    """The date of the next issue of ``slot`` that has not gone out yet (today if its time is ahead)."""
+    day = now.date()
+    if slot == "announcement":
+        return day
+    for _ in range(60):
+        if is_service_day(svc, day) and scheduled_at(svc, slot, day) > now:
+            return day
+        day += timedelta(days=1)
+    return day
+
+
+# --- small helpers -------------------------------------------------------------------------------
+
+
+def _stop(state: object = None) -> NoReturn:
+    """Hand the update back as taken: the desk's handlers (group 0) do not see it."""
+    raise ApplicationHandlerStop(state)
+
+
+def _digest_name(svc: Services, digest: Digest) -> str:
+    zh, en = DIGEST_NAMES[digest]
+    return en if svc.lang == "en" else zh
+
+
+def _section_name(svc: Services, digest: Digest, key: str | None) -> str:
+    if not key:
+        return ""
+    cfg = svc.publisher.digest_config(digest) if digest in ("morning", "tea") else None  # type: ignore[arg-type]
+    for s in cfg.sections if cfg is not None else ():
+        if s.key == key and s.title:
+            return s.title
+    try:
+        heading = svc.publisher.templates.sections.get(key)
+    except Exception:
+        heading = None
+    if heading:
+        return heading
+    zh = next((name for name, k in SECTION_ALIASES.items() if k == key), key)
+    return key if svc.lang == "en" else zh
+
+
+def _state_name(svc: Services, item: QueueItem) -> str:
+    zh, en = STATUS_NAMES[item.status]
+    return en if svc.lang == "en" else zh
+
+
+def _who(svc: Services, user_id: int | None) -> str:
+    if user_id is None:
+        return et(svc.lang, "bot")
+    for e in svc.config.people.editors:
+        if e.id == user_id:
+            return e.name
+    for s in svc.config.people.staff:
+        if s.id == user_id:
+            return s.name
+    return str(user_id)
+
+
+def _snippet(item_html: str, limit: int = 40) -> str:
+    plain = " ".join(html_to_plain(item_html).split())
+    return plain if len(plain) <= limit else plain[: limit - 1] + "…"
+
+
+def _fmt_when(svc: Services, when: datetime) -> str:
+    return when.astimezone(svc.config.tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _uid(update: Update) -> int | None:
+    return update.effective_user.id if update.effective_user is not None else None
+
+
+def _is_editor(svc: Services, user_id: int | None) -> bool:
+    return user_id is not None and user_id in svc.editorial.editors
+
+
+def _draft(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> dict[str, Any]:
+    """This user's unfinished item in this chat (in memory only)."""
+    assert context.user_data is not None
+    drafts: dict[int, dict[str, Any]] = context.user_data.setdefault(_DRAFTS, {})
+    return drafts.setdefault(chat_id, {})
+
+
+def _drop_draft(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+    if context.user_data is not None:
+        context.user_data.get(_DRAFTS, {}).pop(chat_id, None)
+
+
+def _message_html(msg: Message) -> str:
+    """The message's text (or caption) as Telegram HTML, formatting kept from its entities."""
+    if msg.text is not None:
+        return msg.text_html
+    if msg.caption is not None:
+        return msg.caption_html
+    return ""
+
+
+def _number_arg(context: ContextTypes.DEFAULT_TYPE) -> int | None:
+    args = context.args or []
+    if not args:
+        return None
+    try:
+        return int(args[0].lstrip("#"))
+    except ValueError:
+        return None
+
+
+async def _reply(msg: Message, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
+    await msg.reply_text(text, reply_markup=keyboard)
+
+
+async def _refuse(svc: Services, msg: Message) -> None:
+    await _reply(msg, et(svc.lang, "not_editor"))
+
+
+def _digest_keyboard(svc: Services) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(_digest_name(svc, "morning"), callback_data="ed:d:morning"),
+                InlineKeyboardButton(_digest_name(svc, "tea"), callback_data="ed:d:tea"),
+            ]
+        ]
+    )
+
+
+def _section_keyboard(svc: Services, digest: Digest) -> InlineKeyboardMarkup:
+    keys = [s.key for s in svc.publisher.digest_config(digest).sections]  # type: ignore[arg-type]
+    buttons = [InlineKeyboardButton(_section_name(svc, digest, k), callback_data=f"ed:s:{k}") for k in keys]
+    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+
+
+def _summary(svc: Services, item: QueueItem) -> str:
+    """One line per item for /queue and confirmations (HTML, escaped)."""
+    lang = svc.lang
+    if item.digest == "announcement" and item.announce_at is not None:
+        dates = et(lang, "queue_at", when=_fmt_when(svc, item.announce_at))
+    elif item.until is not None:
+        dates = et(lang, "queue_range", first=item.first_date.isoformat(), until=item.until.isoformat())
+    else:
+        dates = et(lang, "queue_from", day=item.first_date.isoformat())
+    section = _section_name(svc, item.digest, item.section)
+    return et(
+        lang,
+        "queue_line",
+        number=item.number,
+        state=f"[{html.escape(_state_name(svc, item))}]",
+        dates=html.escape(dates),
+        section=html.escape(section + " · ") if section else "",
+        snippet=html.escape(_snippet(item.html)),
+    )
+
+
+def _card(svc: Services, item: QueueItem) -> str:
+    """Everything about one item (/item 12), HTML."""
+    lang = svc.lang
+    section = _section_name(svc, item.digest, item.section)
+    lines = [
+        et(
+            lang,
+            "item_title",
+            number=item.number,
+            digest=html.escape(_digest_name(svc, item.digest)),
+            section=html.escape(" · " + section) if section else "",
+            state=html.escape(_state_name(svc, item)),
+        )
+    ]
+    if item.announce_at is not None:
+        lines.append(et(lang, "item_at", when=_fmt_when(svc, item.announce_at)))
+    elif item.until is not None:
+        lines.append(et(lang, "item_dates_range", first=item.first_date, until=item.until))
+    else:
+        lines.append(et(lang, "item_dates_once", first=item.first_date))
+    if item.link:
+        lines.append(et(lang, "item_link", link=html.escape(item.link)))
+    source = (
+        et(lang, "item_source_file", path=html.escape(item.path or ""))
+        if item.origin == "file"
+        else et(lang, "item_source_chat", author=html.escape(_who(svc, item.author_id)))
+    )
+    lines.append(et(lang, "item_source", source=source))
+    if item.approver_id is not None:
+        lines.append(et(lang, "item_approver", approver=html.escape(_who(svc, item.approver_id))))
+    if item.published_on:
+        lines.append(et(lang, "item_published", days=", ".join(d.isoformat() for d in item.published_on)))
+    lines += ["", item.html, "", et(lang, "item_history")]
+    for h in item.history[-10:]:
+        lines.append(
+            et(
+                lang,
+                "history_line",
+                when=_fmt_when(svc, h.when),
+                who=html.escape(_who(svc, h.who)),
+                action=html.escape(h.action),
+                detail=html.escape(f"（{h.detail}）" if h.detail else ""),
+            )
+        )
+    return "\n".join(lines)
+
+
+# --- /new, forwarded messages, /announce, /edit: one conversation --------------------------------
+
+
+async def on_new(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Start a queue item: pick the digest first."""
+    return await _start_item(update, context, None)
+
+
+async def on_forwarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """A forwarded message becomes the text of a new draft: pick the digest."""
+    msg = update.effective_message
+    return await _start_item(update, context, _message_html(msg) if msg is not None else None)
+
+
+async def _start_item(update: Update, context: ContextTypes.DEFAULT_TYPE, text_html: str | None) -> int:
+    svc = services(context)
+    msg, chat = update.effective_message, update.effective_chat
+    if msg is None or chat is None:
+        return END
+    if not _is_editor(svc, _uid(update)):
+        await _refuse(svc, msg)
+        _stop(END)
+    draft = _draft(context, chat.id)
+    draft.clear()
+    if text_html and text_html.strip():
+        draft["html"] = text_html
+    await _reply(msg, et(svc.lang, "pick_digest"), _digest_keyboard(svc))
+    _stop(DIGEST)
+
+
+async def on_pick_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Digest button: show the slot's sections."""
+    svc = services(context)
+    query, chat = update.callback_query, update.effective_chat
+    if query is None or chat is None or query.data is None:
+        return END
+    await query.answer()
+    digest: Digest = "tea" if query.data.endswith(":tea") else "morning"
+    _draft(context, chat.id)["digest"] = digest
+    if isinstance(query.message, Message):
+        await query.edit_message_text(
+            html.escape(et(svc.lang, "pick_section", digest=_digest_name(svc, digest))),
+            reply_markup=_section_keyboard(svc, digest),
+        )
+    _stop(SECTION)
+
+
+async def on_pick_section(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Section button: ask for the text (or, for a forwarded message, straight for the link)."""
+    svc = services(context)
+    query, chat = update.callback_query, update.effective_chat
+    if query is None or chat is None or query.data is None:
+        return END
+    await query.answer()
+    draft = _draft(context, chat.id)
+    draft["section"] = query.data.removeprefix("ed:s:")
+    digest: Digest = draft.get("digest", "morning")
+    chosen = f"{_digest_name(svc, digest)} · {_section_name(svc, digest, draft['section'])}"
+    await query.edit_message_text(html.escape(chosen))
+    if "html" in draft:
+        await context.bot.send_message(chat.id, et(svc.lang, "ask_link"))
+        _stop(LINK)
+    await context.bot.send_message(chat.id, et(svc.lang, "ask_text"))
+    _stop(TEXT)
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """The item's text, formatting kept as Telegram HTML."""
+    svc = services(context)
+    msg, chat = update.effective_message, update.effective_chat
+    if msg is None or chat is None:
+        return END
+    _draft(context, chat.id)["html"] = _message_html(msg)
+    await _reply(msg, et(svc.lang, "ask_link"))
+    _stop(LINK)
+
+
+async def on_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """An http(s) link, or /skip."""
+    svc = services(context)
+    msg, chat = update.effective_message, update.effective_chat
+    if msg is None or chat is None:
+        return END
+    draft = _draft(context, chat.id)
+    text = (msg.text or "").strip()
+    if text.startswith("/skip"):
+        draft["link"] = None
+    elif re.match(r"^https?://\S+$", text):
+        draft["link"] = text
+    else:
+        await _reply(msg, et(svc.lang, "bad_link"))
+        _stop(LINK)
+    nxt = next_run_day(svc, draft.get("digest", "morning"), svc.clock.now())
+    await _reply(msg, et(svc.lang, "ask_first", next=nxt.isoformat()))
+    _stop(FIRST)
+
+
+async def on_first_date(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """First date (/skip or 下次: the next issue of the slot)."""
+    svc = services(context)
+    msg, chat = update.effective_message, update.effective_chat
+    if msg is None or chat is None:
+        return END
+    draft = _draft(context, chat.id)
+    now = svc.clock.now()
+    text = (msg.text or "").strip()
+    if text.startswith("/skip") or text.lower() in ("next", "下次", "下一期"):
+        day: date | None = next_run_day(svc, draft.get("digest", "morning"), now)
+    else:
+        day = parse_day(text, now.date())
+    if day is None:
+        await _reply(msg, html.escape(et(svc.lang, "bad_date", text=text)))
+        _stop(FIRST)
+    if day < now.date():
+        await _reply(msg, et(svc.lang, "date_past", day=day.isoformat()))
+        _stop(FIRST)
+    draft["first"] = day
+    await _reply(msg, et(svc.lang, "ask_until"))
+    _stop(UNTIL)
+
+
+async def on_until(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """End date, or /skip (runs once); then the item is stored as a draft."""
+    svc = services(context)
+    msg, chat, user = update.effective_message, update.effective_chat, update.effective_user
+    if msg is None or chat is None or user is None:
+        return END
+    draft = _draft(context, chat.id)
+    text = (msg.text or "").strip()
+    until: date | None = None
+    if not text.startswith("/skip"):
+        until = parse_day(text, svc.clock.now().date())
+        if until is None:
+            await _reply(msg, html.escape(et(svc.lang, "bad_date", text=text)))
+            _stop(UNTIL)
+    await _create(svc, msg, user.id, draft, until=until)
+    _drop_draft(context, chat.id)
+    _stop(END)
+
+
+async def _create(
+    svc: Services,
+    msg: Message,
+    actor: int,
+    draft: dict[str, Any],
+    *,
+    until: date | None = None,
+    announce_at: datetime | None = None,
+) -> None:
+    now = svc.clock.now()
+    digest: Digest = "announcement" if announce_at is not None else draft.get("digest", "morning")
+
+    def build(number: int) -> QueueItem:
+        return create_item(
+            svc.editorial,
+            number=number,
+            actor=actor,
+            digest=digest,
+            section=None if announce_at is not None else draft.get("section"),
+            html=str(draft.get("html", "")),
+            first_date=announce_at.date() if announce_at is not None else draft["first"],
+            now=now,
+            link=draft.get("link"),
+            until=until,
+            announce_at=announce_at,
+        )
+
+    try:
+        item = svc.queue.add(build)
+    except EditorialError as e:
+        await _reply(msg, html.escape(e.message(svc.lang)))
+        return
+    status = et(svc.lang, "four_eyes_hint") if svc.editorial.four_eyes else et(svc.lang, "status_draft_hint")
+    await _reply(
+        msg, et(svc.lang, "created", number=item.number, status=html.escape(status), summary=_summary(svc, item))
+    )
+
+
+async def on_announce(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Start a one-off announcement: ask for the time."""
+    svc = services(context)
+    msg, chat = update.effective_message, update.effective_chat
+    if msg is None or chat is None:
+        return END
+    if not _is_editor(svc, _uid(update)):
+        await _refuse(svc, msg)
+        _stop(END)
+    _draft(context, chat.id).clear()
+    await _reply(msg, html.escape(et(svc.lang, "ask_announce_when")))
+    _stop(ANNOUNCE_WHEN)
+
+
+async def on_announce_when(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """The announcement's date and time; then ask for its text."""
+    svc = services(context)
+    msg, chat = update.effective_message, update.effective_chat
+    if msg is None or chat is None:
+        return END
+    now = svc.clock.now()
+    text = (msg.text or "").strip()
+    when = parse_when(text, now)
+    if when is None:
+        await _reply(msg, html.escape(et(svc.lang, "bad_when", text=text)))
+        _stop(ANNOUNCE_WHEN)
+    if when <= now:
+        await _reply(msg, et(svc.lang, "when_past", when=_fmt_when(svc, when)))
+        _stop(ANNOUNCE_WHEN)
+    _draft(context, chat.id)["announce_at"] = when
+    await _reply(msg, et(svc.lang, "ask_announce_text", when=_fmt_when(svc, when)))
+    _stop(ANNOUNCE_TEXT)
+
+
+async def on_announce_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """The announcement's text: stored as a draft announcement."""
+    svc = services(context)
+    msg, chat, user = update.effective_message, update.effective_chat, update.effective_user
+    if msg is None or chat is None or user is None:
+        return END
+    draft = _draft(context, chat.id)
+    draft["html"] = _message_html(msg)
+    await _create(svc, msg, user.id, draft, announce_at=draft["announce_at"])
+    _drop_draft(context, chat.id)
+    _stop(END)
+
+
+async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """/edit 12: the next message replaces the item's text."""
+    svc = services(context)
+    msg, chat = update.effective_message, update.effective_chat
+    if msg is None or chat is None:
+        return END
+    if not _is_editor(svc, _uid(update)):
+        await _refuse(svc, msg)
+        _stop(END)
+    number = _number_arg(context)
+    if number is None:
+        await _reply(msg, et(svc.lang, "usage_number", command="edit"))
+        _stop(END)
+    item = svc.queue.get(number)
+    if item is None:
+        await _reply(msg, et(svc.lang, "no_item", number=number))
+        _stop(END)
+    if not item.is_open:
+        await _reply(msg, html.escape(et(svc.lang, "edited", number=number, status=_state_name(svc, item))))
+        _stop(END)
+    draft = _draft(context, chat.id)
+    draft.clear()
+    draft["edit"] = number
+    await _reply(msg, et(svc.lang, "ask_edit", number=number, html=item.html))
+    _stop(EDIT_TEXT)
+
+
+async def on_edit_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """The replacement text of the item being edited."""
+    svc = services(context)
+    msg, chat, user = update.effective_message, update.effective_chat, update.effective_user
+    if msg is None or chat is None or user is None:
+        return END
+    number = int(_draft(context, chat.id).get("edit", 0))
+    _drop_draft(context, chat.id)
+    item = svc.queue.get(number)
+    if item is None:
+        await _reply(msg, et(svc.lang, "no_item", number=number))
+        _stop(END)
+    try:
+        changed = edit(svc.editorial, item, user.id, svc.clock.now(), html=_message_html(msg))
+    except EditorialError as e:
+        await _reply(msg, html.escape(e.message(svc.lang)))
+        _stop(END)
+    svc.queue.save(changed)
+    await _reply(msg, et(svc.lang, "edited", number=number, status=html.escape(_state_name(svc, changed))))
+    _stop(END)
+
+
+async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """/cancel: drop the unfinished item."""
+    svc = services(context)
+    msg, chat = update.effective_message, update.effective_chat
+    if chat is not None:
+        _drop_draft(context, chat.id)
+    if msg is not None:
+        await _reply(msg, et(svc.lang, "cancelled"))
+    _stop(END)
+
+
+def conversation(f: EditorFilters) -> ConversationHandler[Any]:
+    """/new, a forwarded message, /announce and /edit N, each with /cancel (per chat and user)."""
+    text = (filters.TEXT | filters.CAPTION) & ~filters.COMMAND
+    with warnings.catch_warnings():
+        # PTB warns that per_message=False cannot track a button per message; we want the
+        # conversation per chat and user, and its buttons are only pressed in that conversation.
+        warnings.simplefilter("ignore", PTBUserWarning)
+        return ConversationHandler(
+            entry_points=[
+                CommandHandler("new", on_new, filters=f.desk),
+                CommandHandler("announce", on_announce, filters=f.desk),
+                CommandHandler("edit", on_edit, filters=f.desk),
+                MessageHandler(f.forward, on_forwarded),
+            ],
+            states={
+                DIGEST: [CallbackQueryHandler(on_pick_digest, pattern=r"^ed:d:(morning|tea)$")],
+                SECTION: [CallbackQueryHandler(on_pick_section, pattern=r"^ed:s:")],
+                TEXT: [MessageHandler(text, on_text)],
+                LINK: [CommandHandler("skip", on_link), MessageHandler(filters.TEXT & ~filters.COMMAND, on_link)],
+                FIRST: [
+                    CommandHandler("skip", on_first_date),
+                    MessageHandler(filters.TEXT & ~filters.COMMAND, on_first_date),
+                ],
+                UNTIL: [CommandHandler("skip", on_until), MessageHandler(filters.TEXT & ~filters.COMMAND, on_until)],
+                ANNOUNCE_WHEN: [MessageHandler(filters.TEXT & ~filters.COMMAND, on_announce_when)],
+                ANNOUNCE_TEXT: [MessageHandler(text, on_announce_text)],
+                EDIT_TEXT: [MessageHandler(text, on_edit_text)],
+            },
+            fallbacks=[CommandHandler("cancel", on_cancel)],
+            per_chat=True,
+            per_user=True,
+            per_message=False,
+            conversation_timeout=timedelta(minutes=30),
+            name="editors:new",
+        )
+
+
+# --- commands ------------------------------------------------------------------------------------
+
+
+async def _editor_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[Services, Message, int]:
+    """The services, the message and the editor's id; refuses (and stops) anyone else."""
+    svc = services(context)
+    msg, user = update.effective_message, update.effective_user
+    if msg is None or user is None:
+        _stop()
+    if not _is_editor(svc, user.id):
+        await _refuse(svc, msg)
+        _stop()
+    return svc, msg, user.id
+
+
+def _order(items: Iterable[QueueItem]) -> list[QueueItem]:
+    rank = {"morning": 0, "tea": 1, "announcement": 2}
+    return sorted(items, key=lambda it: (rank[it.digest], it.announce_at or it.first_date, it.number))
+
+
+async def on_queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/queue: open items by slot and date, with number and state."""
+    svc, msg, _ = await _editor_message(update, context)
+    items = _order(svc.queue.open_items())
+    if not items:
+        await _reply(msg, et(svc.lang, "queue_empty"))
+        _stop()
+    lines = [et(svc.lang, "queue_title", count=len(items))]
+    current: str | None = None
+    for item in items:
+        if item.digest != current:
+            current = item.digest
+            lines += ["", f"<b>{html.escape(_digest_name(svc, item.digest))}</b>"]
+        lines.append(_summary(svc, item))
+    await _send_lines(svc, msg, lines)
+    _stop()
+
+
+async def _send_lines(svc: Services, msg: Message, lines: list[str]) -> None:
+    """HTML lines in as few messages as fit Telegram's limit."""
+    chunk: list[str] = []
+    for line in lines:
+        if chunk and tg_len("\n".join([*chunk, line])) > 3800:
+            await svc.outbox.send(msg.chat_id, "\n".join(chunk), thread_id=msg.message_thread_id)
+            chunk = []
+        chunk.append(line)
+    if chunk:
+        await svc.outbox.send(msg.chat_id, "\n".join(chunk), thread_id=msg.message_thread_id)
+
+
+async def _item_arg(svc: Services, msg: Message, context: ContextTypes.DEFAULT_TYPE, command: str) -> QueueItem:
+    number = _number_arg(context)
+    if number is None:
+        await _reply(msg, et(svc.lang, "usage_number", command=command))
+        _stop()
+    item = svc.queue.get(number)
+    if item is None:
+        await _reply(msg, et(svc.lang, "no_item", number=number))
+        _stop()
+    return item
+
+
+async def on_item(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/item 12: one item with its dates, text and history."""
+    svc, msg, _ = await _editor_message(update, context)
+    item = await _item_arg(svc, msg, context, "item")
+    await svc.outbox.send(msg.chat_id, _card(svc, item), thread_id=msg.message_thread_id)
+    _stop()
+
+
+async def on_approve(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/approve 12 (四眼 review when configured: the domain refuses the author)."""
+    svc, msg, actor = await _editor_message(update, context)
+    item = await _item_arg(svc, msg, context, "approve")
+    now = svc.clock.now()
+    try:
+        approved = approve(svc.editorial, item, actor, now)
+    except EditorialError as e:
+        await _reply(msg, html.escape(e.message(svc.lang)))
+        _stop()
+    svc.queue.save(approved)
+    if approved.announce_at is not None:
+        text = et(svc.lang, "approved_announcement", number=item.number, when=_fmt_when(svc, approved.announce_at))
+    else:
+        when = max(approved.first_date, next_run_day(svc, approved.digest, now))
+        text = et(
+            svc.lang, "approved", number=item.number, when=when.isoformat(), digest=_digest_name(svc, item.digest)
+        )
+    await _reply(msg, html.escape(text))
+    _stop()
+
+
+async def on_withdraw(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/withdraw 12 reason: the item never runs."""
+    svc, msg, actor = await _editor_message(update, context)
+    args = context.args or []
+    if len(args) < 2:
+        await _reply(msg, et(svc.lang, "usage_withdraw"))
+        _stop()
+    item = await _item_arg(svc, msg, context, "withdraw")
+    reason = " ".join(args[1:])
+    try:
+        gone = withdraw(svc.editorial, item, actor, reason, svc.clock.now())
+    except EditorialError as e:
+        await _reply(msg, html.escape(e.message(svc.lang)))
+        _stop()
+    svc.queue.save(gone)
+    await _reply(msg, et(svc.lang, "withdrawn", number=item.number, reason=html.escape(reason)))
+    _stop()
+
+
+async def on_preview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/preview morning|tea [date]: the digest as it would go out now, marked 【预览】; records nothing."""
+    svc, msg, _ = await _editor_message(update, context)
+    args = context.args or []
+    slot = _SLOT_ALIASES.get(args[0].lower()) if args else None
+    now = svc.clock.now()
+    day = parse_day(args[1], now.date()) if slot is not None and len(args) > 1 else None
+    if slot is None or (len(args) > 1 and day is None):
+        await _reply(msg, et(svc.lang, "usage_preview"))
+        _stop()
+    day = day or next_run_day(svc, slot, now)
+    group = next((g for g in svc.config.chats.groups if slot in g.digests), None)
+    if group is None:
+        await _reply(msg, html.escape(et(svc.lang, "preview_no_group", digest=_digest_name(svc, slot))))
+        _stop()
+    results = await asyncio.to_thread(svc.publisher.fetch, slot)  # type: ignore[arg-type]
+    plan = svc.publisher.plan(group, day, slot, results, now)  # type: ignore[arg-type]
+    name = _digest_name(svc, slot)
+    thread = msg.message_thread_id
+    if plan.parts is None:
+        await svc.outbox.send(msg.chat_id, html.escape(et(svc.lang, "preview_empty", digest=name, day=day)))
+        _stop()
+    head = html.escape(et(svc.lang, "preview_head", digest=name, day=day.isoformat()))
+    parts = list(plan.parts)
+    if tg_len(html_to_plain(head + "\n\n" + parts[0])) <= 4000:
+        parts[0] = head + "\n\n" + parts[0]
+    else:
+        parts.insert(0, head)
+    for part in parts:
+        await svc.outbox.send(msg.chat_id, part, thread_id=thread)
+    numbers = ", ".join(f"#{n}" for n in plan.queued_numbers)
+    note = et(svc.lang, "preview_queued", numbers=numbers) if numbers else et(svc.lang, "preview_no_queue")
+    await svc.outbox.send(msg.chat_id, html.escape(note), thread_id=thread)
+    _stop()
+
+
+async def on_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reload: re-read content/queue now; problems as file:line (also told to the ops chat once)."""
+    svc, msg, _ = await _editor_message(update, context)
+    sync, problems = await reload_content(svc)
+    lines = [et(svc.lang, "reload_ok", added=len(sync.added), updated=len(sync.updated), removed=len(sync.removed))]
+    if problems:
+        shown = "\n".join(html.escape(p) for p in problems[:30])
+        lines.append(et(svc.lang, "reload_problems", count=len(problems), lines=shown))
+    await _send_lines(svc, msg, lines)
+    _stop()
