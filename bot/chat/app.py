@@ -19,7 +19,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.chat import desk_jobs, jobs, members, questions, staff
+from bot.chat import desk_jobs, editor_jobs, editors, jobs, members, questions, staff
 from bot.chat.context import SERVICES_KEY, build_services, services_of
 from bot.chat.outbox import Outbox
 from bot.clock import Clock
@@ -102,6 +102,16 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
     desk_jobs.schedule(app, JOB_KWARGS)  # the SLA sweep (every minute), weekly report, calendar check
 
     # --- editors: the queue (bot/chat/editors.py) ------------------------------------------------
+    # group -1: before the desk, so an editor's reply inside /new never becomes a ticket (editors.py)
+    ed = editors.EditorFilters.of(config)
+    app.add_handler(editors.conversation(ed), group=editors.GROUP)  # /new, forwards, /announce, /edit
+    app.add_handler(CommandHandler("queue", editors.on_queue, filters=ed.queue), group=editors.GROUP)
+    app.add_handler(CommandHandler("item", editors.on_item, filters=ed.desk), group=editors.GROUP)
+    app.add_handler(CommandHandler("approve", editors.on_approve, filters=ed.desk), group=editors.GROUP)
+    app.add_handler(CommandHandler("withdraw", editors.on_withdraw, filters=ed.desk), group=editors.GROUP)
+    app.add_handler(CommandHandler("preview", editors.on_preview, filters=ed.desk), group=editors.GROUP)
+    app.add_handler(CommandHandler("reload", editors.on_reload, filters=ed.desk), group=editors.GROUP)
+    editor_jobs.schedule(app, JOB_KWARGS)  # content files now + on change, announcements, daily expiry
 
     # --- jobs ------------------------------------------------------------------------------------
     # (scheduler.configure() would replace PTB's executor: python-telegram-bot issue #4479, so every
