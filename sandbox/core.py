@@ -124,6 +124,7 @@ class MessageRecord:
             "date": self.date, "text": self.source_text if self.source_text is not None else self.text,
             "plain_text": self.text, "caption": self.caption, "parse_mode": self.parse_mode,
             "entities": self.entities, "photo": self.photo is not None,
+            "photo_file_id": self.photo[-1]["file_id"] if self.photo else None,
             "reply_to_message_id": self.reply_to_message_id, "message_thread_id": self.message_thread_id,
             "reply_markup": self.reply_markup, "link_preview_options": self.link_preview_options,
             "disable_notification": self.disable_notification, "forward_origin": self.forward_origin,
@@ -195,9 +196,12 @@ class TelegramCore:
         """Forget every message, update, call, fault and webhook (POST /sandbox/reset)."""
         self._reset_state()
         self._notify()
+        for q in self._listeners:
+            q.put_nowait({"type": "reset"})
 
     def subscribe(self) -> asyncio.Queue[Event]:
-        """A queue receiving {"type": "message_created"|"message_edited"|"message_deleted", ...}."""
+        """A queue receiving {"type": "message_created"|"message_edited"|"message_deleted", ...}
+        and {"type": "reset"} when everything is forgotten."""
         q: asyncio.Queue[Event] = asyncio.Queue()
         self._listeners.append(q)
         return q

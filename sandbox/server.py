@@ -14,15 +14,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
+import json
 import logging
+import re
 import signal
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
-from aiohttp import ClientSession, ClientTimeout, web
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from sandbox.core import ApiError, ControlError, TelegramCore
 from sandbox.flood import FloodControl, FloodLimits
@@ -30,6 +35,11 @@ from sandbox.world import DEFAULT_WORLD, World, load_world
 
 log = logging.getLogger("sandbox")
 T = TypeVar("T")
+
+WEB_DIR = Path(__file__).resolve().parent / "web"
+_DEMO_ACTION = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+_SSE_KEEPALIVE = 15.0   # seconds between ": keep-alive" comments on an idle event stream
+_NO_HOOK = "no bot hook registered (demo only)"
 
 _INT_FIELDS = ("chat_id", "message_id", "reply_to_message_id", "message_thread_id", "forward_from_chat_id",
                "forward_from_message_id", "error_code", "count", "retry_after", "new_chat_id")
@@ -49,6 +59,8 @@ class Sandbox:
         self._session: ClientSession | None = None
         self.host = "127.0.0.1"
         self.port = 0
+        self.demo_hook: str | None = None      # the bot's demo-only hook URL (POST /sandbox/hooks)
+        self._streams: set[asyncio.Queue[dict[str, Any]]] = set()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -91,6 +103,14 @@ class Sandbox:
         app.router.add_get("/sandbox/calls", self._ctl_calls)
         app.router.add_post("/sandbox/reset", self._ctl_reset)
         app.router.add_get("/sandbox/world", self._ctl_world)
+        # the web chat (sandbox/web): the page, its live events and the demo-only clock panel
+        app.router.add_get("/", self._web_index)
+        app.router.add_static("/web/", WEB_DIR, follow_symlinks=False)
+        app.router.add_get("/sandbox/events", self._web_events)
+        app.router.add_get("/sandbox/hooks", self._hooks_get)
+        app.router.add_post("/sandbox/hooks", self._hooks_set)
+        app.router.add_delete("/sandbox/hooks", self._hooks_delete)
+        app.router.add_post("/sandbox/demo/{action}", self._demo_forward)
         self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
@@ -104,6 +124,8 @@ class Sandbox:
         log.info("sandbox listening on %s", self.url)
 
     async def stop(self) -> None:
+        for q in list(self._streams):   # end the open event streams, so the server shuts down at once
+            q.put_nowait({"type": "_close"})
         if self._webhook_task is not None:
             self._webhook_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -177,7 +199,7 @@ class Sandbox:
         data = self.core.files.get(fid)
         if data is None:
             return web.Response(status=404, text="Not Found")
-        return web.Response(body=data, content_type="application/octet-stream")
+        return web.Response(body=data, content_type=_image_type(data))
 
     # ------------------------------------------------------------------ webhooks
 
@@ -312,13 +334,115 @@ class Sandbox:
     async def _ctl_world(self, request: web.Request) -> web.Response:
         return await self._ctl(self.world.to_dict)
 
+    # ------------------------------------------------------------------ the web chat
+
+    async def _web_index(self, request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(WEB_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+    async def _web_events(self, request: web.Request) -> web.StreamResponse:
+        """Server-sent events: one ``data: {json}`` per message created / edited / deleted, and reset."""
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
+                                           "X-Accel-Buffering": "no"})
+        await resp.prepare(request)
+        core = self.core
+        queue = core.subscribe()
+        self._streams.add(queue)
+        try:
+            await resp.write(b"retry: 1000\n: connected\n\n")
+            while True:
+                try:
+                    event = await asyncio.wait_for(queue.get(), _SSE_KEEPALIVE)
+                except TimeoutError:
+                    await resp.write(b": keep-alive\n\n")
+                    continue
+                if event.get("type") == "_close":
+                    break
+                await resp.write(b"data: " + _dumps(event).encode() + b"\n\n")
+        except (ConnectionResetError, ClientError):
+            pass   # the page went away
+        finally:
+            self._streams.discard(queue)
+            core.unsubscribe(queue)
+        return resp
+
+    async def _hooks_get(self, request: web.Request) -> web.Response:
+        return web.json_response({"url": self.demo_hook}, dumps=_dumps)
+
+    async def _hooks_set(self, request: web.Request) -> web.Response:
+        """The bot, in demo mode only, registers where the training panel's actions go."""
+        try:
+            body = await _control_body(request)
+            url = body.get("url")
+            if not isinstance(url, str) or not url:
+                raise ControlError("url: expected a string like http://127.0.0.1:PORT/demo")
+            _check_loopback_url(url)
+        except ControlError as exc:
+            return web.json_response({"ok": False, "error": str(exc)}, status=400, dumps=_dumps)
+        self.demo_hook = url.rstrip("/")
+        return web.json_response({"ok": True, "url": self.demo_hook}, dumps=_dumps)
+
+    async def _hooks_delete(self, request: web.Request) -> web.Response:
+        self.demo_hook = None
+        return web.json_response({"ok": True}, dumps=_dumps)
+
+    async def _demo_forward(self, request: web.Request) -> web.Response:
+        """POST /sandbox/demo/{action} -> POST {hook}/{action} with the same JSON body; its answer back."""
+        action = request.match_info["action"]
+        if not _DEMO_ACTION.fullmatch(action):
+            return web.json_response({"ok": False, "description": f"unknown demo action {action!r}"}, status=400,
+                                     dumps=_dumps)
+        if self.demo_hook is None:
+            return web.json_response({"ok": False, "description": _NO_HOOK}, status=404, dumps=_dumps)
+        try:
+            body = await _control_body(request, allow_empty=True)
+        except ControlError as exc:
+            return web.json_response({"ok": False, "description": str(exc)}, status=400, dumps=_dumps)
+        target = f"{self.demo_hook}/{action}"
+        assert self._session is not None
+        try:
+            async with self._session.post(target, json=body, timeout=ClientTimeout(total=120)) as resp:
+                raw = await resp.read()
+                status = resp.status
+        except (ClientError, TimeoutError, OSError) as exc:
+            return web.json_response({"ok": False, "description": f"the bot hook {target} did not answer: "
+                                      f"{exc or type(exc).__name__}"}, status=502, dumps=_dumps)
+        try:
+            answer = json.loads(raw.decode("utf-8")) if raw else {}
+        except (UnicodeDecodeError, ValueError):
+            return web.json_response({"ok": False, "description": f"the bot hook {target} answered {status} "
+                                      "without JSON"}, status=502, dumps=_dumps)
+        return web.json_response(answer, status=status, dumps=_dumps)
+
 
 # ---------------------------------------------------------------------- request helpers
 
 
+def _check_loopback_url(url: str) -> None:
+    """The sandbox forwards the panel's requests to the hook: only an http URL on this machine is taken."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ControlError(f"url: expected http://127.0.0.1:PORT/..., got {url!r}")
+    host = parts.hostname
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ControlError(f"url: the demo hook must be on this machine (127.0.0.1 or localhost), got {host!r}")
+
+
 def _dumps(obj: Any) -> str:
-    import json
     return json.dumps(obj, ensure_ascii=False)
+
+
+def _image_type(data: bytes) -> str:
+    """The content type of an uploaded photo by its magic bytes (so the web chat's <img> shows it)."""
+    for magic, ctype in ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG", "image/png"), (b"GIF8", "image/gif")):
+        if data.startswith(magic):
+            return ctype
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return "application/octet-stream"
 
 
 def _api_error(exc: ApiError) -> web.Response:
