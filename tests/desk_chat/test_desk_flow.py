@@ -291,3 +291,25 @@ async def test_staff_commands_refuse_members_and_redelivery_makes_no_duplicate(t
         mine = await h.say(101, None, "/mytickets")
         got = await h.wait_for_message(101, lambda m: m["message_id"] > mine["message_id"])
         assert "#1" in got["plain_text"]
+
+
+async def test_weekly_report_with_chart_and_calendar_warning(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, now=FRIDAY_10) as h:
+        for user, text in ((101, "孩子转学要什么材料"), (102, "小孩转学要什么材料"), (103, "公积金怎么提取")):
+            await ask(h, user, f"@servicebot {text}")
+        await card_of(h, 3)
+        await desk_jobs.weekly_report(h.app, datetime(2026, 11, 30, 9, 0, tzinfo=SHANGHAI))
+        report = await h.wait_for_message(STAFF_CHAT_ID, lambda m: m["plain_text"].startswith("📊"))
+        assert "共 3 件" in report["plain_text"] and "子女入学：2" in report["plain_text"]
+        assert "1. 孩子转学要什么材料（2 次" in report["plain_text"]
+        photo = await h.wait_for_message(STAFF_CHAT_ID, lambda m: m["photo"])
+        assert photo["sender_id"] == BOT
+        png = desk_jobs.report_chart(h.services, h.services.desk.weekly_report(FRIDAY_10))
+        assert png.startswith(b"\x89PNG")
+        # December without next year's schedule: the ops chat is told
+        missing = await desk_jobs.calendar_check(h.app, datetime(2026, 12, 1).date())
+        assert missing == [2027]
+        await h.wait_for_message(
+            OPS_CHAT_ID, lambda m: "2027" in m["plain_text"] and "工作日历" in m["plain_text"]
+        )
+        assert await desk_jobs.calendar_check(h.app, datetime(2026, 6, 1).date()) == []
