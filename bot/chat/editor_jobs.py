@@ -40,6 +40,7 @@ __all__ = [
     "on_announcements",
     "on_content_watch",
     "on_expire",
+    "on_startup_report",
     "reload_content",
     "render_announcement",
     "schedule",
@@ -58,6 +59,7 @@ class EditorialState:
     watcher: ContentWatcher
     reported: set[str] = field(default_factory=set)
     failed_alerts: set[str] = field(default_factory=set)
+    at_start: list[str] = field(default_factory=list)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -75,24 +77,30 @@ def _sync(svc: Services) -> tuple[FileSync, list[str]]:
     directory = svc.config.content_dir / "queue"
     items, problems = load_queue_dir(directory, svc.editorial.sections, tz=svc.config.tz, loaded_at=now)
     sync = svc.queue.sync_files(items, now, present_keys(directory))
-    return sync, [str(p) for p in problems]
+    base = f"{svc.config.content_dir.parent}/"
+    return sync, [str(p).removeprefix(base) for p in problems]
 
 
 def load_content(svc: Services) -> list[str]:
     """At start-up (synchronous, no network): read the queue files and expire what is past.
 
-    The problems are added to ``svc.content_problems`` (start-up tells the ops chat) and remembered as
-    reported. Returns them.
+    The problems are kept for :func:`on_startup_report` (a job right after start) to tell the ops
+    chat. Returns them.
     """
     state = _state(svc)
     _sync_result, problems = _sync(svc)
     now = svc.clock.now()
     svc.queue.expire(now.date(), now)
-    svc.content_problems.extend(problems)
-    state.reported = set(problems)
+    state.at_start = problems
     for line in problems:
         log.warning("content: %s", line)
     return problems
+
+
+async def on_startup_report(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Once, right after start: the content problems found while loading."""
+    svc = services_of(context.application)
+    await _report(svc, _state(svc).at_start)
 
 
 async def _report(svc: Services, problems: list[str]) -> None:
@@ -222,6 +230,7 @@ def schedule(app: Application[Any, Any, Any, Any, Any, Any], job_kwargs: dict[st
     svc = services_of(app)
     load_content(svc)
     assert app.job_queue is not None
+    app.job_queue.run_once(on_startup_report, when=0, name="editorial:startup", job_kwargs=job_kwargs)
     app.job_queue.run_repeating(on_content_watch, interval=60, first=60, name="editorial:content", job_kwargs=job_kwargs)
     app.job_queue.run_repeating(on_announcements, interval=60, first=5, name="editorial:announce", job_kwargs=job_kwargs)
     app.job_queue.run_daily(
