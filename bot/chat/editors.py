@@ -49,7 +49,7 @@ from bot.chat.outbox import html_to_plain, tg_len
 from bot.config import Config
 from bot.editorial.content import SECTION_ALIASES
 from bot.editorial.model import DIGEST_NAMES, STATUS_NAMES, Digest, QueueItem
-from bot.editorial.rules import EditorialError, approve, create_item, edit, withdraw
+from bot.editorial.rules import EditorialError, InvalidTransition, approve, create_item, edit, withdraw
 
 __all__ = [
     "GROUP",
@@ -591,7 +591,7 @@ async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         await _reply(msg, et(svc.lang, "no_item", number=number))
         _stop(END)
     if not item.is_open:
-        await _reply(msg, html.escape(et(svc.lang, "edited", number=number, status=_state_name(svc, item))))
+        await _reply(msg, html.escape(InvalidTransition(item, "修改", "edited").message(svc.lang)))
         _stop(END)
     draft = _draft(context, chat.id)
     draft.clear()

@@ -123,5 +123,7 @@ async def test_a_withdrawn_item_never_appears(tmp_path: Path) -> None:
         assert bot_messages(h, GROUP_ID) and "撤回测试" not in group_text(h)
         listing = await ask(h, 301, EDITORS_CHAT_ID, "/queue", "发布队列")
         assert f"#{number} " not in listing["plain_text"]
-        # and it cannot be approved again
+        # and it cannot be approved or edited again
         await ask(h, 302, EDITORS_CHAT_ID, f"/approve {number}", "已撤回")
+        refused = await ask(h, 302, EDITORS_CHAT_ID, f"/edit {number}", "不能修改")
+        assert "已撤回" in refused["plain_text"]
