@@ -9,7 +9,7 @@ const TEXTS = {
     connecting: "连接中…", live: "实时", offline: "已断开，重连中…", clockTitle: "培训时钟（仅演示模式）",
     botTime: "机器人时间", refresh: "刷新", postMorning: "立即发布早报", postTea: "立即发布下午茶", minutes: "分钟",
     advance: "拨快时钟", chats: "聊天", backToChats: "返回聊天列表", cancelReply: "取消回复",
-    placeholder: "写消息…（Enter 发送，Shift+Enter 换行，@ 提及）", mentions: "提及", send: "发送", ok: "确定",
+    placeholder: "写消息…", composeHint: "Enter 发送，Shift+Enter 换行，输入 @ 提及", mentions: "提及", send: "发送", ok: "确定",
     groups: "群组", privates: "私聊", privateWith: "私聊：{name}", members: "{n} 位成员", privateSub: "与 {bot} 的私聊",
     noMessages: "还没有消息", edited: "已编辑", reply: "回复", forward: "转发给机器人", forwardedFrom: "转发自 {name}",
     pinned: "置顶消息", allTopics: "全部", topic: "话题：{name}", photo: "[图片]", forwarded: "已转发给机器人",
@@ -25,7 +25,7 @@ const TEXTS = {
     clockTitle: "Training clock (demo only)", botTime: "Bot time", refresh: "Refresh", postMorning: "Post morning brief now",
     postTea: "Post afternoon tea now", minutes: "Minutes", advance: "Advance clock", chats: "Chats",
     backToChats: "Back to chats", cancelReply: "Cancel reply",
-    placeholder: "Message… (Enter sends, Shift+Enter new line, @ mentions)", mentions: "Mentions", send: "Send", ok: "OK",
+    placeholder: "Message…", composeHint: "Enter sends, Shift+Enter is a new line, type @ to mention", mentions: "Mentions", send: "Send", ok: "OK",
     groups: "Groups", privates: "Private chats", privateWith: "Private: {name}", members: "{n} members",
     privateSub: "Private chat with {bot}", noMessages: "No messages yet", edited: "edited", reply: "Reply",
     forward: "Forward to bot", forwardedFrom: "Forwarded from {name}", pinned: "Pinned message", allTopics: "All",
@@ -749,6 +749,7 @@ function applyLanguage() {
   $("lang-toggle").textContent = t("langButton");
   $("lang-toggle").lang = state.lang === "en" ? "zh-CN" : "en";
   $("input").setAttribute("aria-label", t("placeholder"));
+  $("input").title = t("composeHint");
   document.title = t("brand");
   if ($("live").classList.contains("on")) $("live").textContent = t("live");
 }
