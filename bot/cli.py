@@ -40,6 +40,14 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--date", default=None, help="YYYY-MM-DD (default: today)")
         else:
             p.add_argument("--force", action="store_true", help="send again even if already sent today")
+    tk = sub.add_parser("tickets", help="list tickets (the bot must be stopped: one process per data dir)")
+    tk.add_argument("--status", choices=["open", "closed", "all"], default="open")
+    tk.add_argument("--json", action="store_true", help="JSON instead of one line per ticket")
+    ex = sub.add_parser("export", help="write everything stored about a member as JSON")
+    ex.add_argument("--user", type=int, required=True, help="the member's Telegram user id")
+    ex.add_argument("--out", default="-", help="file to write (default: standard output)")
+    fg = sub.add_parser("forget", help="erase a member's personal data, keeping anonymous counts")
+    fg.add_argument("--user", type=int, required=True, help="the member's Telegram user id")
     disc = sub.add_parser("discover", help="print the ids of chats and users that message the bot")
     disc.add_argument("--seconds", type=float, default=120, help="how long to listen (default: %(default)s)")
     return parser
@@ -280,6 +288,54 @@ def cmd_post(config: Config, args: argparse.Namespace) -> int:
     return asyncio.run(post())
 
 
+def _open_store(config: Config) -> Any:
+    from bot.store import Store, StoreLockedError
+
+    try:
+        return Store.open(config.data_dir)
+    except StoreLockedError as exc:
+        raise ConfigError([f"{exc} — stop the bot first (one process owns a data directory)"]) from None
+
+
+def cmd_tickets(config: Config, args: argparse.Namespace) -> int:
+    """List tickets by status, as text or JSON."""
+    from bot.admin import desk_from_config, tickets_report
+
+    with _open_store(config) as store:
+        desk, _problems = desk_from_config(config, store)
+        print(tickets_report(desk, args.status, as_json=args.json, tz=config.tz))
+    return 0
+
+
+def cmd_export(config: Config, args: argparse.Namespace) -> int:
+    """Everything stored about one member, as JSON (the export itself is recorded)."""
+    import json
+
+    from bot.admin import desk_from_config, export_user
+
+    with _open_store(config) as store:
+        desk, _problems = desk_from_config(config, store)
+        data = export_user(desk, store, args.user, datetime.now(config.tz))
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    if args.out == "-":
+        print(text)
+    else:
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+        print(f"wrote {len(data['tickets'])} ticket(s) of user {args.user} to {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_forget(config: Config, args: argparse.Namespace) -> int:
+    """Erase a member's text, name and id from their tickets; counts stay (the erasure is recorded)."""
+    from bot.admin import desk_from_config, forget_user
+
+    with _open_store(config) as store:
+        desk, _problems = desk_from_config(config, store)
+        n = forget_user(desk, store, args.user, datetime.now(config.tz))
+    print(f"forgot user {args.user}: {n} ticket(s) anonymised")
+    return 0
+
+
 def cmd_discover(config: Config, args: argparse.Namespace) -> int:
     """Print chats and users as they message the bot, to paste into config.yaml."""
     from bot.chat.discover import discover
@@ -295,6 +351,9 @@ COMMANDS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
     "demo": cmd_demo,
     "preview": cmd_preview,
     "post": cmd_post,
+    "tickets": cmd_tickets,
+    "export": cmd_export,
+    "forget": cmd_forget,
     "discover": cmd_discover,
 }
 
