@@ -37,6 +37,11 @@ _JSON_PARAMS = frozenset({"reply_markup", "reply_parameters", "link_preview_opti
                           "caption_entities", "allowed_updates", "commands", "scope"})
 
 
+class DroppedAfterAccept(Exception):
+    """The call was carried out, but the client gets no answer (an "after_accept" fault): the HTTP
+    server closes the connection, as when Telegram accepted a message and the reply was lost."""
+
+
 class ApiError(Exception):
     """A Bot API error exactly as Telegram answers it."""
 
@@ -80,6 +85,7 @@ class Fault:
     description: str | None = None
     retry_after: int | None = None
     chat_id: int | None = None
+    after_accept: bool = False  # carry the call out, then close the connection without an answer
 
     def error(self) -> ApiError:
         if self.error_code == 429:
@@ -404,7 +410,7 @@ class TelegramCore:
         entry: dict[str, Any] = {"method": method, "params": logged, "time": started}
         self.calls_log.append(entry)
         try:
-            self._apply_fault(name, params)
+            dropped = self._apply_fault(name, params)
             handler = _METHODS.get(name)
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
@@ -419,9 +425,13 @@ class TelegramCore:
             raise
         entry["ok"] = True
         entry["duration"] = self.clock() - started
+        if dropped:
+            entry["dropped"] = True
+            raise DroppedAfterAccept(method)
         return result
 
-    def _apply_fault(self, name: str, params: dict[str, Any]) -> None:
+    def _apply_fault(self, name: str, params: dict[str, Any]) -> bool:
+        """Raise the first matching fault's error; True if it is an after_accept fault (carry on, then drop)."""
         for fault in self.faults:
             if fault.method.lower() != name or fault.count <= 0:
                 continue
@@ -433,7 +443,10 @@ class TelegramCore:
                     continue
             fault.count -= 1
             self.faults = [f for f in self.faults if f.count > 0]
+            if fault.after_accept:
+                return True
             raise fault.error()
+        return False
 
     # -- helpers for parameters
 
@@ -988,13 +1001,14 @@ class TelegramCore:
         return new_id
 
     def inject_fault(self, method: str, error_code: int, *, count: int = 1, description: str | None = None,
-                     retry_after: int | None = None, chat_id: int | None = None) -> None:
+                     retry_after: int | None = None, chat_id: int | None = None,
+                     after_accept: bool = False) -> None:
         if count < 1:
             raise ControlError("count must be at least 1")
         if error_code < 400 or error_code > 599:
             raise ControlError("error_code must be an HTTP error status (400-599)")
         self.faults.append(Fault(method=method, error_code=error_code, count=count, description=description,
-                                 retry_after=retry_after, chat_id=chat_id))
+                                 retry_after=retry_after, chat_id=chat_id, after_accept=after_accept))
 
     def chat_records(self, chat_id: int) -> list[dict[str, Any]]:
         if self.chat(chat_id) is None and (chat_id <= 0 or self.world.user(chat_id) is None):

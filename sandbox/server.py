@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
-from sandbox.core import ApiError, ControlError, TelegramCore
+from sandbox.core import ApiError, ControlError, DroppedAfterAccept, TelegramCore
 from sandbox.flood import FloodControl, FloodLimits
 from sandbox.world import DEFAULT_WORLD, World, load_world
 
@@ -191,6 +191,11 @@ class Sandbox:
             result = await self.core.call(method, params)
         except ApiError as exc:
             return _api_error(exc)
+        except DroppedAfterAccept:
+            # done, but the client never hears so: close the connection without an answer
+            if request.transport is not None:
+                request.transport.close()
+            raise web.HTTPServiceUnavailable() from None
         return web.json_response({"ok": True, "result": result}, dumps=_dumps)
 
     async def _file(self, request: web.Request) -> web.Response:
@@ -314,7 +319,8 @@ class Sandbox:
 
         def inject() -> dict[str, Any]:
             self.core.inject_fault(method, code, count=body.get("count", 1), description=body.get("description"),
-                                   retry_after=body.get("retry_after"), chat_id=body.get("chat_id"))
+                                   retry_after=body.get("retry_after"), chat_id=body.get("chat_id"),
+                                   after_accept=bool(body.get("after_accept", False)))
             return {"ok": True, "pending": [vars(f) for f in self.core.faults]}
         return await self._ctl(inject)
 
