@@ -241,3 +241,12 @@ async def test_phone_width_is_readable(browser: Browser, sandbox: Sandbox, artif
     await page.get_by_role("button", name="返回聊天列表").click()
     await expect(page.locator("#chat-list")).to_be_visible()
     await asyncio.sleep(0)
+
+
+async def test_english_is_available(browser: Browser, sandbox: Sandbox) -> None:
+    page = await open_page(browser, sandbox.url + "/?lang=en")
+    await expect(page.locator("#send")).to_have_text("Send")
+    await expect(page.locator(".chat-list .section").first).to_have_text("Groups")
+    await page.get_by_role("button", name="中文").click()
+    await expect(page.locator("#send")).to_have_text("发送")
+    assert await page.evaluate("document.documentElement.lang") == "zh-CN"
