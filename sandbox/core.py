@@ -86,6 +86,7 @@ class Fault:
     retry_after: int | None = None
     chat_id: int | None = None
     after_accept: bool = False  # carry the call out, then close the connection without an answer
+    skip: int = 0  # let this many matching calls through first (a fault in the middle of a run)
 
     def error(self) -> ApiError:
         if self.error_code == 429:
@@ -441,6 +442,9 @@ class TelegramCore:
                         continue
                 except (TypeError, ValueError):
                     continue
+            if fault.skip > 0:
+                fault.skip -= 1
+                continue
             fault.count -= 1
             self.faults = [f for f in self.faults if f.count > 0]
             if fault.after_accept:
@@ -1002,13 +1006,13 @@ class TelegramCore:
 
     def inject_fault(self, method: str, error_code: int, *, count: int = 1, description: str | None = None,
                      retry_after: int | None = None, chat_id: int | None = None,
-                     after_accept: bool = False) -> None:
-        if count < 1:
-            raise ControlError("count must be at least 1")
+                     after_accept: bool = False, skip: int = 0) -> None:
+        if count < 1 or skip < 0:
+            raise ControlError("count must be at least 1 and skip at least 0")
         if error_code < 400 or error_code > 599:
             raise ControlError("error_code must be an HTTP error status (400-599)")
         self.faults.append(Fault(method=method, error_code=error_code, count=count, description=description,
-                                 retry_after=retry_after, chat_id=chat_id, after_accept=after_accept))
+                                 retry_after=retry_after, chat_id=chat_id, after_accept=after_accept, skip=skip))
 
     def chat_records(self, chat_id: int) -> list[dict[str, Any]]:
         if self.chat(chat_id) is None and (chat_id <= 0 or self.world.user(chat_id) is None):
