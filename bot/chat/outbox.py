@@ -215,6 +215,7 @@ class Outbox:
     async def _migrated(self, old: int, new: int) -> None:
         log.warning("chat %s migrated to %s; following it", old, new)
         self.migrated[old] = new
+        await self.alert(f"ℹ️ 群 {old} 已升级为超级群 {new}，消息已改发新群；请把配置中的群 id 改为 {new}")
         if self.on_migrate is not None:
             result = self.on_migrate(old, new)
             if result is not None:
