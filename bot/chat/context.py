@@ -8,6 +8,7 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext
 
+from bot.admin import desk_from_config
 from bot.chat.outbox import Outbox
 from bot.clock import Clock
 from bot.config import Config
@@ -18,11 +19,8 @@ from bot.store.digest_parts import DigestParts
 from bot.store.ledger import DeliveryLedger
 from bot.store.meta import Meta
 from bot.store.queue import QueueRepository
-from bot.store.tickets import TicketStore
-from bot.tickets.desk import Desk, DeskPolicy, SlaTarget
-from bot.tickets.roster import Roster, StaffMember
-from bot.tickets.sla import ServiceHours
-from bot.tickets.topics import FaqLibrary, load_faq
+from bot.tickets.desk import Desk
+from bot.tickets.topics import FaqLibrary
 from bot.workcal import WorkCalendar
 
 log = logging.getLogger(__name__)
@@ -57,29 +55,7 @@ class Services:
 
 def build_services(config: Config, store: Store, outbox: Outbox, clock: Clock) -> Services:
     """Everything the handlers need, from config, content and the store. Content problems are kept, not fatal."""
-    problems: list[str] = []
-    content = config.content_dir
-    workcal, cal_problems = WorkCalendar.from_dir(content / "calendar", use_package=config.service.calendar == "chinese")
-    problems += [str(p) for p in cal_problems]
-    library, faq_problems = load_faq(content / "faq")
-    problems += [str(p) for p in faq_problems]
-    hours = ServiceHours.from_pairs(config.service.hours, workcal, config.tz)
-    roster = Roster(
-        tuple(
-            StaffMember.from_config(s.id, s.name, s.topics, s.duty_days, s.duty_hours, s.supervisor)
-            for s in config.people.staff
-        )
-    )
-    policy = DeskPolicy(
-        default=SlaTarget(config.service.default.first_response_minutes, config.service.default.resolution_minutes),
-        topics={
-            k: SlaTarget(v.first_response_minutes, v.resolution_minutes) for k, v in config.service.topics.items()
-        },
-        warn_before_minutes=config.service.warn_before_minutes,
-        auto_assign_after_minutes=config.service.auto_assign_after_minutes,
-        auto_close_after_days=config.service.auto_close_after_days,
-    )
-    desk = Desk(TicketStore(store), roster, hours, policy, library)
+    desk, problems = desk_from_config(config, store)
     queue = QueueRepository(store)
     for line in problems:
         log.warning("content: %s", line)
@@ -91,9 +67,9 @@ def build_services(config: Config, store: Store, outbox: Outbox, clock: Clock) -
         ledger=DeliveryLedger(store, clock=clock.now),
         digest_parts=DigestParts(store),
         publisher=Publisher(config, store, queue=queue),
-        workcal=workcal,
+        workcal=desk.hours.calendar,
         desk=desk,
-        library=library,
+        library=desk.library,
         queue=queue,
         editorial=EditorialPolicy.from_config(config, four_eyes=config.editorial.four_eyes),
         meta=Meta(store),
