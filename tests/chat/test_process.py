@@ -205,3 +205,31 @@ def test_discover_prints_the_ids_of_chats_and_users_that_write(tmp_path: Path) -
         assert "-1001001" in out and "雄安-疏解之友" in out and "supergroup" in out
         assert "201" in out and "private" in out
         assert TOKEN not in out + err
+
+
+def test_preview_prints_the_parts_and_post_goes_through_the_ledger_once(tmp_path: Path) -> None:
+    with SandboxThread(flood=False) as sb, FeedServer(datetime.now(SHANGHAI).date()) as feeds:
+        config = write_config(tmp_path, sb, feeds)
+        env = {**os.environ, "BOT_TOKEN": TOKEN}
+
+        def cli(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run([sys.executable, "-m", "bot", "--config", str(config), *args],
+                                  cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+
+        preview = cli("preview", "morning")
+        assert preview.returncode == 0, preview.stderr
+        assert "----- part 1/" in preview.stdout and "<b>服务早知道</b>" in preview.stdout
+        assert bot_messages(sb, GROUP_ID) == [], "preview must not send"
+        first = cli("post", "morning")
+        assert first.returncode == 0, first.stderr
+        assert "main: sent" in first.stdout
+        sent = len(bot_messages(sb, GROUP_ID))
+        assert sent >= 1
+        again = cli("post", "morning")
+        assert again.returncode == 1 and "already sent today" in again.stdout
+        assert len(bot_messages(sb, GROUP_ID)) == sent
+        forced = cli("post", "morning", "--force")
+        assert forced.returncode == 0 and "main: sent" in forced.stdout
+        assert len(bot_messages(sb, GROUP_ID)) > sent
+        unknown = cli("post", "morning", "--group", "nope")
+        assert unknown.returncode == 2 and "no member group named 'nope'" in unknown.stderr
