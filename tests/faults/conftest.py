@@ -84,7 +84,7 @@ class Figures:
 
 @pytest.fixture
 def figures(request: pytest.FixtureRequest) -> Figures:
-    name = request.node.name.split("[", 1)[0].removeprefix("test_")
+    name = request.node.name.removeprefix("test_").split("[", 1)[0]  # each case/seed is one run of the row
     return Figures(name, _ROWS.get(name, Row()))
 
 
