@@ -141,10 +141,12 @@ async def _post_init(app: BotApp) -> None:
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log every unhandled error with its traceback and tell the ops chat in one line."""
-    log.error("unhandled error while processing %r", update, exc_info=context.error)
+    # The update itself is not logged: it may be group chatter we must not keep (privacy).
     svc = services_of(context.application)
     where = ""
     if isinstance(update, Update) and update.effective_chat is not None:
         where = f" (chat {update.effective_chat.id})"
+    update_id = update.update_id if isinstance(update, Update) else "-"
+    log.error("unhandled error while processing update %s%s", update_id, where, exc_info=context.error)
     await svc.outbox.alert(f"⚠️ 处理消息出错{where}：{type(context.error).__name__}: {context.error}")
 
