@@ -155,3 +155,21 @@ async def test_each_group_gets_its_own_selection_and_a_forum_gets_its_topic(tmp_
             assert "政务要闻" in main and "招聘信息" in main
     finally:
         await sb.stop()
+
+
+async def test_workdays_only_skips_weekends_and_holidays_but_not_make_up_days(tmp_path: Path) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("Asia/Shanghai")
+    saturday = datetime(2026, 11, 28, 8, 0, tzinfo=tz)
+    national_day = datetime(2026, 10, 2, 8, 0, tzinfo=tz)  # a Friday, statutory holiday
+    make_up_saturday = datetime(2026, 10, 10, 8, 0, tzinfo=tz)  # 调休: a working Saturday
+    async with running_bot(tmp_path, now=saturday, **{"digests.service_days": "workdays"}) as h:
+        job = h.app.job_queue.get_jobs_by_name("digest:morning")[0]
+        for when, expected in ((saturday, False), (national_day, False), (make_up_saturday, True)):
+            h.set_time(when)
+            before = len(bot_messages(h, GROUP_ID))
+            await job.run(h.app)
+            posted = len(bot_messages(h, GROUP_ID)) > before
+            assert posted == expected, f"{when:%Y-%m-%d}: posted={posted}"
