@@ -26,6 +26,7 @@ class HostileServer:
 
     def __init__(self) -> None:
         self.requests: list[str] = []
+        self.bodies: dict[str, bytes] = {}  # extra paths with fixed bodies
         self.stop = threading.Event()
         state = self
 
@@ -60,6 +61,8 @@ class HostileServer:
         self.httpd.server_close()
 
     def _route(self, path: str) -> Callable[[BaseHTTPRequestHandler], None]:
+        if path in self.bodies:
+            return lambda h: _send(h, self.bodies[path], Content_Type="application/rss+xml; charset=utf-8")
         if path == "/500":
             return lambda h: _send(h, b"Internal Server Error", 500)
         if path == "/drip":
