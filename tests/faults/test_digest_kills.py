@@ -29,6 +29,10 @@ def _sent_total(sb: SandboxThread) -> int:
     return sum(1 for c in sb.calls("sendMessage") if c.get("ok"))
 
 
+def _all_closed(sb: SandboxThread, ids: list[int]) -> bool:
+    return all(any("有问题？" in m["plain_text"] for m in bot_messages(sb, gid)) for gid in ids)
+
+
 def _rss_mb(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -62,8 +66,9 @@ def kill_runs(tmp_path: Path, figures: Figures, runs: int, seed: int) -> None:
             with figures.run(trace_memory=False) as run:
                 proc = start_bot(config, log)
                 try:
-                    target = rng.randint(0, 45)  # 10 groups x ~4 parts: anywhere in the digest
-                    wait_until(lambda t=target: _sent_total(sb) >= t, timeout=30, what="the digest to start")
+                    target = rng.randint(0, 40)  # 10 groups x ~4 parts: anywhere in the digest (or after it)
+                    wait_until(lambda t=target: _sent_total(sb) >= t or _all_closed(sb, ids), timeout=30,
+                               what="the digest to start")
                     peak = _rss_mb(proc.pid)
                     proc.send_signal(signal.SIGKILL)
                     proc.wait(timeout=10)
@@ -74,7 +79,7 @@ def kill_runs(tmp_path: Path, figures: Figures, runs: int, seed: int) -> None:
                 proc = start_bot(config, log)
                 try:
                     wait_until(
-                        lambda: all(any("有问题？" in m["plain_text"] for m in bot_messages(sb, gid)) for gid in ids),
+                        lambda: _all_closed(sb, ids),
                         timeout=40, what="every group's closing part after the restart",
                     )
                     time.sleep(0.3)
