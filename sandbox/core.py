@@ -362,7 +362,9 @@ class TelegramCore:
                     out["caption_entities"] = rec.entities
         if rec.service:
             out.update(rec.service)
-        if rec.reply_markup is not None:
+        if rec.reply_markup is not None and "inline_keyboard" in rec.reply_markup:
+            # Bot API: Message.reply_markup is an InlineKeyboardMarkup only; a ForceReply or reply keyboard
+            # the message was sent with is never echoed back (python-telegram-bot cannot parse it there).
             out["reply_markup"] = rec.reply_markup
         return out
 
