@@ -384,6 +384,7 @@ class Journal:
             with contextlib.suppress(OSError):
                 self.snapshot_bytes = newest.stat().st_size
         self._failed: str | None = None
+        self._unsynced = False  # records written since the last fdatasync
         self._fd = -1
         if recovered.active_segment is not None:
             self._fd = os.open(recovered.active_segment, os.O_WRONLY | os.O_APPEND)
@@ -394,19 +395,33 @@ class Journal:
         path = self.directory / segment_name(first)
         write_file_atomically(path, [frame(dumps({"segment": first, "format": FORMAT}).encode())])
         if self._fd >= 0:
+            self._sync_pending()
             os.close(self._fd)
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND)
 
-    def append(self, ops_json: list[str]) -> None:
-        """Write one record holding ``ops_json`` (already JSON) and make it durable before returning."""
+    def _sync_pending(self) -> None:
+        if self._unsynced and self.sync:
+            os.fdatasync(self._fd)
+        self._unsynced = False
+
+    def append(self, ops_json: list[str], *, sync: bool = True) -> None:
+        """Write one record holding ``ops_json`` (already JSON) and make it durable before returning.
+
+        ``sync=False`` writes it without fdatasync: the next synced append (or :meth:`close`) makes it
+        durable together with its own record.
+        """
         if self._failed:
             raise StoreError(self._failed)
         seq = self.seq + 1
         line = frame(f'{{"seq":{seq},"ops":[{",".join(ops_json)}]}}'.encode())
         try:
             write_all(self._fd, line)
-            if self.sync:
-                os.fdatasync(self._fd)
+            if sync:
+                self._unsynced = False
+                if self.sync:
+                    os.fdatasync(self._fd)
+            else:
+                self._unsynced = True
         except OSError as exc:
             self._failed = (
                 f"{self.directory}: a journal write failed ({exc}); the store refuses further writes — "
@@ -443,6 +458,8 @@ class Journal:
 
     def close(self) -> None:
         if self._fd >= 0:
+            with contextlib.suppress(OSError):
+                self._sync_pending()
             with contextlib.suppress(OSError):
                 os.close(self._fd)
             self._fd = -1
