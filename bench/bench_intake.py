@@ -146,7 +146,7 @@ class StockTicketRepository:
         self.t.insert(Document(d, doc_id=ticket.number))
         self.meta.upsert(Document({"next": ticket.number + 1}, doc_id=1))
 
-    def save(self, ticket: Ticket) -> None:
+    def save(self, ticket: Ticket, *, durable: bool = True) -> None:
         d = ticket.to_dict()
         d["source"] = f"{ticket.chat_id}:{ticket.message_id}"
         self.t.update(d, doc_ids=[ticket.number])

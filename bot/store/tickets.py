@@ -7,7 +7,8 @@
 
 ``add`` writes the ticket, its dedupe key and the counter in one ``store.batch()`` (one journal record),
 so a crash leaves either all of them or none. ``save`` writes the whole ticket — state and audit
-events together — in one record.
+events together — in one record; ``save(t, durable=False)`` writes it without its own fsync (it
+survives the process being killed, and the next write's fsync makes it durable): for bookkeeping only.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class TicketStore:
 
     def add(self, ticket: Ticket) -> None:
         with self._store.batch():
-            if self._t.get(doc_id=ticket.number) is not None:
+            if self._t.contains(doc_id=ticket.number):
                 raise ValueError(f"ticket #{ticket.number} already stored")
             if self._t.find("source", _source(ticket.chat_id, ticket.message_id)):
                 raise ValueError(f"message {ticket.chat_id}:{ticket.message_id} is already ticket")
@@ -59,10 +60,15 @@ class TicketStore:
             nxt = max(self.next_number(), ticket.number + 1)
             self._meta.upsert(Document({"next": nxt}, doc_id=_COUNTER_ID))
 
-    def save(self, ticket: Ticket) -> None:
-        if self._t.get(doc_id=ticket.number) is None:
+    def save(self, ticket: Ticket, *, durable: bool = True) -> None:
+        if not self._t.contains(doc_id=ticket.number):
             raise KeyError(ticket.number)
-        self._t.update(Document(_doc(ticket), doc_id=ticket.number), doc_ids=[ticket.number])
+        doc = Document(_doc(ticket), doc_id=ticket.number)
+        if durable:
+            self._t.update(doc, doc_ids=[ticket.number])
+            return
+        with self._store.unsynced():
+            self._t.update(doc, doc_ids=[ticket.number])
 
     def get(self, number: int) -> Ticket | None:
         doc = self._t.get(doc_id=number)
