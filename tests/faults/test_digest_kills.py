@@ -121,5 +121,6 @@ def test_digest_sigkill(tmp_path: Path, figures: Figures) -> None:
 
 @soak
 @only_soak
+@pytest.mark.timeout(1200)
 def test_digest_sigkill_soak(tmp_path: Path, figures: Figures) -> None:
     kill_runs(tmp_path, figures, runs=50, seed=random.randrange(10**6))
