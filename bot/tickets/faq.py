@@ -206,6 +206,7 @@ class FaqMatcher:
                 if tokens:
                     self._docs.append((entry, phrasing, tokens))
         self._bm25: BM25Okapi | None = BM25Okapi([d[2] for d in self._docs]) if self._docs else None
+        self._doc_sets = [frozenset(d[2]) for d in self._docs]  # built once, not per question
         n = len(self._docs)
         df: dict[str, int] = {}
         for _, _, tokens in self._docs:
@@ -229,8 +230,8 @@ class FaqMatcher:
         q_set = set(query)
         q_weight = sum(self._idf.get(t, self._unseen_idf) for t in q_set)
         best: dict[str, FaqMatch] = {}
-        for (entry, phrasing, tokens), score in zip(self._docs, scores, strict=True):
-            covered = sum(self._idf.get(t, self._unseen_idf) for t in q_set & set(tokens))
+        for (entry, phrasing, _tokens), doc_set, score in zip(self._docs, self._doc_sets, scores, strict=True):
+            covered = sum(self._idf.get(t, self._unseen_idf) for t in q_set & doc_set)
             coverage = covered / q_weight if q_weight else 0.0
             current = best.get(entry.id)
             key = (float(score), coverage)
