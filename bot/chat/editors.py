@@ -45,7 +45,7 @@ from bot.chat.context import Services, services
 from bot.chat.editor_jobs import reload_content
 from bot.chat.editor_texts import et
 from bot.chat.jobs import is_service_day, scheduled_at
-from bot.chat.outbox import html_to_plain, tg_len
+from bot.chat.outbox import answer_query, html_to_plain, tg_len
 from bot.config import Config
 from bot.editorial.content import SECTION_ALIASES
 from bot.editorial.model import DIGEST_NAMES, STATUS_NAMES, Digest, QueueItem
@@ -384,7 +384,7 @@ async def on_pick_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     query, chat = update.callback_query, update.effective_chat
     if query is None or chat is None or query.data is None:
         return END
-    await query.answer()
+    await answer_query(query)
     digest: Digest = "tea" if query.data.endswith(":tea") else "morning"
     _draft(context, chat.id)["digest"] = digest
     if isinstance(query.message, Message):
@@ -401,7 +401,7 @@ async def on_pick_section(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     query, chat = update.callback_query, update.effective_chat
     if query is None or chat is None or query.data is None:
         return END
-    await query.answer()
+    await answer_query(query)
     draft = _draft(context, chat.id)
     draft["section"] = query.data.removeprefix("ed:s:")
     digest: Digest = draft.get("digest", "morning")

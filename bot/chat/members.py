@@ -12,6 +12,7 @@ from telegram.ext import ContextTypes
 
 from bot.chat.context import services
 from bot.chat.desk_texts import dt
+from bot.chat.outbox import answer_query
 from bot.chat.staff import refresh_card, status_label, supervisors_html, tell_privately, to_staff_chat
 from bot.texts import t
 from bot.tickets.errors import DeskError, NotAsker
@@ -78,7 +79,7 @@ async def on_rate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     m = _RATE.match(query.data)
     if m is None:
-        await query.answer()
+        await answer_query(query)
         return
     lang = svc.lang
     number, rating = int(m.group(1)), Rating(m.group(2))
@@ -86,10 +87,10 @@ async def on_rate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         tk = svc.desk.rate(number, by=query.from_user.id, rating=rating, now=svc.clock.now())
     except NotAsker:
         log.info("rating of #%s by %s refused: not the asker", number, query.from_user.id)
-        await query.answer(dt(lang, "rate_alert_not_asker"), show_alert=True)
+        await answer_query(query, dt(lang, "rate_alert_not_asker"), show_alert=True)
         return
     except DeskError as exc:
-        await query.answer(exc.user_message(lang), show_alert=True)
+        await answer_query(query, exc.user_message(lang), show_alert=True)
         return
     label = rating.label_en if lang.startswith("en") else rating.label_zh
     done = dt(lang, "rated", n=number, rating=label)
@@ -107,4 +108,4 @@ async def on_rate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await tell_privately(
                 context.bot, s.user_id, dt(lang, "unsatisfied_staff", n=number, supervisors=s.name)
             )
-    await query.answer(dt(lang, "rate_thanks"))
+    await answer_query(query, dt(lang, "rate_thanks"))

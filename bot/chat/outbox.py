@@ -24,7 +24,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
+from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 
@@ -227,3 +227,22 @@ def _seconds(value: object) -> float:
     if callable(total):
         return float(total())
     return float(value)  # type: ignore[arg-type]
+
+
+async def answer_query(query: CallbackQuery, text: str | None = None, *, show_alert: bool = False) -> bool:
+    """Answer a button press; a press Telegram no longer knows is not an error.
+
+    Telegram refuses to answer a callback query after about 15 seconds, or one it never sent
+    ("Bad Request: query is too old and response timeout expired or query id is invalid"), e.g. a
+    button pressed while the bot was down. The action itself may still be right to do; only the
+    little toast is lost. https://core.telegram.org/bots/api#answercallbackquery
+    """
+    try:
+        await query.answer(text, show_alert=show_alert)
+        return True
+    except BadRequest as exc:
+        message = exc.message.lower()
+        if "query is too old" in message or "query id is invalid" in message:
+            log.info("callback query %s too old to answer", query.id)
+            return False
+        raise

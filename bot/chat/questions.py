@@ -17,6 +17,7 @@ from telegram.ext import ContextTypes
 
 from bot.chat.context import Services, services
 from bot.chat.desk_texts import dt
+from bot.chat.outbox import answer_query
 from bot.chat.staff import post_card, refresh_card, to_staff_chat
 from bot.tickets.desk import Intake
 from bot.tickets.errors import DeskError, InvalidInput
@@ -221,14 +222,14 @@ async def on_faq_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     m = _FAQ.match(query.data)
     if m is None:
-        await query.answer()
+        await answer_query(query)
         return
     lang = svc.lang
     number = int(m.group(2))
     try:
         t = svc.desk.get(number)
         if query.from_user.id != t.asker_id:
-            await query.answer(dt(lang, "only_asker"), show_alert=True)
+            await answer_query(query, dt(lang, "only_asker"), show_alert=True)
             return
         if m.group(1) == "ok":
             t = svc.desk.resolve_by_faq(number, by=query.from_user.id, now=svc.clock.now())
@@ -237,9 +238,9 @@ async def on_faq_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         else:
             outcome = dt(lang, "faq_human")
     except DeskError as exc:
-        await query.answer(exc.user_message(lang), show_alert=True)
+        await answer_query(query, exc.user_message(lang), show_alert=True)
         return
     msg = query.message
     if isinstance(msg, Message):
         await svc.outbox.edit(msg.chat_id, msg.message_id, f"{msg.text_html}\n\n{html.escape(outcome)}")
-    await query.answer()
+    await answer_query(query)

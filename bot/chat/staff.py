@@ -31,6 +31,7 @@ from telegram.ext import ContextTypes
 
 from bot.chat.context import Services, services
 from bot.chat.desk_texts import dt, event_label
+from bot.chat.outbox import answer_query
 from bot.tickets.errors import DeskError, InvalidAction, NotOwner, NotStaff
 from bot.tickets.model import Rating, Status, Ticket
 
@@ -270,7 +271,7 @@ async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     m = _DATA.match(query.data)
     if m is None:
-        await query.answer()
+        await answer_query(query)
         return
     action, number, extra = m.group(1), int(m.group(2)), m.group(3)
     user = query.from_user.id
@@ -282,7 +283,7 @@ async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         if action == "claim":
             t = svc.desk.claim(number, by=user, now=svc.clock.now())
             await refresh_card(svc, t)
-            await query.answer(dt(lang, "claimed_ok", n=number))
+            await answer_query(query, dt(lang, "claimed_ok", n=number))
         elif action == "xfer":
             _check_owner(svc, t, user)
             if t.card_message_id is not None:
@@ -292,7 +293,7 @@ async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
                     card_html(svc, t) + "\n\n" + html.escape(dt(lang, "pick_owner", n=number)),
                     keyboard=picker_keyboard(svc, t),
                 )
-            await query.answer()
+            await answer_query(query)
         elif action == "to" and extra is not None:
             _check_owner(svc, t, user)
             target = svc.desk.roster.get(int(extra))
@@ -304,19 +305,19 @@ async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
                 dt(lang, "transfer_prompt", n=number, name=name),
                 Prompt("transfer", number, user, int(extra)),
             )
-            await query.answer()
+            await answer_query(query)
         elif action == "note":
             await _prompt(svc, query, dt(lang, "note_prompt", n=number), Prompt("note", number, user))
-            await query.answer()
+            await answer_query(query)
         elif action == "close":
             await close_ticket(svc, number, user)
-            await query.answer(dt(lang, "closed_ok", n=number))
+            await answer_query(query, dt(lang, "closed_ok", n=number))
         else:  # card: back to the card's own buttons
             await refresh_card(svc, t)
-            await query.answer()
+            await answer_query(query)
     except DeskError as exc:
         log.info("card button %s by %s refused: %s", query.data, user, exc.code)
-        await query.answer(exc.user_message(lang), show_alert=True)
+        await answer_query(query, exc.user_message(lang), show_alert=True)
 
 
 def _check_owner(svc: Services, t: Ticket, user: int) -> None:
