@@ -64,14 +64,25 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
         builder = builder.base_file_url(config.telegram.base_file_url)
     app: BotApp = builder.build()
     outbox = Outbox(app.bot, ops_chat_id=config.chats.ops)
-    app.bot_data[SERVICES_KEY] = build_services(config, store, outbox, clock)
+    svc = build_services(config, store, outbox, clock)
+    app.bot_data[SERVICES_KEY] = svc
+    # A group upgraded to a supergroup gets a new id (ChatMigrated); the mapping is kept in the store so a
+    # restart sends to the new id at once and still takes questions there, until config.yaml is updated.
+    migrations = {int(old): int(new) for old, new in svc.meta.get("migrations", {}).items()}
+    outbox.migrated.update(migrations)
 
     # --- members ---------------------------------------------------------------------------------
     app.add_handler(CommandHandler("start", members.on_start))
     app.add_handler(CommandHandler("help", members.on_help))
 
     # --- questions -> tickets (bot/chat/questions.py) --------------------------------------------
-    member_groups = filters.Chat(chat_id=[g.id for g in config.chats.groups])
+    member_groups = filters.Chat(chat_id=[g.id for g in config.chats.groups] + list(migrations.values()))
+
+    def remember_migration(old: int, new: int) -> None:
+        svc.meta.set("migrations", {**svc.meta.get("migrations", {}), str(old): new})
+        member_groups.add_chat_ids(new)
+
+    outbox.on_migrate = remember_migration
     editor_users = filters.User(user_id=[e.id for e in config.people.editors])
     app.add_handler(CommandHandler("ask", questions.on_ask, filters=member_groups | filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("mytickets", members.on_mytickets))

@@ -140,3 +140,24 @@ async def test_telegram_chat_migrated_is_followed(tmp_path: Path, figures: Figur
                 assert len([c for c in sb.calls("sendMessage") if int(c["params"]["chat_id"]) == old]) == 1
     finally:
         await sb.stop()
+
+
+async def test_a_migrated_group_is_remembered_across_restarts_and_still_asks(tmp_path: Path) -> None:
+    old = -5001
+    sb = Sandbox(world_with_groups(1, basic_group=old), flood=False)
+    await sb.start()
+    try:
+        groups = [*groups_config([GROUP_ID]), {"id": old, "name": "old", "title": "老群"}]
+        async with running_bot(tmp_path, sandbox=sb, **{"chats.groups": groups}) as h:
+            new = sb.migrate_chat(old)
+            await jobs.deliver_slot(h.app, "morning")
+            assert h.services.outbox.resolve(old) == new
+        # restart on the same data dir: the new id is known before the first send
+        async with running_bot(tmp_path, sandbox=sb, **{"chats.groups": groups}) as h:
+            assert h.services.outbox.resolve(old) == new
+            member = 101  # a member of the old group, and so of the new supergroup
+            await h.say(member, new, "@servicebot 请问公积金怎么提取？")
+            promise = await h.wait_for_message(new, lambda m: m["sender_id"] == 9000 and "已受理" in (m["plain_text"] or ""))
+            assert "#1" in promise["plain_text"]
+    finally:
+        await sb.stop()
