@@ -23,6 +23,8 @@ from .conftest import Figures, only_soak, soak
 from .world import BIG_SECTIONS, group_ids, groups_config, world_with_groups
 
 GROUPS = 10
+START_WAIT = 120.0  # seconds: process start-up (imports, first getUpdates) under heavy machine load
+FINISH_WAIT = 180.0  # seconds: start-up plus the rest of a digest to 10 groups at ~29 messages/s
 
 
 def _sent_total(sb: SandboxThread) -> int:
@@ -31,6 +33,14 @@ def _sent_total(sb: SandboxThread) -> int:
 
 def _all_closed(sb: SandboxThread, ids: list[int]) -> bool:
     return all(any("有问题？" in m["plain_text"] for m in bot_messages(sb, gid)) for gid in ids)
+
+
+def _started(log: Path) -> int:
+    """How many times the bot logged "Application started" (start-up and catch-up done) into ``log``."""
+    try:
+        return log.read_text(encoding="utf-8", errors="replace").count("Application started")
+    except OSError:
+        return 0
 
 
 def _rss_mb(pid: int) -> float:
@@ -67,7 +77,9 @@ def kill_runs(tmp_path: Path, figures: Figures, runs: int, seed: int) -> None:
                 proc = start_bot(config, log)
                 try:
                     target = rng.randint(0, 40)  # 10 groups x ~4 parts: anywhere in the digest (or after it)
-                    wait_until(lambda t=target: _sent_total(sb) >= t or _all_closed(sb, ids), timeout=30,
+                    # Generous deadlines: a loaded machine may take many seconds to start the process; the
+                    # checks below do not depend on how long it took.
+                    wait_until(lambda t=target: _sent_total(sb) >= t or _all_closed(sb, ids), timeout=START_WAIT,
                                what="the digest to start")
                     peak = _rss_mb(proc.pid)
                     proc.send_signal(signal.SIGKILL)
@@ -80,7 +92,7 @@ def kill_runs(tmp_path: Path, figures: Figures, runs: int, seed: int) -> None:
                 try:
                     wait_until(
                         lambda: _all_closed(sb, ids),
-                        timeout=40, what="every group's closing part after the restart",
+                        timeout=FINISH_WAIT, what="every group's closing part after the restart",
                     )
                     time.sleep(0.3)
                     peak = max(peak, _rss_mb(proc.pid))
@@ -104,9 +116,14 @@ def kill_runs(tmp_path: Path, figures: Figures, runs: int, seed: int) -> None:
 
                 if unfinished():  # SIGTERM landed between the last part and its ledger record: one more start
                     sent_before = _sent_total(sb)
+                    started = _started(log)
                     proc = start_bot(config, log)
                     try:
-                        time.sleep(4)  # start-up and catch-up: finishes the record, sends nothing new
+                        # start-up runs the catch-up before "Application started": then it has finished the
+                        # record (or sent something new, which is counted below)
+                        wait_until(lambda n=started, lg=log: _started(lg) > n, timeout=START_WAIT,
+                                   what="the third start to finish its catch-up")
+                        time.sleep(0.5)
                     finally:
                         proc.send_signal(signal.SIGTERM)
                         proc.wait(timeout=20)
@@ -115,6 +132,7 @@ def kill_runs(tmp_path: Path, figures: Figures, runs: int, seed: int) -> None:
                 assert run.duplicated <= 1
 
 
+@pytest.mark.timeout(900)  # 10 runs take ~45 s; the deadlines above allow for a much slower machine
 def test_digest_sigkill(tmp_path: Path, figures: Figures) -> None:
     kill_runs(tmp_path, figures, runs=10, seed=7)
 

@@ -19,9 +19,10 @@ from telegram import Update
 from sandbox import EDITORS_CHAT_ID, GROUP_ID, OPS_CHAT_ID, STAFF_CHAT_ID
 from tests.chat.harness import Harness, running_bot
 
-from .conftest import SOAK
+from .conftest import Figures, only_soak, soak
 
-EXAMPLES = 1000 if SOAK else 200
+EXAMPLES = 200  # make test
+SOAK_EXAMPLES = 1000  # make soak
 
 CHATS = [GROUP_ID, STAFF_CHAT_ID, EDITORS_CHAT_ID, OPS_CHAT_ID, -1009999, 101, 201, 301, 999]
 USERS = [101, 112, 201, 204, 301, 999, 9000]
@@ -116,26 +117,44 @@ updates = st.one_of(
 )
 
 
-def test_fuzz_updates(bot: BotThread) -> None:
+def test_fuzz_updates(bot: BotThread, figures: Figures) -> None:
+    fuzz(bot, figures, EXAMPLES)
+
+
+@soak
+@only_soak
+@pytest.mark.timeout(1800)
+def test_fuzz_updates_soak(bot: BotThread, figures: Figures) -> None:
+    fuzz(bot, figures, SOAK_EXAMPLES)
+
+
+def fuzz(bot: BotThread, figures: Figures, examples: int) -> None:
+    """``examples`` random updates; each one counts as an injected fault, an unhandled error as lost."""
     h = bot.h
     assert h is not None
     data_dir = Path(h.config.data_dir)
     before = _tree(bot.tmp, data_dir)
     cwd_before = set(os.listdir(Path.cwd()))
 
-    @settings(max_examples=EXAMPLES, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-    @given(updates)
-    def one(data: dict[str, Any]) -> None:
-        try:
-            update = Update.de_json(data, h.app.bot)
-        except (KeyError, TypeError, ValueError):
-            return  # not even an Update: python-telegram-bot would not hand it to us
-        bot.run(h.app.process_update(update))
+    ops_before = len(h.messages(OPS_CHAT_ID))
+    with figures.run(trace_memory=False) as run:
 
-    one()
-    bot.run(h.settle(0.5))
-    alerts = [m["plain_text"] for m in h.messages(OPS_CHAT_ID) if "处理消息出错" in (m["plain_text"] or "")]
+        @settings(max_examples=examples, deadline=None, database=None,
+                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+        @given(updates)
+        def one(data: dict[str, Any]) -> None:
+            run.faults += 1
+            try:
+                update = Update.de_json(data, h.app.bot)
+            except (KeyError, TypeError, ValueError):
+                return  # not even an Update: python-telegram-bot would not hand it to us
+            bot.run(h.app.process_update(update))
+
+        one()
+        bot.run(h.settle(0.5))
+        alerts = [m["plain_text"] for m in h.messages(OPS_CHAT_ID)[ops_before:]
+                  if "处理消息出错" in (m["plain_text"] or "")]
+        run.lost += len(alerts)
     assert alerts == [], f"unhandled errors: {alerts[:3]}"
     assert _tree(bot.tmp, data_dir) == before, "files written outside the data directory"
     assert set(os.listdir(Path.cwd())) == cwd_before
