@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import logging
 import re
 import warnings
 from collections.abc import Iterable
@@ -65,6 +66,8 @@ __all__ = [
     "parse_day",
     "parse_when",
 ]
+
+log = logging.getLogger(__name__)
 
 #: Handler group of every editors' handler: before the desk's (0), see the module docstring.
 GROUP = -1
@@ -260,6 +263,11 @@ async def _reply(msg: Message, text: str, keyboard: InlineKeyboardMarkup | None 
 
 
 async def _refuse(svc: Services, msg: Message) -> None:
+    # recorded (issue 7 item 8): the command only, never a forwarded message's text
+    text = msg.text or ""
+    action = text.split(maxsplit=1)[0][:32] if text.startswith("/") else "forward"
+    who = msg.from_user.id if msg.from_user is not None else None
+    log.warning("editor action %s refused: user %s is not an editor (chat %s)", action, who, msg.chat_id)
     await _reply(msg, et(svc.lang, "not_editor"))
 
 

@@ -593,6 +593,7 @@ async def on_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         t = await answer_ticket(svc, context.bot, int(parts[1].lstrip("#")), user, parts[2])
     except DeskError as exc:
+        log.info("/reply %s by %s refused: %s", parts[1], user, exc.code)
         await msg.reply_text(html.escape(exc.user_message(svc.lang)))
         return
     await msg.reply_text(html.escape(dt(svc.lang, "answered_ok", n=t.number)))
