@@ -756,6 +756,8 @@ class Desk:
             t.text = "（已删除）"
             t.asker_name = ""
             t.asker_id = 0
+            if t.chat_id == user_id:  # asked in the private chat, whose id is the member's own id
+                t.chat_id = 0
             for e in t.events:
                 if e.actor_id == user_id:
                     e.actor_id = None
