@@ -105,7 +105,7 @@ def traces(data_dir: Path) -> dict[str, list[str]]:
     return found
 
 
-async def test_forget_leaves_no_trace_in_the_data_directory(tmp_path: Path, figures: Figures) -> None:
+async def test_privacy_forget_leaves_no_trace(tmp_path: Path, figures: Figures) -> None:
     with figures.run() as run:
         async with running_bot(tmp_path, now=FRIDAY_10) as h:
             await member_uses_the_desk(h)
