@@ -192,7 +192,7 @@ class Outbox:
             )
             return True
         except BadRequest as exc:
-            if "message is not modified" in exc.message:
+            if "message is not modified" in exc.message.lower():
                 return True
             log.error("chat %s message %s: edit refused: %s", chat_id, message_id, exc.message)
         except RetryAfter as exc:
