@@ -67,7 +67,7 @@ def append_results(results: list[Result], path: Path = RESULTS) -> None:
 def table(results: list[Result]) -> str:
     """The results as a plain-text table: ours vs peer, ratio."""
     rows = [("benchmark", "ours", "peer", "unit", "ratio")]
-    rows += [(r.name, f"{r.ours:.4g}", f"{r.peer:.4g}", r.unit, f"{r.ratio:.1f}x") for r in results]
+    rows += [(r.name, f"{r.ours:.4g}", f"{r.peer:.4g}", r.unit, (f"{r.ratio:.2f}x" if r.ratio < 10 else f"{r.ratio:.1f}x")) for r in results]
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     lines = [
         "  ".join(c.ljust(w) if i == 0 or i == 3 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
