@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions, Update
@@ -38,6 +39,9 @@ JOB_KWARGS = {"misfire_grace_time": 600, "coalesce": True}
 
 def build_application(config: Config, token: str, *, store: Store, clock: Clock | None = None) -> BotApp:
     """The whole surface of the bot: handlers, jobs and start-up work."""
+    # python-telegram-bot 22.2+ turns durations such as RetryAfter.retry_after into timedeltas in its next
+    # major version and warns until one opts in; the outbox reads both forms, so we opt in now.
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
     clock = clock or Clock(config.tz, allow_advance=config.demo)
     builder = (
         ApplicationBuilder()

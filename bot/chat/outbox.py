@@ -139,7 +139,7 @@ class Outbox:
                 if attempts_after > self.max_retry_after:
                     log.warning("chat %s: still flood-limited after %d waits, giving up", chat_id, attempts_after)
                     break
-                await asyncio.sleep(_seconds(exc.retry_after) + 0.1)
+                await asyncio.sleep(_retry_after(exc) + 0.1)
             except ChatMigrated as exc:
                 await self._migrated(chat_id, exc.new_chat_id)
                 chat_id = exc.new_chat_id
@@ -196,7 +196,7 @@ class Outbox:
                 return True
             log.error("chat %s message %s: edit refused: %s", chat_id, message_id, exc.message)
         except RetryAfter as exc:
-            await asyncio.sleep(_seconds(exc.retry_after) + 0.1)
+            await asyncio.sleep(_retry_after(exc) + 0.1)
             return await self.edit(chat_id, message_id, text, keyboard=keyboard)
         except TelegramError as exc:
             log.error("chat %s message %s: edit failed: %s", chat_id, message_id, exc)
@@ -220,6 +220,11 @@ class Outbox:
             result = self.on_migrate(old, new)
             if result is not None:
                 await result
+
+
+def _retry_after(exc: RetryAfter) -> float:
+    """Seconds to wait; ``retry_after`` is a timedelta under PTB_TIMEDELTA (see app.py), an int before."""
+    return _seconds(exc.retry_after)
 
 
 def _seconds(value: object) -> float:
