@@ -98,11 +98,12 @@ async def deliver_slot(
     outcomes.extend(done)
     published: set[int] = set()
     for g in targets:
-        plan = plans.get(g.id)
         result = next((o for o in done if o.key == keys.get(g.id)), None)
-        if plan is not None and result is not None and result.outcome in ("sent", "empty"):
-            svc.publisher.seen.mark_many(g.id, "digest", plan.digest.seen_updates.items(), at=now)
-            published.update(plan.queued_numbers)
+        stored = svc.digest_parts.record(keys[g.id]) if g.id in keys else None
+        if stored is not None and result is not None and result.outcome in ("sent", "empty"):
+            # from the stored record, so a delivery resumed after a crash records them too
+            svc.publisher.seen.mark_many(g.id, "digest", stored.seen.items(), at=now)
+            published.update(stored.queued)
     if published and svc.publisher.queue is not None:
         svc.publisher.queue.mark_published(sorted(published), day, now)
     for o in done:
@@ -113,16 +114,22 @@ async def deliver_slot(
 async def _deliver_group(svc: Services, group: GroupConfig, key: DeliveryKey, plan: Plan | None) -> SlotOutcome:
     """One group's digest, part by part through the ledger; one group's trouble never stops the others."""
     try:
-        parts = svc.digest_parts.get(key)
-        empty = False
-        if parts is None:
+        stored = svc.digest_parts.record(key)
+        if stored is None:
             assert plan is not None
-            empty = plan.digest.empty
             if plan.parts is None:
                 svc.ledger.finish(key, "empty")
                 return SlotOutcome(group.name, key, "empty")
-            parts = plan.parts
-            svc.digest_parts.put(key, parts)
+            svc.digest_parts.put(
+                key,
+                plan.parts,
+                seen=plan.digest.seen_updates,
+                queued=plan.queued_numbers,
+                empty=plan.digest.empty,
+            )
+            stored = svc.digest_parts.record(key)
+            assert stored is not None
+        parts, empty = stored.parts, stored.empty
         svc.ledger.begin(key, len(parts))
         sent = svc.ledger.sent_parts(key)
         for index, text in enumerate(parts):

@@ -173,3 +173,26 @@ async def test_workdays_only_skips_weekends_and_holidays_but_not_make_up_days(tm
             await job.run(h.app)
             posted = len(bot_messages(h, GROUP_ID)) > before
             assert posted == expected, f"{when:%Y-%m-%d}: posted={posted}"
+
+
+async def test_a_resumed_delivery_still_remembers_what_it_showed(tmp_path: Path) -> None:
+    """As after a SIGKILL mid-digest: parts stored, part 0 sent, the process gone; the restart finishes it."""
+    async with running_bot(tmp_path) as h:
+        svc = h.services
+        day = h.clock.now().date()
+        group = h.config.chats.groups[0]
+        results = svc.publisher.fetch("morning", h.clock.now())
+        plan = svc.publisher.plan(group, day, "morning", results, h.clock.now())
+        assert plan.parts and plan.digest.seen_updates
+        key = DeliveryKey.of(group.id, day, "morning")
+        svc.digest_parts.put(key, plan.parts, seen=plan.digest.seen_updates, queued=plan.queued_numbers)
+        svc.ledger.begin(key, len(plan.parts))
+        first = await svc.outbox.send(group.id, plan.parts[0])
+        assert first is not None
+        svc.ledger.part_sent(key, 0, first.message_id)
+        # "restart": deliver again; only the missing parts go out, and the items are remembered as seen
+        await jobs.deliver_slot(h.app, "morning")
+        texts = [m["text"] for m in bot_messages(h, GROUP_ID)]
+        assert texts == plan.parts
+        seen = svc.publisher.seen.get(group.id, "digest")
+        assert set(plan.digest.seen_updates) <= set(seen)
