@@ -106,6 +106,9 @@ async def deliver_slot(
             published.update(stored.queued)
     if published and svc.publisher.queue is not None:
         svc.publisher.queue.mark_published(sorted(published), day, now)
+    retrying = [g for g in targets if any(o.key == keys.get(g.id) and o.outcome == "retrying" for o in done)]
+    if retrying:
+        await _retry_later(app, svc, slot, day, retrying)
     for o in done:
         log.info("digest %s %s for %s: %s (%d parts)", slot, day, o.group, o.outcome, o.parts)
     return outcomes
@@ -136,6 +139,9 @@ async def _deliver_group(svc: Services, group: GroupConfig, key: DeliveryKey, pl
             if index in sent:
                 continue
             landed = await svc.outbox.send(group.id, text, thread_id=group.thread_id)
+            if landed is None and svc.outbox.last_failure == "transient":
+                # Telegram unreachable or still flood-limiting: leave the delivery open; it is tried again
+                return SlotOutcome(group.name, key, "retrying", len(parts))
             if landed is None:
                 svc.ledger.finish(key, "failed")
                 await svc.outbox.alert(f"⚠️ {group.title or group.name}：{key.slot} 第 {index + 1} 部分发送失败")
@@ -151,6 +157,40 @@ async def _deliver_group(svc: Services, group: GroupConfig, key: DeliveryKey, pl
         except Exception:
             log.exception("could not record the failure of %s", key.text())
         return SlotOutcome(group.name, key, "failed")
+
+
+RETRY_AFTER = timedelta(minutes=5)
+
+
+async def _retry_later(
+    app: Application[Any, Any, Any, Any, Any, Any], svc: Services, slot: Slot, day: date, groups: list[GroupConfig]
+) -> None:
+    """Try the open deliveries again in a few minutes while inside the catch-up window; else record failure."""
+    now = svc.clock.now()
+    window = timedelta(minutes=svc.config.digests.catch_up_minutes)
+    names = "、".join(g.title or g.name for g in groups)
+    if now + RETRY_AFTER - scheduled_at(svc, slot, day) <= window and app.job_queue is not None:
+        app.job_queue.run_once(
+            _on_retry,
+            when=RETRY_AFTER,
+            data=(slot, day.isoformat(), [g.id for g in groups]),
+            name=f"digest-retry:{slot}:{day.isoformat()}",
+        )
+        log.warning("%s of %s not complete for %s; trying again in %s", slot, day, names, RETRY_AFTER)
+        return
+    for g in groups:
+        svc.ledger.finish(_slot_key(g, day, slot), "failed")
+    await svc.outbox.alert(f"⚠️ {day.isoformat()} 的{_slot_name(slot)}未能发出（Telegram 暂时不可达，已超出补发时限）：{names}")
+
+
+async def _on_retry(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A delivery left open by a transient failure: deliver again (the ledger skips what was sent)."""
+    svc = services_of(context.application)
+    assert context.job is not None
+    data: tuple[Slot, str, list[int]] = context.job.data  # type: ignore[assignment]
+    slot, day_text, ids = data
+    groups = [g for g in svc.config.chats.groups if g.id in ids]
+    await deliver_slot(context.application, slot, date.fromisoformat(day_text), groups=groups)
 
 
 def scheduled_at(svc: Services, slot: Slot, day: date) -> datetime:

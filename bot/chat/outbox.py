@@ -96,6 +96,9 @@ class Outbox:
         self.max_retry_after = max_retry_after
         self.migrated: dict[int, int] = {}
         self.failures = 0
+        # why the last send returned None: "transient" (network, flood) is worth trying again later,
+        # "permanent" (refused, forbidden) is not
+        self.last_failure: str | None = None
 
     def resolve(self, chat_id: int) -> int:
         while chat_id in self.migrated:
@@ -116,6 +119,7 @@ class Outbox:
         """Send one message (HTML unless ``plain``). Returns where it landed, or None if it could not."""
         chat_id = self.resolve(chat_id)
         attempts_after = 0
+        failure = "permanent"
         parse_mode: str | None = None if plain else ParseMode.HTML
         for _ in range(6):
             try:
@@ -133,9 +137,11 @@ class Outbox:
                     disable_notification=quiet,
                     link_preview_options=LinkPreviewOptions(is_disabled=True),
                 )
+                self.last_failure = None
                 return Sent(msg.chat_id, msg.message_id)
             except RetryAfter as exc:
                 attempts_after += 1
+                failure = "transient"
                 if attempts_after > self.max_retry_after:
                     log.warning("chat %s: still flood-limited after %d waits, giving up", chat_id, attempts_after)
                     break
@@ -150,19 +156,23 @@ class Outbox:
                     text, parse_mode = html_to_plain(text), None
                     continue
                 log.error("chat %s: message refused: %s", chat_id, exc.message)
+                failure = "permanent"
                 break
             except Forbidden as exc:
                 log.error("chat %s: forbidden: %s", chat_id, exc.message)
+                failure = "permanent"
                 await self.alert(f"⚠️ 无法向聊天 {chat_id} 发送消息：{exc.message}（机器人可能已被移出或被屏蔽）")
                 break
             except NetworkError as exc:
                 # A timeout may come after Telegram accepted the message; one retry bounds duplicates to one.
                 log.warning("chat %s: network error: %s", chat_id, exc)
+                failure = "transient"
                 if attempts_after >= 1:
                     break
                 attempts_after += 1
                 await asyncio.sleep(1)
         self.failures += 1
+        self.last_failure = failure
         return None
 
     async def send_long(self, chat_id: int, plain_text: str, **kwargs: object) -> list[Sent]:

@@ -196,3 +196,30 @@ async def test_a_resumed_delivery_still_remembers_what_it_showed(tmp_path: Path)
         assert texts == plan.parts
         seen = svc.publisher.seen.get(group.id, "digest")
         assert set(plan.digest.seen_updates) <= set(seen)
+
+
+async def test_telegram_unreachable_leaves_the_digest_open_and_it_is_retried(tmp_path: Path) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    now = datetime(2026, 11, 27, 8, 0, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    async with running_bot(tmp_path, now=now) as h:
+        h.sandbox.inject_fault("sendMessage", 502, count=2)  # the outbox's try and its one retry
+        outcomes = await jobs.deliver_slot(h.app, "morning")
+        assert [o.outcome for o in outcomes] == ["retrying"]
+        key = DeliveryKey.of(GROUP_ID, now.date(), "morning")
+        assert h.services.ledger.outcome(key) is None, "a transient failure must not close the delivery"
+        retry = h.app.job_queue.get_jobs_by_name("digest-retry:morning:2026-11-27")
+        assert len(retry) == 1
+        await retry[0].run(h.app)
+        assert h.services.ledger.outcome(key) == "sent"
+        assert any("服务早知道" in m["plain_text"] for m in bot_messages(h, GROUP_ID))
+
+
+async def test_a_refused_digest_is_failed_and_reported_not_retried(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        h.sandbox.inject_fault("sendMessage", 400, description="Bad Request: something is wrong", count=1)
+        outcomes = await jobs.deliver_slot(h.app, "morning")
+        assert [o.outcome for o in outcomes] == ["failed"]
+        assert not h.app.job_queue.get_jobs_by_name("digest-retry:morning:2026-11-27")
+        await h.wait_for_message(OPS_CHAT_ID, lambda m: "发送失败" in (m["plain_text"] or ""))
