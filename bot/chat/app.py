@@ -19,13 +19,16 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from bot.chat import desk_jobs, editor_jobs, editors, jobs, members, questions, staff
 from bot.chat.context import SERVICES_KEY, build_services, services_of
+from bot.chat.inbox import INBOX_KEY, InboxBot, InboxProcessor, replay_pending
 from bot.chat.outbox import Outbox
 from bot.clock import Clock
 from bot.config import Config
 from bot.store import Store
+from bot.store.inbox import Inbox
 
 log = logging.getLogger(__name__)
 
@@ -43,33 +46,40 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
     # major version and warns until one opts in; the outbox reads both forms, so we opt in now.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     clock = clock or Clock(config.tz, allow_advance=config.demo)
+    # The bot is built here rather than by the builder so its getUpdates can keep fetched questions on disk
+    # before the Updater confirms them to Telegram (bot/chat/inbox.py): a kill then loses no question. The
+    # window that remains is webhook mode, where PTB answers Telegram 200 before handling the update.
+    inbox = Inbox(store)
+    bot = InboxBot(
+        token,
+        inbox=inbox,
+        base_url=config.telegram.base_url,
+        defaults=Defaults(
+            parse_mode=ParseMode.HTML,
+            tzinfo=config.tz,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        ),
+        # Telegram: about 30 messages/s in bulk, 20/minute per group
+        # (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this).
+        # aiolimiter is a leaky bucket: AsyncLimiter(30, 1) lets 30 through at once and 30 more
+        # in the same second. One token every 1/29 s never exceeds 30 in any one-second window.
+        rate_limiter=AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 29, max_retries=3),
+        # what ApplicationBuilder would build: a pool of 256 for calls, one connection for getUpdates
+        request=HTTPXRequest(connection_pool_size=256),
+        get_updates_request=HTTPXRequest(connection_pool_size=1, read_timeout=35),
+        **({"base_file_url": config.telegram.base_file_url} if config.telegram.base_file_url else {}),
+    )
     builder = (
         ApplicationBuilder()
-        .token(token)
-        .base_url(config.telegram.base_url)
-        .defaults(
-            Defaults(
-                parse_mode=ParseMode.HTML,
-                tzinfo=config.tz,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            )
-        )
-        .rate_limiter(
-            # Telegram: about 30 messages/s in bulk, 20/minute per group
-            # (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this).
-            # aiolimiter is a leaky bucket: AsyncLimiter(30, 1) lets 30 through at once and 30 more
-            # in the same second. One token every 1/29 s never exceeds 30 in any one-second window.
-            AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 29, max_retries=3)
-        )
+        .bot(bot)
+        .concurrent_updates(InboxProcessor(inbox))  # one update at a time, as before; marks kept ones done
         .post_init(_post_init)
-        .get_updates_read_timeout(35)
     )
-    if config.telegram.base_file_url:
-        builder = builder.base_file_url(config.telegram.base_file_url)
     app: BotApp = builder.build()
     outbox = Outbox(app.bot, ops_chat_id=config.chats.ops)
     svc = build_services(config, store, outbox, clock)
     app.bot_data[SERVICES_KEY] = svc
+    svc.extra[INBOX_KEY] = inbox
     # A group upgraded to a supergroup gets a new id (ChatMigrated); the mapping is kept in the store so a
     # restart sends to the new id at once and still takes questions there, until config.yaml is updated.
     migrations = {int(old): int(new) for old, new in svc.meta.get("migrations", {}).items()}
@@ -88,6 +98,11 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
 
     outbox.on_migrate = remember_migration
     editor_users = filters.User(user_id=[e.id for e in config.people.editors])
+    bot.keep_when(  # the durable inbox keeps exactly what the handlers below take as questions
+        lambda update: questions.is_desk_question(
+            svc, update, bot.bot, member_groups=member_groups.chat_ids, editors=editor_users.user_ids
+        )
+    )
     app.add_handler(CommandHandler("ask", questions.on_ask, filters=member_groups | filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("mytickets", members.on_mytickets))
     app.add_handler(
@@ -145,8 +160,9 @@ COMMANDS = [
 
 
 async def _post_init(app: BotApp) -> None:
-    """Start-up work that needs the network: the command menu, content problems, missed digests."""
+    """Start-up work: unhandled questions replayed, the command menu, content problems, missed digests."""
     svc = services_of(app)
+    await replay_pending(app)  # questions fetched before a kill but never handled: first, in order
     await app.bot.set_my_commands(COMMANDS)
     if svc.content_problems:
         shown = "\n".join(svc.content_problems[:20])

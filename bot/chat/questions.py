@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections.abc import Collection
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update, User
 from telegram.constants import ChatType
@@ -17,6 +18,7 @@ from telegram.ext import ContextTypes
 
 from bot.chat.context import Services, services
 from bot.chat.desk_texts import dt
+from bot.chat.inbox import inbox_of
 from bot.chat.outbox import answer_query
 from bot.chat.staff import post_card, refresh_card, to_staff_chat
 from bot.tickets.desk import Intake
@@ -71,6 +73,40 @@ async def is_question(svc: Services, message: Message, bot: User) -> bool:
         if any(f"@{n}" in lowered for n in names):
             return True
     return False
+
+
+def command_of(message: Message) -> str | None:
+    """The command a message starts with ("/ask@servicebot 问题" -> "ask"), as filters.COMMAND sees it."""
+    ents = message.entities or ()
+    text = message.text or ""
+    if not ents or ents[0].type != MessageEntity.BOT_COMMAND or ents[0].offset != 0:
+        return None
+    return text[1 : ents[0].length].split("@", 1)[0].lower()
+
+
+async def is_desk_question(
+    svc: Services, update: Update, bot: User, *, member_groups: Collection[int], editors: Collection[int]
+) -> bool:
+    """Would the handlers below take this update as a question? (/ask; a question in a member group; private text.)
+
+    Mirrors their filters in app.py without handling anything, so the durable inbox (bot/chat/inbox.py)
+    keeps exactly the updates that become questions — and never chatter. ``member_groups`` and ``editors``
+    are the chat and user ids of the handlers' filters.
+    """
+    message = update.message or update.edited_message
+    sender = message.from_user if message is not None else None
+    if message is None or sender is None or sender.is_bot or not message.text:
+        return False
+    private = message.chat.type == ChatType.PRIVATE
+    in_group = message.chat_id in member_groups
+    command = command_of(message)
+    if command is not None:
+        return command == "ask" and (private or in_group)
+    if private:
+        return sender.id not in editors  # editors' private messages belong to the editors' queue
+    if not in_group or svc.desk.roster.is_staff(sender.id):
+        return False
+    return await is_question(svc, message, bot)
 
 
 def strip_mention(text: str, bot_username: str | None) -> str:
@@ -129,15 +165,20 @@ async def take_question(svc: Services, message: Message, asker: User, text: str)
     t = intake.ticket
     if not intake.created and t.card_message_id is not None:
         return intake  # a redelivered update: the reply and the card went out already
-    keyboard = _faq_keyboard(svc.lang, t.number) if intake.faq is not None else None
-    await svc.outbox.send(
-        chat.id,
-        promise_html(svc, intake),
-        reply_to=message.message_id,
-        thread_id=t.thread_id,
-        keyboard=keyboard,
-        quiet=True,
-    )
+    inbox = inbox_of(svc)
+    # A replayed question (bot/chat/inbox.py) killed between its promise and its card: only the card is missing.
+    if intake.created or inbox is None or not inbox.promised(chat.id, message.message_id):
+        keyboard = _faq_keyboard(svc.lang, t.number) if intake.faq is not None else None
+        await svc.outbox.send(
+            chat.id,
+            promise_html(svc, intake),
+            reply_to=message.message_id,
+            thread_id=t.thread_id,
+            keyboard=keyboard,
+            quiet=True,
+        )
+        if inbox is not None:
+            inbox.mark_promised(chat.id, message.message_id)
     await post_card(svc, t)
     return intake
 
