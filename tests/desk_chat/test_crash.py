@@ -164,11 +164,14 @@ def test_sigkill_while_200_questions_arrive_loses_no_acknowledged_question_and_d
         assert all(c == 1 for c in by_message.values()), [m for m, c in by_message.items() if c > 1]
         assert len(numbers) == len(set(numbers)) == QUESTIONS
         assert sorted(numbers) == list(range(1, QUESTIONS + 1)), "numbers are sequential, none skipped or reused"
-        # each question got one promise and each ticket one card
+        # each question got its promise and each ticket its card. The Bot API cannot make a send happen
+        # only once: a kill between Telegram accepting a message and the bot recording it repeats that one
+        # message on restart (the one update in flight), so at most one duplicate for the one kill.
         replies = _promise_replies(sb)
-        assert [m for m, c in replies.items() if c > 1] == [], "a question was promised twice"
+        assert set(replies) == set(sent), "a question without its promise"
         cards = Counter(_card_numbers(sb))
-        assert [n for n, c in cards.items() if c > 1] == [], "a card was posted twice"
+        extra = sum(c - 1 for c in replies.values()) + sum(c - 1 for c in cards.values())
+        assert extra <= 1, f"{extra} promises or cards sent twice for one kill"
         assert set(cards) == set(numbers)
         assert all(t.get("card_message_id") for t in tickets), "every ticket knows its card"
         text = log.read_text(errors="replace")
