@@ -27,6 +27,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.chat.context import Services, services_of
 from bot.chat.editor_texts import et
+from bot.chat.jobs import send_through_ledger
 from bot.editorial.content import ContentWatcher, load_queue_dir, present_keys
 from bot.editorial.model import HistoryEntry, QueueItem
 from bot.store.ledger import DeliveryKey
@@ -187,15 +188,8 @@ async def _deliver_one(svc: Services, item: QueueItem, chat_id: int, thread_id: 
     if parts is None:
         parts = render_announcement(svc, item)
         svc.digest_parts.put(key, parts)
-    svc.ledger.begin(key, len(parts))
-    sent = svc.ledger.sent_parts(key)
-    for index, text in enumerate(parts):
-        if index in sent:
-            continue
-        landed = await svc.outbox.send(chat_id, text, thread_id=thread_id)
-        if landed is None:
-            return False
-        svc.ledger.part_sent(key, index, landed.message_id)
+    if await send_through_ledger(svc, chat_id, thread_id, key, parts) != "sent":
+        return False
     svc.ledger.finish(key, "sent")
     return True
 

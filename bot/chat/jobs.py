@@ -114,6 +114,27 @@ async def deliver_slot(
     return outcomes
 
 
+async def send_through_ledger(
+    svc: Services, chat_id: int, thread_id: int | None, key: DeliveryKey, parts: list[str]
+) -> str:
+    """Send the parts not yet recorded for ``key``, recording each as soon as Telegram accepted it.
+
+    Returns "sent" when every part is out, else why not: "transient" (worth trying again later) or
+    "permanent" (Telegram refused). The caller finishes the delivery in the ledger; a delivery left open
+    resumes at its first unrecorded part.
+    """
+    svc.ledger.begin(key, len(parts))
+    sent = svc.ledger.sent_parts(key)
+    for index, text in enumerate(parts):
+        if index in sent:
+            continue
+        landed = await svc.outbox.send(chat_id, text, thread_id=thread_id)
+        if landed is None:
+            return svc.outbox.last_failure or "permanent"
+        svc.ledger.part_sent(key, index, landed.message_id)
+    return "sent"
+
+
 async def _deliver_group(svc: Services, group: GroupConfig, key: DeliveryKey, plan: Plan | None) -> SlotOutcome:
     """One group's digest, part by part through the ledger; one group's trouble never stops the others."""
     try:
@@ -133,20 +154,14 @@ async def _deliver_group(svc: Services, group: GroupConfig, key: DeliveryKey, pl
             stored = svc.digest_parts.record(key)
             assert stored is not None
         parts, empty = stored.parts, stored.empty
-        svc.ledger.begin(key, len(parts))
-        sent = svc.ledger.sent_parts(key)
-        for index, text in enumerate(parts):
-            if index in sent:
-                continue
-            landed = await svc.outbox.send(group.id, text, thread_id=group.thread_id)
-            if landed is None and svc.outbox.last_failure == "transient":
-                # Telegram unreachable or still flood-limiting: leave the delivery open; it is tried again
-                return SlotOutcome(group.name, key, "retrying", len(parts))
-            if landed is None:
-                svc.ledger.finish(key, "failed")
-                await svc.outbox.alert(f"⚠️ {group.title or group.name}：{key.slot} 第 {index + 1} 部分发送失败")
-                return SlotOutcome(group.name, key, "failed", len(parts))
-            svc.ledger.part_sent(key, index, landed.message_id)
+        result = await send_through_ledger(svc, group.id, group.thread_id, key, parts)
+        if result == "transient":
+            # Telegram unreachable or still flood-limiting: leave the delivery open; it is tried again
+            return SlotOutcome(group.name, key, "retrying", len(parts))
+        if result == "permanent":
+            svc.ledger.finish(key, "failed")
+            await svc.outbox.alert(f"⚠️ {group.title or group.name}：{key.slot} 发送失败")
+            return SlotOutcome(group.name, key, "failed", len(parts))
         outcome: Outcome = "empty" if empty else "sent"
         svc.ledger.finish(key, outcome)
         return SlotOutcome(group.name, key, outcome, len(parts))
