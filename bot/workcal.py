@@ -74,6 +74,7 @@ class WorkCalendar:
     def __init__(self, overrides: Mapping[int, YearSchedule] | None = None, *, use_package: bool = True):
         self._overrides: dict[int, YearSchedule] = dict(overrides or {})
         self._use_package = use_package
+        self._known: dict[date, bool] = {}  # answers never change for one calendar: every deadline asks
 
     @classmethod
     def from_dir(cls, directory: Path, *, use_package: bool = True) -> tuple[WorkCalendar, list[str]]:
@@ -93,6 +94,12 @@ class WorkCalendar:
         return year in self._overrides or (self._use_package and _PKG_FIRST <= year <= _PKG_LAST)
 
     def is_workday(self, day: date) -> bool:
+        known = self._known.get(day)
+        if known is None:
+            known = self._known[day] = self._is_workday(day)
+        return known
+
+    def _is_workday(self, day: date) -> bool:
         source = self.source_for(day)
         if source == CalendarSource.CONTENT:
             sched = self._overrides[day.year]
