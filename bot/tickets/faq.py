@@ -231,12 +231,13 @@ class FaqMatcher:
         q_weight = sum(self._idf.get(t, self._unseen_idf) for t in q_set)
         best: dict[str, FaqMatch] = {}
         for (entry, phrasing, _tokens), doc_set, score in zip(self._docs, self._doc_sets, scores, strict=True):
-            covered = sum(self._idf.get(t, self._unseen_idf) for t in q_set & doc_set)
+            shared = q_set & doc_set
+            if score <= 0 and not shared:
+                continue  # nothing in common: most phrasings, for most questions
+            covered = sum(self._idf.get(t, self._unseen_idf) for t in shared)
             coverage = covered / q_weight if q_weight else 0.0
             current = best.get(entry.id)
             key = (float(score), coverage)
-            if score <= 0 and coverage <= 0:
-                continue
             if current is None or key > (current.score, current.coverage):
                 best[entry.id] = FaqMatch(entry, float(score), coverage, phrasing)
         ordered = sorted(best.values(), key=lambda m: (m.score, m.coverage), reverse=True)
