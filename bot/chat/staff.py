@@ -438,34 +438,30 @@ def _queue_lines(svc: Services, tickets: list[Ticket]) -> list[str]:
     return out
 
 
+async def _reply_tickets(svc: Services, msg: Message, tickets: list[Ticket], empty: str, title: str) -> None:
+    """A ticket list (or the empty text) as a reply, split within Telegram's limit."""
+    if not tickets:
+        await msg.reply_text(html.escape(dt(svc.lang, empty)))
+        return
+    text = dt(svc.lang, title, n=len(tickets)) + "\n" + "\n".join(_queue_lines(svc, tickets))
+    await svc.outbox.send_long(msg.chat_id, text, reply_to=msg.message_id)
+
+
 async def on_queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/queue: open tickets, the most urgent deadline first."""
     svc = services(context)
     guard = await _staff_guard(update, svc)
-    if guard is None:
-        return
-    msg, _ = guard
-    tickets = svc.desk.queue()
-    if not tickets:
-        await msg.reply_text(html.escape(dt(svc.lang, "queue_empty")))
-        return
-    text = dt(svc.lang, "queue_title", n=len(tickets)) + "\n" + "\n".join(_queue_lines(svc, tickets))
-    await svc.outbox.send_long(msg.chat_id, text, reply_to=msg.message_id)
+    if guard is not None:
+        await _reply_tickets(svc, guard[0], svc.desk.queue(), "queue_empty", "queue_title")
 
 
 async def on_mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/mine: the tickets I own, by deadline."""
     svc = services(context)
     guard = await _staff_guard(update, svc)
-    if guard is None:
-        return
-    msg, user = guard
-    tickets = svc.desk.mine(user)
-    if not tickets:
-        await msg.reply_text(html.escape(dt(svc.lang, "mine_empty")))
-        return
-    text = dt(svc.lang, "mine_title", n=len(tickets)) + "\n" + "\n".join(_queue_lines(svc, tickets))
-    await svc.outbox.send_long(msg.chat_id, text, reply_to=msg.message_id)
+    if guard is not None:
+        msg, user = guard
+        await _reply_tickets(svc, msg, svc.desk.mine(user), "mine_empty", "mine_title")
 
 
 def history_text(svc: Services, t: Ticket) -> str:
