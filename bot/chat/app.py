@@ -167,7 +167,11 @@ async def _post_init(app: BotApp) -> None:
     if svc.content_problems:
         shown = "\n".join(svc.content_problems[:20])
         await svc.outbox.alert(f"⚠️ 内容文件有 {len(svc.content_problems)} 处问题（已跳过）：\n{shown}")
-    await jobs.catch_up(app)
+    # Missed digests are sent by a job rather than here: python-telegram-bot turns a stop signal into an
+    # exception inside post_init, which could cut a send that Telegram already accepted before the ledger
+    # records it; a running job is waited for when the application stops.
+    assert app.job_queue is not None
+    app.job_queue.run_once(jobs.on_catch_up, when=0, name="digest:catch-up", job_kwargs=JOB_KWARGS)
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

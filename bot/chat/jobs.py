@@ -31,6 +31,7 @@ from digests.model import Slot
 log = logging.getLogger(__name__)
 
 SLOTS: tuple[Slot, ...] = ("morning", "tea")
+DELIVERY_LOCK = "digest_delivery_lock"
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,25 @@ async def deliver_slot(
     groups: list[GroupConfig] | None = None,
     force: bool = False,
 ) -> list[SlotOutcome]:
-    """Send ``slot`` of ``day`` to every group that takes it and has not had it; returns the outcomes."""
+    """Send ``slot`` of ``day`` to every group that takes it and has not had it; returns the outcomes.
+
+    Deliveries run one at a time (the ledger says what is done, not what is in progress): a scheduled
+    slot, the catch-up at start, a retry and a demo trigger never send the same digest side by side.
+    """
+    svc = services_of(app)
+    lock = svc.extra.setdefault(DELIVERY_LOCK, asyncio.Lock())
+    async with lock:
+        return await _deliver_slot(app, slot, day, groups=groups, force=force)
+
+
+async def _deliver_slot(
+    app: Application[Any, Any, Any, Any, Any, Any],
+    slot: Slot,
+    day: date | None,
+    *,
+    groups: list[GroupConfig] | None,
+    force: bool,
+) -> list[SlotOutcome]:
     svc = services_of(app)
     now = svc.clock.now()
     day = day or now.date()
@@ -211,6 +230,11 @@ async def _on_retry(context: ContextTypes.DEFAULT_TYPE) -> None:
 def scheduled_at(svc: Services, slot: Slot, day: date) -> datetime:
     cfg = svc.config.digests.morning if slot == "morning" else svc.config.digests.tea
     return datetime.combine(day, cfg.time, tzinfo=svc.config.tz)
+
+
+async def on_catch_up(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Start-up catch-up, as a job: polling is not held up, and a stop signal lets it finish first."""
+    await catch_up(context.application)
 
 
 async def catch_up(app: Application[Any, Any, Any, Any, Any, Any]) -> list[SlotOutcome]:

@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from bot.store import Store
+from bot.store.ledger import DeliveryKey, DeliveryLedger
 from bot.store.meta import Meta
 from sandbox import GROUP_ID
 from sandbox.server import SandboxThread
@@ -233,3 +234,34 @@ def test_preview_prints_the_parts_and_post_goes_through_the_ledger_once(tmp_path
         assert len(bot_messages(sb, GROUP_ID)) > sent
         unknown = cli("post", "morning", "--group", "nope")
         assert unknown.returncode == 2 and "no member group named 'nope'" in unknown.stderr
+
+
+def test_sigterm_during_the_start_up_catch_up_lets_the_digest_finish(tmp_path: Path) -> None:
+    now = datetime.now(SHANGHAI)
+    if (now - timedelta(minutes=2)).date() != now.date():
+        pytest.skip("too close to midnight for a same-day slot")
+    big = [
+        {"key": "policy", "sources": ["xinhua-politics", "xinhua-finance"], "limit": 50, "max_age_hours": 87600},
+        {"key": "jobs", "sources": ["jobs"], "limit": 50, "max_age_hours": 87600},
+    ]
+    with SandboxThread(flood=True) as sb, FeedServer(now.date()) as feeds:  # parts about a second apart
+        config = write_config(
+            tmp_path, sb, feeds,
+            **{"digests.morning.time": (now - timedelta(minutes=2)).strftime("%H:%M"),
+               "digests.morning.sections": big, "digests.tea.time": "23:59"},
+        )
+        with Store.open(tmp_path / "data") as store:
+            Meta(store).set("first_started_at", (now - timedelta(days=1)).isoformat())
+        proc = start_bot(config, tmp_path / "bot.log")
+        try:
+            wait_until(lambda: len(bot_messages(sb, GROUP_ID)) >= 1, what="the first part")
+            proc.send_signal(signal.SIGTERM)  # a stop mid-digest: the running delivery finishes first
+            assert proc.wait(timeout=60) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        texts = [m["text"] for m in bot_messages(sb, GROUP_ID)]
+        assert len(texts) >= 3 and len(set(texts)) == len(texts)
+        assert "有问题？" in texts[-1], "the digest was cut short by the stop"
+        with Store.open(tmp_path / "data") as store:
+            assert DeliveryLedger(store).outcome(DeliveryKey.of(GROUP_ID, now.date(), "morning")) == "sent"
