@@ -76,21 +76,21 @@ def load_source(spec: SourceSpec, fetched: FetchResult) -> SourceResult:
     return SourceResult(spec.name, fetched.status, items=tuple(items), body_bytes=fetched.body_bytes, elapsed=fetched.elapsed)
 
 
-def fetch_source(
+def _fetch_one(
     spec: SourceSpec,
     *,
-    cache: FetchCache | None = None,
-    allow_hosts: Iterable[str] = (),
-    user_agent: str = USER_AGENT,
-    session: requests.Session | None = None,
-    resolver: Resolver | None = None,
-) -> SourceResult:
-    """Fetch and parse one source; never raises for network or format trouble."""
+    cache: FetchCache | None,
+    allow_hosts: Iterable[str],
+    user_agent: str,
+    session: requests.Session | None,
+    resolver: Resolver | None,
+) -> FetchResult | SourceResult:
+    """The network half of a source: the fetched body, or a failed result if its URL is unusable."""
     try:
         url = source_url(spec)
     except ValueError as exc:
         return SourceResult(spec.name, "failed", reason=str(exc))
-    fetched = fetch(
+    return fetch(
         url,
         cache=cache,
         allow_hosts=allow_hosts,
@@ -101,7 +101,26 @@ def fetch_source(
         session=session,
         resolver=resolver,
     )
-    return load_source(spec, fetched)
+
+
+def _parsed(spec: SourceSpec, fetched: FetchResult | SourceResult) -> SourceResult:
+    return fetched if isinstance(fetched, SourceResult) else load_source(spec, fetched)
+
+
+def fetch_source(
+    spec: SourceSpec,
+    *,
+    cache: FetchCache | None = None,
+    allow_hosts: Iterable[str] = (),
+    user_agent: str = USER_AGENT,
+    session: requests.Session | None = None,
+    resolver: Resolver | None = None,
+) -> SourceResult:
+    """Fetch and parse one source; never raises for network or format trouble."""
+    fetched = _fetch_one(
+        spec, cache=cache, allow_hosts=allow_hosts, user_agent=user_agent, session=session, resolver=resolver
+    )
+    return _parsed(spec, fetched)
 
 
 def fetch_all(
@@ -114,10 +133,13 @@ def fetch_all(
     grace: float = 0.5,
     resolver: Resolver | None = None,
 ) -> dict[str, SourceResult]:
-    """Fetch every source concurrently; returns within the longest source timeout plus ``grace``.
+    """Fetch every source concurrently, then parse what arrived.
 
-    A source that has not answered by then is reported failed; its thread is abandoned (it ends
-    on its own deadline) so it never delays the digest or stops the others.
+    The deadline (the longest source timeout plus ``grace``) bounds the network only: a source
+    whose download has not ended by then is reported failed and its thread abandoned (it ends on
+    its own deadline), so it never delays the digest or stops the others. Parsing happens after
+    the downloads, outside the deadline: it is our own bounded work (each body is capped at the
+    source's ``max_bytes``), and a busy machine must not turn healthy sources into failed ones.
     """
     if not specs:
         return {}
@@ -127,7 +149,13 @@ def fetch_all(
     try:
         futures = {
             pool.submit(
-                fetch_source, spec, cache=cache, allow_hosts=allowed, user_agent=user_agent, resolver=resolver
+                _fetch_one,
+                spec,
+                cache=cache,
+                allow_hosts=allowed,
+                user_agent=user_agent,
+                session=None,
+                resolver=resolver,
             ): spec
             for spec in specs
         }
@@ -137,7 +165,10 @@ def fetch_all(
     results: dict[str, SourceResult] = {}
     for future, spec in futures.items():
         if future.done() and not future.cancelled() and future.exception() is None:
-            results[spec.name] = future.result()
+            try:
+                results[spec.name] = _parsed(spec, future.result())
+            except Exception as exc:  # one source's parser bug never stops the others
+                results[spec.name] = SourceResult(spec.name, "failed", reason=f"{type(exc).__name__}: {exc}")
         elif future.done() and not future.cancelled():
             error = future.exception()
             results[spec.name] = SourceResult(spec.name, "failed", reason=f"{type(error).__name__}: {error}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import time
 from datetime import date, datetime
 
 import pytest
@@ -72,6 +74,27 @@ def test_fetch_all_returns_within_the_timeout_even_if_a_source_never_ends(server
     results = fetch_all([*specs[:1], *hung], allow_hosts=LOCAL, grace=0.2)
     assert results["slow"].status == "failed"
     assert results["xinhua"].status == "ok"
+
+
+@pytest.mark.timeout(30)
+def test_the_deadline_bounds_the_download_not_our_parsing(
+    server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A busy machine parses slowly: a feed that arrived in time is not failed for it (issue 10)."""
+    build_module = importlib.import_module("digests.build")
+
+    specs = serve_files(server)[:1]
+    fast = [SourceSpec(specs[0].name, "feed", specs[0].url, timeout=0.4, connect_timeout=0.4)]
+    real = build_module.load_source
+
+    def slow_parse(spec, fetched):  # type: ignore[no-untyped-def]
+        time.sleep(2.0)  # far beyond the 0.4 s + 0.1 s deadline, whatever the machine's load
+        return real(spec, fetched)
+
+    monkeypatch.setattr(build_module, "load_source", slow_parse)
+    results = fetch_all(fast, allow_hosts=LOCAL, grace=0.1)
+    assert results["xinhua"].status == "ok", results["xinhua"].reason
+    assert len(results["xinhua"].items) == 30
 
 
 def test_second_build_with_unchanged_feeds_downloads_no_body(server: LocalServer) -> None:
