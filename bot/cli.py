@@ -21,7 +21,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--config", default="config.yaml", help="path to config.yaml (default: %(default)s)")
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default: %(default)s)")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # The same global options after the subcommand (`servicebot check --config x.yaml`), as users type them.
+    # SUPPRESS: a subcommand that is not given one leaves the value parsed before it (or the default) alone.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", default=argparse.SUPPRESS, help="path to config.yaml (default: config.yaml)")
+    common.add_argument("--log-level", default=argparse.SUPPRESS, help="DEBUG, INFO, WARNING (default: INFO)")
+    sub = _Subcommands(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"), common)
     sub.add_parser("check", help="validate config and content; print chats, people and sources")
     run = sub.add_parser("run", help="run the bot (long polling, or webhook by config or --webhook)")
     run.add_argument("--webhook", action="store_true", help="webhook mode regardless of telegram.mode")
@@ -51,6 +56,18 @@ def build_parser() -> argparse.ArgumentParser:
     disc = sub.add_parser("discover", help="print the ids of chats and users that message the bot")
     disc.add_argument("--seconds", type=float, default=120, help="how long to listen (default: %(default)s)")
     return parser
+
+
+class _Subcommands:
+    """``add_subparsers()`` whose every subcommand also takes the global options."""
+
+    def __init__(self, action: Any, common: argparse.ArgumentParser) -> None:
+        self._action = action
+        self._common = common
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = self._action.add_parser(name, parents=[self._common], **kwargs)
+        return parser
 
 
 def _print_table(title: str, rows: list[tuple[str, ...]]) -> None:

@@ -1,0 +1,50 @@
+"""The `servicebot` command line as users type it: real subprocesses on a real data directory."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def shipped_config(tmp_path: Path, **changes: Any) -> Path:
+    """config.yaml as shipped, with its data in ``tmp_path`` and ``changes`` (dotted keys) applied."""
+    data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    data["data_dir"] = str(tmp_path / "data")
+    data["content_dir"] = str(ROOT / "content")
+    for dotted, value in changes.items():
+        node = data
+        *parents, last = dotted.split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[last] = value
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def servicebot(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, cwd=ROOT, timeout=timeout
+    )
+
+
+def test_global_options_are_accepted_after_the_subcommand_too(tmp_path: Path) -> None:
+    config = shipped_config(tmp_path)
+    after = servicebot("tickets", "--config", str(config), "--json", "--log-level", "WARNING")
+    assert after.returncode == 0, after.stderr
+    assert after.stdout.strip() == "[]"
+    before = servicebot("--config", str(config), "--log-level", "WARNING", "tickets", "--json")
+    assert before.returncode == 0, before.stderr
+    # the file named after the subcommand is the one read (here: one with a typo)
+    broken = tmp_path / "x.yaml"
+    broken.write_text(config.read_text(encoding="utf-8") + "langauge: en\n", encoding="utf-8")
+    checked = servicebot("check", "--config", str(broken))
+    assert checked.returncode == 2
+    assert f"{broken}: langauge: unknown key" in checked.stderr
+    assert "unrecognized arguments" not in checked.stderr
