@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+PORT   ?= 8080
 
 .PHONY: install demo test lint bench soak clean
 
@@ -23,7 +24,7 @@ test: lint
 	$(BIN)/pytest
 
 demo: $(STAMP)
-	$(BIN)/servicebot demo
+	$(BIN)/servicebot demo --port $(PORT)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

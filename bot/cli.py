@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -226,7 +227,13 @@ def cmd_demo(config: Config, args: argparse.Namespace) -> int:
 
     setup_logging(args.log_level)
     base = yaml.safe_load(Path(args.config).read_text(encoding="utf-8"))
-    asyncio.run(run_demo(base, root=Path(args.config).resolve().parent, port=args.port))
+    try:
+        asyncio.run(run_demo(base, root=Path(args.config).resolve().parent, port=args.port))
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        print(f"port {args.port} is in use; use --port N or make demo PORT=N", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -234,7 +241,13 @@ def cmd_sandbox(config: Config | None, args: argparse.Namespace) -> int:
     """Only the sandbox (it imports nothing of the bot)."""
     from sandbox import serve
 
-    serve(args.port, args.world, not args.no_flood)
+    try:
+        serve(args.port, args.world, not args.no_flood)
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        print(f"port {args.port} is in use; use --port N", file=sys.stderr)
+        return 2
     return 0
 
 

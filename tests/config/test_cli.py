@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -48,3 +49,23 @@ def test_global_options_are_accepted_after_the_subcommand_too(tmp_path: Path) ->
     assert checked.returncode == 2
     assert f"{broken}: langauge: unknown key" in checked.stderr
     assert "unrecognized arguments" not in checked.stderr
+
+
+def test_demo_on_a_taken_port_says_so_in_one_line_and_make_demo_passes_port(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        demo = servicebot("demo", "--port", str(port))
+        assert demo.returncode == 2
+        assert demo.stderr == f"port {port} is in use; use --port N or make demo PORT=N\n"
+        sandbox = servicebot("sandbox", "--port", str(port))
+        assert (sandbox.returncode, sandbox.stderr) == (2, f"port {port} is in use; use --port N\n")
+        # make demo PORT=N runs the same command on that port (-o: never reinstall from inside a test)
+        made = subprocess.run(
+            ["make", "-o", ".venv/.installed", "demo", f"PORT={port}", f"BIN={Path(sys.executable).parent}"],
+            capture_output=True, text=True, cwd=ROOT, timeout=60,
+        )
+        assert made.returncode != 0
+        assert f"port {port} is in use; use --port N or make demo PORT=N\n" in made.stderr
+        assert "Traceback" not in made.stderr
