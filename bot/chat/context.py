@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +31,36 @@ log = logging.getLogger(__name__)
 SERVICES_KEY = "services"
 
 
+class KeyedLocks:
+    """One asyncio lock per key, alive only while someone holds or waits for it.
+
+    Deliveries of the same Telegram message may overlap (a redelivery after a crash, the inbox's
+    replay, a webhook retry); holding the message's lock makes their side effects happen once.
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[Hashable, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: Hashable) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (None, 0))
+        if lock is None:
+            lock = asyncio.Lock()
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
 @dataclass
 class Services:
     """Built once in build_application; handlers reach it through :func:`services`."""
@@ -46,6 +79,8 @@ class Services:
     editorial: EditorialPolicy
     meta: Meta
     content_problems: list[str] = field(default_factory=list)
+    # one question handled at a time per (chat, message): overlapping deliveries post one card
+    intake_locks: KeyedLocks = field(default_factory=KeyedLocks)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -162,24 +162,27 @@ async def take_question(svc: Services, message: Message, asker: User, text: str)
     except InvalidInput:
         await message.reply_text(html.escape(dt(svc.lang, "ask_empty")))
         return None
-    t = intake.ticket
-    if not intake.created and t.card_message_id is not None:
-        return intake  # a redelivered update: the reply and the card went out already
-    inbox = inbox_of(svc)
-    # A replayed question (bot/chat/inbox.py) killed between its promise and its card: only the card is missing.
-    if intake.created or inbox is None or not inbox.promised(chat.id, message.message_id):
-        keyboard = _faq_keyboard(svc.lang, t.number) if intake.faq is not None else None
-        await svc.outbox.send(
-            chat.id,
-            promise_html(svc, intake),
-            reply_to=message.message_id,
-            thread_id=t.thread_id,
-            keyboard=keyboard,
-            quiet=True,
-        )
-        if inbox is not None:
-            inbox.mark_promised(chat.id, message.message_id)
-    await post_card(svc, t)
+    async with svc.intake_locks.hold((chat.id, message.message_id)):
+        # An overlapping delivery of the same message may have sent the promise and posted the card
+        # while this one waited: read the ticket again under the lock.
+        t = svc.desk.get(intake.ticket.number)
+        if not intake.created and t.card_message_id is not None:
+            return intake  # a redelivered update: the reply and the card went out already
+        inbox = inbox_of(svc)
+        # A replayed question (bot/chat/inbox.py) killed between its promise and its card: only the card is missing.
+        if intake.created or inbox is None or not inbox.promised(chat.id, message.message_id):
+            keyboard = _faq_keyboard(svc.lang, t.number) if intake.faq is not None else None
+            await svc.outbox.send(
+                chat.id,
+                promise_html(svc, intake),
+                reply_to=message.message_id,
+                thread_id=t.thread_id,
+                keyboard=keyboard,
+                quiet=True,
+            )
+            if inbox is not None:
+                inbox.mark_promised(chat.id, message.message_id)
+        await post_card(svc, t)
     return intake
 
 

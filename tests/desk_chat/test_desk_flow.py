@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -271,18 +272,28 @@ async def test_staff_commands_refuse_members_and_redelivery_makes_no_duplicate(t
         cmd = await h.say(101, None, "/queue")
         refusal = await h.wait_for_message(101, lambda m: m["message_id"] > cmd["message_id"])
         assert "工作人员" in refusal["plain_text"]
-        q, _ = await ask(h, 101, "/ask 住房补贴怎么申请")
-        # the same update processed again (a redelivery after a crash)
+        q = await h.say(101, GROUP_ID, "/ask 住房补贴怎么申请")
+        # The same update delivered twice more while the first is still being handled (a redelivery
+        # after a crash, a replay from the inbox): the deliveries overlap, so the second arrives before
+        # the first card's message id is stored. One ticket, one promise, one card, always.
         from telegram import Update
 
         payload = {
             "update_id": 999999,
             "message": h.sandbox.core.message_api(h.sandbox.core._find(GROUP_ID, q["message_id"])),
-        }  # type: ignore[arg-type]
-        await h.app.process_update(Update.de_json(payload, h.app.bot))
-        await h.settle()
+        }
+        await asyncio.gather(
+            h.app.process_update(Update.de_json(payload, h.app.bot)),
+            h.app.process_update(Update.de_json(payload, h.app.bot)),
+        )
+        # updates are handled one at a time and in order: once this later command is answered, the
+        # polled delivery of the question has been handled too
+        marker = await h.say(202, STAFF_CHAT_ID, "/mine")
+        await h.wait_for_message(STAFF_CHAT_ID, lambda m: m["reply_to_message_id"] == marker["message_id"])
         assert h.services.desk.repo.next_number() == 2
         assert len([m for m in h.messages(STAFF_CHAT_ID) if m["plain_text"].startswith("#1 ")]) == 1
+        promises = [m for m in h.messages(GROUP_ID) if m["sender_id"] == BOT and m["reply_to_message_id"] == q["message_id"]]
+        assert len(promises) == 1
         queue_cmd = await h.say(202, STAFF_CHAT_ID, "/queue")
         listing = await h.wait_for_message(
             STAFF_CHAT_ID, lambda m: m["reply_to_message_id"] == queue_cmd["message_id"]
