@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8080
 
-.PHONY: install demo test lint bench soak clean
+.PHONY: install system-deps demo test lint bench soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,11 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 
-test: lint
+# Debian packages the browser tests need (Chromium, CJK/emoji fonts): installed if missing
+system-deps:
+	scripts/system-deps
+
+test: system-deps lint
 	$(BIN)/pytest
 
 demo: $(STAMP)

@@ -19,7 +19,7 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     if not CHROMIUM.exists():
-        pytest.fail("/usr/bin/chromium is missing: run .ci/run (apt-get install -y chromium fonts-noto-cjk)")
+        pytest.fail("/usr/bin/chromium is missing: make test installs it (scripts/system-deps)")
     async with async_playwright() as p:
         b = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
