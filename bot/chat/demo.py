@@ -22,13 +22,17 @@ import logging
 import shutil
 import signal
 import tempfile
+import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 from aiohttp import web
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from telegram.ext import Job
 
 from bot.chat import jobs
 from bot.chat.app import BotApp, build_application
@@ -40,6 +44,7 @@ from sandbox import Sandbox
 log = logging.getLogger(__name__)
 
 DEMO_TOKEN = "9000:DEMO-token-for-the-offline-sandbox"
+MAX_ADVANCE_MINUTES = 7 * 24 * 60   # the training panel's limit: one week per step
 
 # demo source name -> sample file in content/samples (see its SOURCES.txt)
 SAMPLE_FILES = {
@@ -138,18 +143,16 @@ def _samples_app(samples: Path, holder: dict[str, BotApp]) -> web.Application:
     @routes.post("/demo/advance")
     async def advance(request: web.Request) -> web.Response:
         body = await _json(request)
-        try:
-            minutes = int(body.get("minutes", 60))
-        except (TypeError, ValueError):
-            return web.json_response({"ok": False, "description": "minutes must be an integer"}, status=400)
+        minutes = body.get("minutes", 60)
+        if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= MAX_ADVANCE_MINUTES:
+            return web.json_response(
+                {"ok": False, "description": f"minutes must be a whole number from 1 to {MAX_ADVANCE_MINUTES}"},
+                status=400,
+            )
         app = holder["app"]
-        now = services_of(app).clock.advance(timedelta(minutes=minutes))
-        # run the desk's sweeps now, so warnings and escalations show without waiting a minute
-        assert app.job_queue is not None
-        for job in app.job_queue.jobs():
-            if job.name and job.name.startswith("desk:"):
-                await job.run(app)
-        return web.json_response({"ok": True, "now": now.isoformat()})
+        ran = await advance_clock(app, timedelta(minutes=minutes))
+        now = services_of(app).clock.now()
+        return web.json_response({"ok": True, "now": now.isoformat(), "ran": ran})
 
     @routes.route("*", "/demo/clock")
     async def clock(request: web.Request) -> web.Response:
@@ -158,6 +161,49 @@ def _samples_app(samples: Path, holder: dict[str, BotApp]) -> web.Application:
     app = web.Application()
     app.add_routes(routes)
     return app
+
+
+async def advance_clock(app: BotApp, delta: timedelta) -> list[str]:
+    """Move the bot's clock forward, running every job that falls due on the way; returns their names.
+
+    The JobQueue fires on real time, so a moved clock alone would leave the day's work undone. Every job
+    is looked at by its trigger, not by its name (a renamed job cannot drift out of the training clock):
+    jobs at a time of day (the digests, the weekly report, the calendar check...) run at their own time,
+    in order, with the clock set to that time, as many times as the span covers; repeating jobs (the SLA
+    sweep, the editors' watches) run once at the end. One-shot jobs (a digest retry) keep their timer.
+    """
+    assert app.job_queue is not None
+    clock = services_of(app).clock
+    start = clock.now()
+    end = start + delta
+    tick = timedelta(microseconds=1)
+    timed: list[tuple[datetime, int, Job[Any]]] = []
+    repeating: list[Job[Any]] = []
+    for order, job in enumerate(app.job_queue.jobs()):
+        trigger = job.job.trigger
+        # a paused job has no next run time (``Job.enabled`` is not kept by ``JobQueue.jobs()``'s copies)
+        if job.job.next_run_time is None or isinstance(trigger, DateTrigger):
+            continue
+        if isinstance(trigger, IntervalTrigger):
+            if trigger.interval <= delta:
+                repeating.append(job)
+            continue
+        at = trigger.get_next_fire_time(None, start + tick)
+        while at is not None and at <= end:
+            timed.append((at, order, job))
+            at = trigger.get_next_fire_time(at, at + tick)
+    ran: list[str] = []
+    for at, _, job in sorted(timed, key=lambda entry: (entry[0], entry[1])):
+        if at > clock.now():
+            clock.advance(at - clock.now())
+        await job.run(app)
+        ran.append(job.name or "?")
+    if end > clock.now():
+        clock.advance(end - clock.now())
+    for job in repeating:
+        await job.run(app)
+        ran.append(job.name or "?")
+    return ran
 
 
 async def _json(request: web.Request) -> dict[str, Any]:
@@ -179,9 +225,15 @@ async def start_demo(
     seed_question: bool = True,
 ) -> Demo:
     """Start everything; returns once the morning brief is in the group."""
-    sandbox = Sandbox()
-    await sandbox.start("127.0.0.1", port)
     holder: dict[str, BotApp] = {}
+
+    def training_time() -> float:
+        # the sandbox's messages carry the training clock's time, so the web chat shows the bot's day
+        app = holder.get("app")
+        return time.time() + (services_of(app).clock.offset.total_seconds() if app is not None else 0.0)
+
+    sandbox = Sandbox(clock=training_time)
+    await sandbox.start("127.0.0.1", port)
     runner = web.AppRunner(_samples_app(root / "content" / "samples", holder), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
