@@ -297,14 +297,16 @@ def cmd_post(config: Config, args: argparse.Namespace) -> int:
     from bot.chat.app import build_application
     from bot.chat.jobs import deliver_slot
     from bot.logs import setup_logging
-    from bot.store import Store
 
     token = bot_token(config)
     setup_logging(args.log_level, token)
     groups = _group(config, args.group)
+    # While the bot runs it owns the data directory (and sends the slots itself at their times): refused,
+    # exit 2, as `tickets` is. Nothing was sent.
+    opened = _open_store(config)
 
     async def post() -> int:
-        with Store.open(config.data_dir) as store:
+        with opened as store:
             app = build_application(config, token, store=store)
             async with app:
                 outcomes = await deliver_slot(app, args.slot, groups=groups, force=args.force)

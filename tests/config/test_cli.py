@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -9,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from bot.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -69,3 +72,18 @@ def test_demo_on_a_taken_port_says_so_in_one_line_and_make_demo_passes_port(tmp_
         assert made.returncode != 0
         assert f"port {port} is in use; use --port N or make demo PORT=N\n" in made.stderr
         assert "Traceback" not in made.stderr
+
+
+def test_post_while_the_bot_owns_the_data_directory_is_refused_cleanly(tmp_path: Path) -> None:
+    config = shipped_config(tmp_path)
+    env = {**os.environ, "BOT_TOKEN": "123456:TEST-token"}
+    with Store.open(tmp_path / "data"):  # the lock the running bot holds
+        post = subprocess.run(
+            [sys.executable, "-m", "bot", "post", "morning", "--config", str(config)],
+            capture_output=True, text=True, cwd=ROOT, timeout=60, env=env,
+        )
+    assert post.returncode == 2, post.stderr
+    assert "Traceback" not in post.stderr
+    assert f"in use by process {os.getpid()}" in post.stderr
+    assert "stop the bot first" in post.stderr
+    assert len(post.stderr.strip().splitlines()) == 1
