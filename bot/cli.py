@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import errno
 import os
 import sys
@@ -264,7 +263,6 @@ def _group(config: Config, name: str | None) -> list[GroupConfig]:
 def cmd_preview(config: Config, args: argparse.Namespace) -> int:
     """Print the digest as it would be sent to the first (or named) group; sends nothing, stores nothing."""
     from bot.publishing import Publisher
-    from bot.store import Store
     from bot.store.queue import QueueRepository
 
     try:
@@ -272,12 +270,7 @@ def cmd_preview(config: Config, args: argparse.Namespace) -> int:
     except ValueError:
         raise ConfigError([f"--date: expected YYYY-MM-DD, got {args.date!r}"]) from None
     group = _group(config, args.group)[0]
-    store = Store.in_memory()
-    if config.data_dir.exists():
-        # read what the bot has seen and queued, without taking the running bot's lock
-        with contextlib.suppress(Exception):
-            store = Store.open(config.data_dir)
-    with store:
+    with _preview_store(config) as store:
         publisher = Publisher(config, store, queue=QueueRepository(store))
         results = publisher.fetch(args.slot)
         now = datetime.now(config.tz)
@@ -290,6 +283,44 @@ def cmd_preview(config: Config, args: argparse.Namespace) -> int:
             print(f"----- part {i + 1}/{len(plan.parts or [])} ({len(part)} chars, Telegram HTML) -----")
             print(part)
     return 0
+
+
+def _preview_store(config: Config) -> Any:
+    """What the bot would build from: its store, read-only (the bot may be running: it keeps the lock).
+
+    Before the bot's first run there is no store: the queue is then content/queue, read as the bot
+    reads it at its first start. A store that cannot be read is an error (exit 2), never an empty
+    preview that looks like a day with nothing queued.
+    """
+    from bot.store import Store, StoreError
+
+    if not config.data_dir.exists():
+        print(f"(no data directory at {config.data_dir} yet: queued items from {config.content_dir / 'queue'} only)",
+              file=sys.stderr)
+        store = Store.in_memory()
+        _load_queue_files(config, store)
+        return store
+    try:
+        store = Store.open_read_only(config.data_dir)
+    except StoreError as exc:
+        raise ConfigError([f"preview: cannot read the store ({exc}); nothing previewed"]) from None
+    for line in store.recovery:
+        print(f"store (read as it is; the bot repairs it when it next starts): {line}", file=sys.stderr)
+    return store
+
+
+def _load_queue_files(config: Config, store: Any) -> None:
+    from bot.editorial.content import load_queue_dir, present_keys
+    from bot.editorial.rules import EditorialPolicy
+    from bot.store.queue import QueueRepository
+
+    directory = config.content_dir / "queue"
+    now = datetime.now(config.tz)
+    sections = EditorialPolicy.from_config(config).sections
+    items, problems = load_queue_dir(directory, sections, tz=config.tz, loaded_at=now)
+    for problem in problems:
+        print(f"content: {problem}", file=sys.stderr)
+    QueueRepository(store).sync_files(items, now, present_keys(directory))
 
 
 def cmd_post(config: Config, args: argparse.Namespace) -> int:

@@ -12,11 +12,12 @@ import gc
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 
-from bot.store.errors import StoreError, StoreLockedError
+from bot.store.errors import StoreCorruptError, StoreError, StoreLockedError
 from bot.store.journal import Journal, Recovered, Tables, TableState, dumps, recover
 from bot.store.table import StoreTable, Undo
 
@@ -56,6 +57,7 @@ class Store:
         self._pending_ops: list[str] = []
         self._pending_undo: list[Undo] = []
         self._closed = False
+        self._read_only = False
 
     # ------------------------------------------------------------ opening
 
@@ -99,6 +101,36 @@ class Store:
             lock_fd=lock_fd,
             compact_after_bytes=compact_after_bytes,
         )
+
+    @classmethod
+    def open_read_only(cls, directory: Path, *, attempts: int = 5) -> Store:
+        """The state the owner of ``directory`` has written so far, as a copy in memory; no lock taken.
+
+        For commands that only look (``servicebot preview``, ``stats``) while the bot owns the directory:
+        the one-writer rule holds because this store never writes (a write raises StoreError) and changes
+        nothing on disk, not even a repair. Reading beside a live writer can catch a record half-written
+        or a compaction removing files; the directory is read again then (up to ``attempts`` times).
+        ``store.recovery`` lists what still looked damaged after that (the owner repairs it when it opens
+        the directory). Raises StoreError if ``directory`` does not exist, StoreCorruptError if nothing
+        intact can be read.
+        """
+        directory = Path(directory)
+        if not directory.is_dir():
+            raise StoreError(f"no data directory at {directory} (the bot has not run there yet)")
+        for attempt in range(1, attempts + 1):
+            try:
+                recovered = recover(directory, repair=False)
+            except (FileNotFoundError, StoreCorruptError):  # a file removed by a compaction meanwhile
+                if attempt == attempts:
+                    raise
+                time.sleep(0.01 * attempt)
+                continue
+            if not recovered.messages or attempt == attempts:
+                break
+            time.sleep(0.01 * attempt)  # a record half-written just now, most likely: read again
+        store = cls(recovered.tables, None, directory=directory, recovery=recovered.messages)
+        store._read_only = True
+        return store
 
     @classmethod
     def in_memory(cls) -> Store:
@@ -183,6 +215,9 @@ class Store:
             if self._closed:
                 self._rollback(undo)
                 self._check_open()
+            if self._read_only:
+                self._rollback(undo)
+                raise StoreError(f"the store at {self.directory} was opened read-only: nothing can be written")
             if self._batch_depth:
                 self._pending_ops.extend(ops)
                 self._pending_undo.extend(undo)

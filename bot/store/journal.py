@@ -237,19 +237,22 @@ def _aside_name(path: Path, stamp: str) -> Path:
     return path.with_name(f"{path.name}.damaged-{stamp}")
 
 
-def recover(directory: Path) -> Recovered:
+def recover(directory: Path, *, repair: bool = True) -> Recovered:
     """Restore the last good state of ``directory``.
 
     Changes on disk (dropping a torn tail, moving damaged files aside as ``*.damaged-<time>``,
     removing unfinished ``*.tmp`` files) happen only once a consistent state has been found;
     otherwise :class:`StoreCorruptError` is raised and nothing is touched.
+
+    ``repair=False`` (a reader beside the owning process) changes nothing on disk: a ``*.tmp`` file is
+    the owner's write in progress, and ``messages`` say what the owner would repair at its next start.
     """
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     messages: list[str] = []
     actions: list[Callable[[], None]] = []
     where = str(directory)
 
-    for tmp in sorted(directory.glob("*.tmp")):
+    for tmp in sorted(directory.glob("*.tmp")) if repair else ():
         messages.append(f"{where}: removed {tmp.name}, left unfinished by an interrupted write")
         actions.append(partial(tmp.unlink, missing_ok=True))
 
@@ -347,6 +350,8 @@ def recover(directory: Path) -> Recovered:
             f"{where}: nothing intact to restore (" + " | ".join(messages) + "); refusing to open it as an "
             "empty store. Nothing was changed; move the files aside to start empty."
         )
+    if not repair:
+        actions = []
     for action in actions:
         action()
     if actions:

@@ -6,12 +6,18 @@ import os
 import socket
 import subprocess
 import sys
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 
+from bot.config import parse_config
+from bot.editorial.rules import EditorialPolicy, approve, create_item
 from bot.store import Store
+from bot.store.queue import QueueRepository
+from tests.chat.harness import FeedServer, config_data
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -87,3 +93,41 @@ def test_post_while_the_bot_owns_the_data_directory_is_refused_cleanly(tmp_path:
     assert f"in use by process {os.getpid()}" in post.stderr
     assert "stop the bot first" in post.stderr
     assert len(post.stderr.strip().splitlines()) == 1
+
+
+def test_preview_shows_the_running_bots_approved_items_reading_its_store_read_only(tmp_path: Path) -> None:
+    day = date(2027, 3, 10)  # no file in content/queue is due then: what shows comes from the store
+    now = datetime(2027, 3, 9, 15, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with FeedServer(day) as feeds:
+        data = config_data(tmp_path / "data", "http://127.0.0.1:9/bot", feeds.url)
+        path = tmp_path / "config.yaml"
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        config = parse_config(data)
+        policy = EditorialPolicy.from_config(config)
+        editor = config.people.editors[0].id
+        with Store.open(config.data_dir) as store:  # the running bot: it holds the lock throughout
+            repo = QueueRepository(store)
+            for html in ("<b>雄安图书馆寒假开放时间调整</b>", "<b>容东片区供暖报修电话</b>", "<b>草稿不发</b>"):
+                item = repo.add(lambda n, html=html: create_item(
+                    policy, number=n, actor=editor, digest="morning", section="services", html=html,
+                    first_date=day, now=now))
+                if "草稿" not in html:
+                    repo.save(approve(policy, item, editor, now))
+            before = {p.name: p.read_bytes() for p in config.data_dir.iterdir()}
+            preview = servicebot("preview", "morning", "--date", day.isoformat(), "--config", str(path))
+            after = {p.name: p.read_bytes() for p in config.data_dir.iterdir()}
+    assert preview.returncode == 0, preview.stderr
+    assert "雄安图书馆寒假开放时间调整" in preview.stdout and "容东片区供暖报修电话" in preview.stdout
+    assert "草稿不发" not in preview.stdout, "a draft is not in a digest"
+    assert "今日无更新" not in preview.stdout
+    assert after == before, "preview wrote to the bot's data directory"
+
+
+def test_preview_says_what_it_could_not_read_instead_of_previewing_an_empty_store(tmp_path: Path) -> None:
+    config = shipped_config(tmp_path)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "journal-000000000001.log").write_bytes(b"")  # nothing intact in it
+    preview = servicebot("preview", "morning", "--config", str(config))
+    assert preview.returncode == 2
+    assert "preview: cannot read the store" in preview.stderr and str(tmp_path / "data") in preview.stderr
+    assert "----- part" not in preview.stdout
