@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -132,6 +132,13 @@ class Publisher:
         self.cache = StoreFetchCache(FeedCache(store))
         self._templates: Templates | None = None
         self.skipped: set[str] = set()
+        # How members reach the bot: its @username and display name (which editors tend to write after "@").
+        # The running bot replaces this with what getMe said; config's telegram.bot_username otherwise.
+        self.identity: Callable[[], tuple[str | None, str | None]] = lambda: (config.telegram.bot_username, None)
+
+    @property
+    def bot_username(self) -> str | None:
+        return self.identity()[0]
 
     @property
     def templates(self) -> Templates:
@@ -196,7 +203,21 @@ class Publisher:
         from bot.editorial.rules import to_queued
 
         items = self.queue.due(slot, day)
-        return [to_queued(i) for i in items], [i.number for i in items]
+        return [replace(q, html=self.mention_bot(q.html)) for q in map(to_queued, items)], [i.number for i in items]
+
+    def mention_bot(self, text: str) -> str:
+        """An editor's text with ``@{bot}`` (and "@<display name>") turned into the bot's real @username.
+
+        Telegram delivers a mention of a username only; "@服务助手" reaches nobody and the bot ignores it.
+        Without a known username the text is left as written.
+        """
+        username, name = self.identity()
+        if not username:
+            return text
+        text = text.replace("@{bot}", f"@{username}")
+        if name:
+            text = text.replace(f"@{name}", f"@{username}")
+        return text
 
     def plan(
         self,
@@ -222,7 +243,7 @@ class Publisher:
             title=cfg.title,
             templates=self.templates,
         )
-        parts = render(digest, self.templates, when_empty=self.config.digests.when_empty)
+        parts = render(digest, self.templates, when_empty=self.config.digests.when_empty, bot=self.bot_username)
         return Plan(group, day, slot, digest, parts, numbers)
 
     def delivered(self, plan: Plan, now: datetime) -> None:

@@ -153,7 +153,9 @@ def render(
         return None
     t = templates
     head = _title_line(digest, t)
-    tail = _e(t.closing.format(bot=bot or t.bot))
+    # The closing names the bot's @username (from getMe): a display name is no mention Telegram can
+    # deliver, and the bot ignores it. Without a username (an offline preview) it points to /ask only.
+    tail = _e(t.closing.format(bot=bot) if bot else t.closing_ask)
     blocks: list[tuple[str | None, list[str]]] = []
     for section in digest.sections:
         lines = _section_lines(section, t, limit)

@@ -50,8 +50,8 @@ class Templates:
     updated: str
     more: str
     empty: str
-    bot: str
     closing: str
+    closing_ask: str
     weather: WeatherTexts
 
 
@@ -122,8 +122,8 @@ def load_templates(lang: str = "zh", directory: Path | None = None) -> Templates
         updated=r.text("updated"),
         more=r.text("more"),
         empty=r.text("empty"),
-        bot=r.text("bot"),
         closing=r.text("closing"),
+        closing_ask=r.text("closing_ask"),
         weather=WeatherTexts(
             high_low=r.text("weather.high_low"),
             high_only=r.text("weather.high_only"),

@@ -18,7 +18,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from sandbox.flood import FloodControl
 from sandbox.markup import EntityParseError, compute_entities, parse_html, utf16_len
@@ -773,10 +773,60 @@ class TelegramCore:
         c = self.chat(chat_id)
         return len(c.members) if c is not None else 2
 
-    @staticmethod
-    def _commands_key(params: dict[str, Any]) -> str:
+    _SCOPES: ClassVar[dict[str, tuple[str, ...]]] = {"default": (), "all_private_chats": (), "all_group_chats": (), "all_chat_administrators": (),
+               "chat": ("chat_id",), "chat_administrators": ("chat_id",), "chat_member": ("chat_id", "user_id")}
+
+    def _commands_key(self, params: dict[str, Any], *, check: bool = False) -> str:
+        """One key per (scope, language_code), as Telegram keeps one list per pair
+        (https://core.telegram.org/bots/api#setmycommands). ``check``: the scope's chat must be one the bot
+        can see (a private chat only once its user started the bot), as Telegram answers "chat not found"."""
         scope = params.get("scope") or {"type": "default"}
-        return json.dumps([scope, params.get("language_code") or ""], sort_keys=True)
+        if isinstance(scope, str):
+            try:
+                scope = json.loads(scope)
+            except ValueError:
+                raise bad_request("can't parse BotCommandScope") from None
+        if not isinstance(scope, dict) or scope.get("type") not in self._SCOPES:
+            raise bad_request("can't parse BotCommandScope")
+        fields = self._SCOPES[scope["type"]]
+        key: dict[str, Any] = {"type": scope["type"]}
+        for name in fields:
+            if scope.get(name) is None:
+                raise bad_request(f"can't parse BotCommandScope: {name} is missing")
+            key[name] = self._resolve_chat_id(scope[name]) if name == "chat_id" else int(scope[name])
+        chat_id = key.get("chat_id")
+        if check and chat_id is not None:
+            if chat_id > 0:
+                if scope["type"] != "chat":
+                    raise bad_request("chat not found")  # administrators/member scopes are for groups
+                u = self.world.user(chat_id)
+                if u is None or not (u.started or chat_id in self.started_users):
+                    raise bad_request("chat not found")
+            else:
+                self._readable_chat(chat_id)
+        return json.dumps([key, params.get("language_code") or ""], sort_keys=True)
+
+    def commands_menu(self, chat_id: int, user_id: int, language_code: str | None = None) -> list[dict[str, Any]]:
+        """The "/" menu ``user_id`` sees in ``chat_id``: the first list set, narrowest scope first
+        (https://core.telegram.org/bots/api#determining-list-of-commands)."""
+        if chat_id > 0:
+            scopes: list[dict[str, Any]] = [{"type": "chat", "chat_id": chat_id}, {"type": "all_private_chats"},
+                                            {"type": "default"}]
+        else:
+            admin = self._is_admin(chat_id, user_id)
+            scopes = [{"type": "chat_member", "chat_id": chat_id, "user_id": user_id}]
+            if admin:
+                scopes.append({"type": "chat_administrators", "chat_id": chat_id})
+            scopes.append({"type": "chat", "chat_id": chat_id})
+            if admin:
+                scopes.append({"type": "all_chat_administrators"})
+            scopes += [{"type": "all_group_chats"}, {"type": "default"}]
+        for scope in scopes:
+            for lang in ([language_code] if language_code else []) + [""]:
+                found = self.commands.get(json.dumps([scope, lang], sort_keys=True))
+                if found:
+                    return found
+        return []
 
     def m_set_my_commands(self, params: dict[str, Any]) -> Any:
         commands = params.get("commands")
@@ -788,7 +838,7 @@ class TelegramCore:
             cmd = str(c["command"])
             if not (1 <= len(cmd) <= 32) or not all(ch.islower() or ch.isdigit() or ch == "_" for ch in cmd):
                 raise bad_request("BOT_COMMAND_INVALID")
-        self.commands[self._commands_key(params)] = commands
+        self.commands[self._commands_key(params, check=True)] = commands
         return True
 
     def m_get_my_commands(self, params: dict[str, Any]) -> Any:

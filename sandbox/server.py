@@ -98,6 +98,7 @@ class Sandbox:
         app.router.add_get("/sandbox/chats", self._ctl_chats)
         app.router.add_get("/sandbox/chats/{chat_id}/messages", self._ctl_messages)
         app.router.add_post("/sandbox/chats/{chat_id}/migrate", self._ctl_migrate)
+        app.router.add_get("/sandbox/chats/{chat_id}/commands", self._ctl_commands)
         app.router.add_post("/sandbox/faults", self._ctl_faults)
         app.router.add_get("/sandbox/faults", self._ctl_list_faults)
         app.router.add_get("/sandbox/calls", self._ctl_calls)
@@ -159,6 +160,10 @@ class Sandbox:
     def messages(self, chat_id: int) -> list[dict[str, Any]]:
         """The chat's messages in order, as GET /sandbox/chats/{id}/messages returns them."""
         return self.core.chat_records(chat_id)
+
+    def commands_menu(self, chat_id: int, user_id: int, language_code: str | None = None) -> list[dict[str, Any]]:
+        """The "/" menu ``user_id`` sees in ``chat_id`` (Telegram's scope order), as GET .../commands returns it."""
+        return self.core.commands_menu(chat_id, user_id, language_code)
 
     def calls(self, method: str | None = None) -> list[dict[str, Any]]:
         """Every Bot API call so far (optionally only one method), with params and outcome."""
@@ -297,6 +302,16 @@ class Sandbox:
         except ControlError as exc:
             return web.json_response({"ok": False, "error": str(exc)}, status=400, dumps=_dumps)
         return await self._ctl(lambda: self.core.chat_records(chat_id))
+
+    async def _ctl_commands(self, request: web.Request) -> web.Response:
+        """GET /sandbox/chats/{id}/commands?user_id=N[&language_code=zh]: the "/" menu that user sees there."""
+        try:
+            chat_id = _path_int(request, "chat_id")
+            user_id = int(request.query.get("user_id", chat_id))
+        except (ControlError, ValueError) as exc:
+            return web.json_response({"ok": False, "error": str(exc)}, status=400, dumps=_dumps)
+        lang = request.query.get("language_code")
+        return await self._ctl(lambda: self.core.commands_menu(chat_id, user_id, lang))
 
     async def _ctl_migrate(self, request: web.Request) -> web.Response:
         try:
@@ -596,6 +611,9 @@ class SandboxThread:
 
     def calls(self, method: str | None = None) -> list[dict[str, Any]]:
         return self._run(lambda: self.sandbox.calls(method))
+
+    def commands_menu(self, chat_id: int, user_id: int, language_code: str | None = None) -> list[dict[str, Any]]:
+        return self._run(lambda: self.sandbox.commands_menu(chat_id, user_id, language_code))
 
     def inject_fault(self, method: str, error_code: int, **kwargs: Any) -> None:
         self._run(lambda: self.sandbox.inject_fault(method, error_code, **kwargs))

@@ -6,7 +6,7 @@ import logging
 import os
 from typing import Any
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     AIORateLimiter,
@@ -22,6 +22,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot.chat import desk_jobs, editor_jobs, editors, jobs, members, questions, staff
+from bot.chat.commands import set_menus
 from bot.chat.context import SERVICES_KEY, build_services, services_of
 from bot.chat.inbox import INBOX_KEY, InboxBot, InboxProcessor, replay_pending
 from bot.chat.outbox import Outbox
@@ -79,6 +80,15 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
     outbox = Outbox(app.bot, ops_chat_id=config.chats.ops)
     svc = build_services(config, store, outbox, clock)
     app.bot_data[SERVICES_KEY] = svc
+
+    def identity() -> tuple[str | None, str | None]:
+        """How members reach the bot: its @username and display name from getMe (Application.initialize)."""
+        try:
+            return bot.username, bot.first_name
+        except RuntimeError:  # not initialised yet
+            return config.telegram.bot_username, None
+
+    svc.publisher.identity = identity
     svc.extra[INBOX_KEY] = inbox
     # A group upgraded to a supergroup gets a new id (ChatMigrated); the mapping is kept in the store so a
     # restart sends to the new id at once and still takes questions there, until config.yaml is updated.
@@ -152,18 +162,11 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
     return app
 
 
-COMMANDS = [
-    BotCommand("ask", "提问 / ask a question"),
-    BotCommand("mytickets", "我的问题 / my questions"),
-    BotCommand("help", "使用说明 / help"),
-]
-
-
 async def _post_init(app: BotApp) -> None:
     """Start-up work: unhandled questions replayed, the command menu, content problems, missed digests."""
     svc = services_of(app)
     await replay_pending(app)  # questions fetched before a kill but never handled: first, in order
-    await app.bot.set_my_commands(COMMANDS)
+    await set_menus(app.bot, svc)  # each role's "/" menu, a scope per chat (bot/chat/commands.py)
     if svc.content_problems:
         shown = "\n".join(svc.content_problems[:20])
         await svc.outbox.alert(f"⚠️ 内容文件有 {len(svc.content_problems)} 处问题（已跳过）：\n{shown}")

@@ -137,7 +137,7 @@ def render_announcement(svc: Services, item: QueueItem) -> list[str]:
     """The announcement as Telegram-HTML parts (the text as the editor wrote it, with its link)."""
     more = "详情" if svc.lang != "en" else "Details"
     link = f'\n\n<a href="{html.escape(item.link)}">{more}</a>' if item.link else ""
-    return [f"📢 {item.html}{link}"]
+    return [f"📢 {svc.publisher.mention_bot(item.html)}{link}"]
 
 
 async def deliver_announcements(app: Application[Any, Any, Any, Any, Any, Any]) -> list[int]:

@@ -10,6 +10,7 @@ from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
+from bot.chat.commands import help_text, set_private_menu
 from bot.chat.context import services
 from bot.chat.desk_texts import dt
 from bot.chat.outbox import answer_query
@@ -22,19 +23,26 @@ log = logging.getLogger(__name__)
 
 
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Greet and explain in one message."""
+    """Greet and explain in one message; staff and editors get their own "/" menu in this private chat."""
     svc = services(context)
-    if update.effective_message is None:
+    msg = update.effective_message
+    if msg is None:
         return
-    await update.effective_message.reply_text(t(svc.lang, "start", bot_name=context.bot.first_name))
+    text = t(svc.lang, "start", bot_name=context.bot.first_name, username=context.bot.username)
+    await msg.reply_text(html.escape(text))
+    if update.effective_user is not None and msg.chat.type == ChatType.PRIVATE:
+        await set_private_menu(context.bot, svc, update.effective_user.id)
 
 
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The commands, for members, staff and editors."""
+    """The commands of the roles this person has, here (members see members' commands)."""
     svc = services(context)
-    if update.effective_message is None:
+    msg = update.effective_message
+    user = update.effective_user
+    if msg is None or user is None:
         return
-    await update.effective_message.reply_text(t(svc.lang, "help"))
+    text = help_text(svc, msg.chat_id, msg.chat.type, user.id, context.bot.username)
+    await msg.reply_text(html.escape(text))
 
 
 async def on_mytickets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

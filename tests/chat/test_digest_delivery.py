@@ -26,7 +26,8 @@ async def test_scheduled_morning_brief_is_posted_once(tmp_path: Path) -> None:
         assert first.startswith("☀️ 服务早知道 · 11月27日 周五"), first
         text = "\n".join(m["plain_text"] for m in posted)
         assert "今日天气" in text and "政务要闻" in text and "招聘信息" in text
-        assert "有问题？@服务助手 或发送 /ask 问题" in posted[-1]["plain_text"]
+        # the bot's real @username from getMe: Telegram cannot deliver "@服务助手" (its display name)
+        assert "有问题？@servicebot 或发送 /ask 问题" in posted[-1]["plain_text"]
         for m in posted:
             assert m["parse_mode"] == "HTML"
         day = h.clock.now().date()
@@ -35,6 +36,17 @@ async def test_scheduled_morning_brief_is_posted_once(tmp_path: Path) -> None:
         await job.run(h.app)
         await jobs.deliver_slot(h.app, "morning")
         assert len(bot_messages(h, GROUP_ID)) == len(posted)
+
+
+async def test_a_queued_notice_names_the_bots_username(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        h.set_time(h.clock.now().replace(month=12, day=2))  # content/queue/2026-12-01-gongjijin-policy.md runs
+        await jobs.deliver_slot(h.app, "morning")
+        text = "\n".join(m["plain_text"] for m in bot_messages(h, GROUP_ID))
+        assert "公积金" in text and "直接在群里 @servicebot 提问" in text, text
+        assert "@服务助手" not in text and "@{bot}" not in text
+        pub = h.services.publisher
+        assert pub.mention_bot("请 @服务助手 或 @{bot}") == "请 @servicebot 或 @servicebot"
 
 
 async def test_items_already_shown_are_not_repeated_next_day(tmp_path: Path) -> None:

@@ -51,7 +51,7 @@ def render_fixture(folder: Path) -> str:
         queued=[QueuedItem(**q) for q in spec.get("queued", [])],
         seen=spec.get("seen") or {}, now=now, templates=templates,
     )
-    parts = render(digest, templates, when_empty=spec.get("when_empty", "notice"))
+    parts = render(digest, templates, when_empty=spec.get("when_empty", "notice"), bot="servicebot")
     return NO_POST if parts is None else PART_BREAK.join(parts)
 
 

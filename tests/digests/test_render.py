@@ -58,14 +58,17 @@ def check_part(part: str) -> TagChecker:
 
 
 def test_title_line_with_date_and_weekday_and_closing_line() -> None:
-    parts = render(digest(Section("policy", "📰 政务要闻", items(2))), ZH)
+    parts = render(digest(Section("policy", "📰 政务要闻", items(2))), ZH, bot="servicebot")
     assert parts == [
         "☀️ <b>服务早知道</b> · 11月28日 周六\n\n"
         "<b>📰 政务要闻</b>\n"
         '• <a href="https://x.org/0">条目0</a>\n'
         '• <a href="https://x.org/1">条目1</a>\n\n'
-        "有问题？@服务助手 或发送 /ask 问题"
+        "有问题？@servicebot 或发送 /ask 问题"
     ]
+    # without a username (an offline preview) the closing points to /ask, never to a display name
+    unnamed = render(digest(Section("policy", "📰 政务要闻", items(2))), ZH)
+    assert unnamed is not None and unnamed[-1].endswith("\n\n有问题？发送 /ask 问题")
 
 
 def test_english_title_line() -> None:
@@ -100,7 +103,7 @@ def test_empty_sections_are_left_out() -> None:
 
 def test_nothing_new_is_a_notice_or_no_post() -> None:
     empty = digest(Section("policy", "政务要闻"))
-    assert render(empty, ZH) == ["☀️ <b>服务早知道</b> · 11月28日 周六\n\n今日无更新\n\n有问题？@服务助手 或发送 /ask 问题"]
+    assert render(empty, ZH) == ["☀️ <b>服务早知道</b> · 11月28日 周六\n\n今日无更新\n\n有问题？发送 /ask 问题"]
     assert render(empty, ZH, when_empty="skip") is None
 
 
@@ -128,7 +131,7 @@ def test_long_digest_splits_on_item_boundaries_with_continued_headings() -> None
     assert parts[1].startswith("<b>政务要闻（续）</b>\n• ")
     joined = "\n".join(parts)
     assert all(joined.count(f'href="https://x.org/{k}"') == 1 for k in range(120))
-    assert parts[-1].endswith("有问题？@服务助手 或发送 /ask 问题")
+    assert parts[-1].endswith("有问题？发送 /ask 问题")
 
 
 def test_limit_counts_utf16_units_like_telegram() -> None:

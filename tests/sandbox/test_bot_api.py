@@ -219,3 +219,31 @@ async def test_calls_are_logged_with_outcome(bot: Bot, sandbox: Sandbox) -> None
 async def test_concurrent_calls_get_distinct_message_ids(bot: Bot) -> None:
     sent = await asyncio.gather(*(bot.send_message(STAFF_CHAT_ID, f"{i}") for i in range(5)))
     assert len({m.message_id for m in sent}) == 5
+
+
+async def test_command_menus_by_scope_as_telegram_resolves_them(bot: Bot, sandbox: Sandbox) -> None:
+    """https://core.telegram.org/bots/api#determining-list-of-commands: the narrowest scope set wins."""
+    from telegram import BotCommandScopeAllGroupChats, BotCommandScopeChat, BotCommandScopeChatMember
+
+    assert await bot.set_my_commands([("ask", "提问"), ("mytickets", "我的问题"), ("help", "说明")])
+    assert await bot.set_my_commands([("ask", "提问"), ("help", "说明")], scope=BotCommandScopeAllGroupChats())
+    assert await bot.set_my_commands([("queue", "待办"), ("help", "说明")], scope=BotCommandScopeChat(STAFF_CHAT_ID))
+    assert await bot.set_my_commands([("queue", "待办"), ("ask", "提问")], scope=BotCommandScopeChat(201))
+    assert await bot.set_my_commands(
+        [("stats", "统计")], scope=BotCommandScopeChatMember(STAFF_CHAT_ID, 204), language_code="zh"
+    )
+    menu = lambda chat, user, lang=None: [c["command"] for c in sandbox.commands_menu(chat, user, lang)]  # noqa: E731
+    assert menu(GROUP_ID, 101) == ["ask", "help"]  # all group chats
+    assert menu(101, 101) == ["ask", "mytickets", "help"]  # a member's private chat: default
+    assert menu(STAFF_CHAT_ID, 201) == ["queue", "help"]  # that chat's own list
+    assert menu(201, 201) == ["queue", "ask"]  # that private chat's own list
+    assert menu(STAFF_CHAT_ID, 204, "zh") == ["stats"]  # chat member + language first
+    assert menu(STAFF_CHAT_ID, 204) == ["queue", "help"]  # without the language: the chat's list
+    scoped = await bot.get_my_commands(scope=BotCommandScopeChat(STAFF_CHAT_ID))
+    assert [c.command for c in scoped] == ["queue", "help"]
+    assert [c.command for c in await bot.get_my_commands()] == ["ask", "mytickets", "help"]  # no fallback
+    # a private chat whose user never started the bot, a group the bot is not in: "chat not found"
+    with pytest.raises(BadRequest, match="Chat not found"):
+        await bot.set_my_commands([("ask", "提问")], scope=BotCommandScopeChat(112))
+    with pytest.raises(BadRequest, match="Chat not found"):
+        await bot.set_my_commands([("ask", "提问")], scope=BotCommandScopeChat(-100999999))
