@@ -115,13 +115,18 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
         )
     _print_table("Sources", sources)
     problems = _content_problems(config)
+    warnings = _calendar_warnings(config)
     print(f"\nContent ({config.content_dir})")
     for line in problems:
         print(f"  {line}")
+    if not problems:
+        print("  all files OK")
+    for line in warnings:
+        print(f"  warning: {line}")
     if problems:
         print(f"\nconfig OK; {len(problems)} content problem(s): those files are skipped when the bot runs")
         return 1
-    print("  all files OK\n\nconfig OK")
+    print(f"\nconfig OK{f' ({len(warnings)} warning(s))' if warnings else ''}")
     return 0
 
 
@@ -158,13 +163,21 @@ def _content_problems(config: Config) -> list[str]:
         for topic in config.service.topics
         if topic not in known_topics
     ]
-    missing = _cal.missing_years(datetime.now(config.tz).date())
-    problems += [
-        f"{config.content_dir / 'calendar'}: no holiday schedule for {year} (add {year}.yaml once the "
-        "State Council publishes it)"
-        for year in missing
-    ]
     return problems
+
+
+def _calendar_warnings(config: Config) -> list[str]:
+    """A year without a holiday schedule skips nothing (deadlines count Monday-Friday then): a warning."""
+    from bot.workcal import WorkCalendar
+
+    if config.service.calendar != "chinese":
+        return []
+    calendar, _problems = WorkCalendar.from_dir(config.content_dir / "calendar")  # problems: _content_problems
+    return [
+        f"{config.content_dir / 'calendar'}: no holiday schedule for {year} (add {year}.yaml once the "
+        "State Council publishes it; until then deadlines in it count Monday-Friday)"
+        for year in calendar.missing_years(datetime.now(config.tz).date())
+    ]
 
 
 def _source_health(config: Config) -> dict[str, Any]:

@@ -131,3 +131,32 @@ def test_preview_says_what_it_could_not_read_instead_of_previewing_an_empty_stor
     assert preview.returncode == 2
     assert "preview: cannot read the store" in preview.stderr and str(tmp_path / "data") in preview.stderr
     assert "----- part" not in preview.stdout
+
+
+def check_on(day: str, config: Path) -> subprocess.CompletedProcess[str]:
+    """`servicebot check` in a process whose clock says ``day`` (the calendar warning depends on it)."""
+    code = (
+        "import sys, datetime as dt\n"
+        "import bot.cli as cli\n"
+        "class Fixed(dt.datetime):\n"
+        "    @classmethod\n"
+        "    def now(cls, tz=None):\n"
+        f"        return dt.datetime.fromisoformat({day!r}).replace(tzinfo=tz)\n"
+        "cli.datetime = Fixed\n"
+        "sys.exit(cli.main(sys.argv[1:]))\n"
+    )
+    return subprocess.run([sys.executable, "-c", code, "check", "--config", str(config)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+
+
+def test_check_in_december_warns_about_next_years_holiday_schedule_and_exits_0(tmp_path: Path) -> None:
+    config = shipped_config(tmp_path)
+    december = check_on("2026-12-15T10:00", config)  # the shipped config on the day the issue saw exit 1
+    assert december.returncode == 0, december.stdout + december.stderr
+    assert "content problem" not in december.stdout
+    assert december.stdout.rstrip().splitlines()[-1].startswith("config OK")
+    later = check_on("2040-12-15T10:00", config)  # no calendar knows 2040 and 2041: the warning is shown
+    assert later.returncode == 0, later.stdout + later.stderr
+    warned = [line for line in later.stdout.splitlines() if "2041" in line]
+    assert warned and all(line.strip().startswith("warning:") for line in warned)
+    assert "all files OK" in later.stdout and "config OK (2 warning(s))" in later.stdout
