@@ -1,9 +1,12 @@
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from bot.config import load_config
 from bot.tickets.sla import SHANGHAI, ServiceHours, ServicePeriod
-from bot.workcal import WorkCalendar
+from bot.workcal import WorkCalendar, statutory_holidays
 
 H = ServiceHours()
 
@@ -49,6 +52,34 @@ def test_makeup_saturday_counts_as_a_workday() -> None:
     # and a plain weekday calendar would jump to Monday instead
     plain = ServiceHours(WorkCalendar(use_package=False))
     assert plain.add_service_minutes(at(2026, 10, 9, 17, 0), 60) == at(2026, 10, 12, 9, 30)
+
+
+def test_new_year_2027_is_skipped_with_the_configured_hours() -> None:
+    """Thursday 2026-12-31 17:00: 30 minutes that day, 元旦 and the weekend off, the rest on Monday."""
+    config = load_config("config.yaml")
+    hours = ServiceHours.from_pairs(config.service.hours, WorkCalendar(), config.tz)
+    assert [(p.start, p.end) for p in hours.periods] == [(time(9), time(12)), (time(13, 30), time(17, 30))]
+    asked = at(2026, 12, 31, 17, 0)
+    first, resolution = config.service.default.first_response_minutes, config.service.default.resolution_minutes
+    assert (first, resolution) == (120, 960)
+    assert hours.add_service_minutes(asked, first) == at(2027, 1, 4, 10, 30)
+    # 960 min = 30 (Thu) + 7 h Mon + 7 h Tue + 90 min Wed
+    assert hours.add_service_minutes(asked, resolution) == at(2027, 1, 6, 10, 30)
+    assert not hours.is_open(at(2027, 1, 1, 10, 0))
+
+
+_STATUTORY = {d for y in range(2026, 2031) for d in statutory_holidays(y)}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2029, 12, 31)),
+    minutes=st.integers(min_value=0, max_value=7 * 60 * 15),
+)
+def test_no_deadline_lands_on_a_statutory_holiday(start: datetime, minutes: int) -> None:
+    due = H.add_service_minutes(start.replace(tzinfo=SHANGHAI), minutes)
+    assert due.date() not in _STATUTORY
+    assert H.is_open(due) or H.is_open(due - timedelta(minutes=1))  # inside (or at the end of) a window
 
 
 def test_times_outside_hours() -> None:
