@@ -110,11 +110,15 @@ async def is_desk_question(
 
 
 def strip_mention(text: str, bot_username: str | None) -> str:
-    """The question without the leading/trailing @bot mention (kept when it is all there is)."""
+    """The question without the @bot mention ("" when the mention is all there is)."""
     if not bot_username:
         return text.strip()
-    cleaned = re.sub(rf"@{re.escape(bot_username)}\b", " ", text, flags=re.I).strip()
-    return cleaned or text.strip()
+    return re.sub(rf"@{re.escape(bot_username)}\b", " ", text, flags=re.I).strip()
+
+
+def has_words(text: str) -> bool:
+    """A question says something: "@servicebot ？" or "/ask ..." (punctuation and spaces only) does not."""
+    return any(ch.isalnum() for ch in text)
 
 
 # -- intake -------------------------------------------------------------------------------------------------
@@ -225,6 +229,9 @@ async def on_group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if await _followup(svc, message, asker):
         return
     text = strip_mention(message.text or message.caption or "", context.bot.username)
+    if not has_words(text):  # a bare "@servicebot": the hint a bare /ask gets, and no ticket
+        await message.reply_text(html.escape(dt(svc.lang, "ask_empty")))
+        return
     await take_question(svc, message, asker, text)
 
 
@@ -249,7 +256,7 @@ async def on_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     parts = (message.text or "").split(maxsplit=1)
     text = parts[1] if len(parts) > 1 else ""
-    if not text.strip():
+    if not has_words(text):
         await message.reply_text(html.escape(dt(svc.lang, "ask_empty")))
         return
     await take_question(svc, message, asker, text)

@@ -71,3 +71,21 @@ async def test_the_command_menu_has_a_scope_per_chat(tmp_path: Path) -> None:
         assert {"ask", "approve", "new"} <= set(menu(301, 301)) and "reply" not in menu(301, 301)
         staff_menu = h.sandbox.commands_menu(STAFF_CHAT_ID, 201)
         assert staff_menu[0]["description"] == "待办工单"  # in the configured language
+
+
+# -- a bare mention is no question ---------------------------------------------------------------------
+
+
+async def test_a_bare_mention_gets_the_ask_hint_and_no_ticket(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, now=FRIDAY_10) as h:
+        for text in ("@servicebot", "@servicebot ？", "@servicebot  ?!"):
+            asked = await h.say(101, GROUP_ID, text)
+            hint = await reply_to(h, GROUP_ID, asked)
+            assert "请在 /ask 后面写上您的问题" in hint["plain_text"], text
+        asked = await h.say(101, GROUP_ID, "/ask ？")
+        assert "请在 /ask 后面写上您的问题" in (await reply_to(h, GROUP_ID, asked))["plain_text"]
+        assert h.services.desk.queue() == [] and h.services.desk.repo.by_asker(101) == []
+        assert not [m for m in h.messages(STAFF_CHAT_ID) if m["sender_id"] == BOT]
+        # a mention with a question still is one
+        asked = await h.say(101, GROUP_ID, "@servicebot 公积金怎么提取")
+        assert "已受理 #1" in (await reply_to(h, GROUP_ID, asked))["plain_text"]
