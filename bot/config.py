@@ -185,6 +185,21 @@ class ServiceConfig(_Model):
     auto_assign_after_minutes: int = Field(15, ge=0)
     auto_close_after_days: int = Field(3, ge=1)
 
+    @field_validator("hours")
+    @classmethod
+    def _hours_apart(cls, v: tuple[tuple[time, time], ...]) -> tuple[tuple[time, time], ...]:
+        # the rule bot.tickets.sla.ServiceHours enforces when the bot starts, checked here first
+        if not v:
+            raise ValueError('expected at least one period, e.g. ["09:00-12:00", "13:30-17:30"]')
+        ordered = sorted(v)
+        for (a_start, a_end), (b_start, b_end) in zip(ordered, ordered[1:], strict=False):
+            if b_start < a_end:
+                raise ValueError(
+                    f"expected periods that do not overlap, got {a_start:%H:%M}-{a_end:%H:%M} and "
+                    f"{b_start:%H:%M}-{b_end:%H:%M}"
+                )
+        return v
+
 
 class SectionConfig(_Model):
     key: str
@@ -288,6 +303,10 @@ class Config(_Model):
         ids = [s.id for s in self.people.staff]
         if len(ids) != len(set(ids)):
             raise ValueError("people.staff: the same id appears twice")
+        if self.telegram.mode == "webhook" and not self.telegram.webhook.public_url:
+            raise ValueError(
+                "telegram.webhook.public_url: expected the HTTPS URL Telegram posts to (telegram.mode is webhook)"
+            )
         return self
 
     # conveniences used all over the bot

@@ -160,3 +160,25 @@ def test_check_in_december_warns_about_next_years_holiday_schedule_and_exits_0(t
     warned = [line for line in later.stdout.splitlines() if "2041" in line]
     assert warned and all(line.strip().startswith("warning:") for line in warned)
     assert "all files OK" in later.stdout and "config OK (2 warning(s))" in later.stdout
+
+
+def test_rules_run_enforces_at_start_are_checks_first_with_the_key_path(tmp_path: Path) -> None:
+    env = {**os.environ, "BOT_TOKEN": "123456:TEST-token"}
+    overlap = shipped_config(tmp_path, **{"service.hours": ["09:00-12:00", "11:30-13:00"],
+                                          "telegram.base_url": "http://127.0.0.1:9/bot"})
+    line = f"{overlap}: service.hours: expected periods that do not overlap, got 09:00-12:00 and 11:30-13:00\n"
+    checked = servicebot("check", "--config", str(overlap))
+    assert (checked.returncode, checked.stderr) == (2, line)
+    assert "config OK" not in checked.stdout
+    ran = subprocess.run([sys.executable, "-m", "bot", "run", "--config", str(overlap)],
+                         capture_output=True, text=True, cwd=ROOT, timeout=60, env=env)
+    assert (ran.returncode, ran.stderr) == (2, line), "run refuses it the same way, before starting"
+    (tmp_path / "config.yaml").unlink()
+    empty = shipped_config(tmp_path, **{"service.hours": []})
+    checked = servicebot("check", "--config", str(empty))
+    assert checked.returncode == 2 and f"{empty}: service.hours: expected at least one period" in checked.stderr
+    (tmp_path / "config.yaml").unlink()
+    hook = shipped_config(tmp_path, **{"telegram.mode": "webhook"})
+    checked = servicebot("check", "--config", str(hook))
+    assert checked.returncode == 2
+    assert checked.stderr.startswith(f"{hook}: telegram.webhook.public_url: expected the HTTPS URL")
