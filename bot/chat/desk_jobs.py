@@ -62,7 +62,7 @@ async def on_weekly(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_calendar(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Job: warn the ops chat when next year's holiday schedule is missing (from December)."""
+    """Job: warn the ops chat while a year's official make-up days are unknown (from November)."""
     await calendar_check(context.application)
 
 
@@ -206,11 +206,16 @@ async def weekly_report(app: App, now: datetime | None = None) -> bool:
 
 
 async def calendar_check(app: App, today: date | None = None) -> list[int]:
-    """Warn the ops chat when a year the desk will need has no holiday schedule; returns those years."""
+    """Daily (09:05): re-read content/calendar (a new <year>.yaml takes effect now, no restart) and warn
+    the ops chat while a year the desk needs — this one, and from November the next — has no official
+    make-up days (``WorkCalendar.missing_years``). Returns those years; nothing is sent once covered."""
     svc = services_of(app)
-    today = today or svc.clock.now().date()
+    today = today or svc.clock.now().astimezone(svc.config.tz).date()
+    problems = svc.workcal.refresh()
     missing = svc.workcal.missing_years(today)
     if missing:
-        years = "、".join(str(y) for y in missing)
-        await svc.outbox.alert(dt(svc.lang, "calendar_missing", years=years))
+        years = "、".join(str(y) for y in missing) if svc.lang == "zh" else ", ".join(map(str, missing))
+        lines = [dt(svc.lang, "calendar_missing", years=years, year=missing[0])]
+        lines += [dt(svc.lang, "calendar_file_problem", problem=p) for p in problems]
+        await svc.outbox.alert("\n".join(lines))
     return missing

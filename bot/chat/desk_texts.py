@@ -84,7 +84,12 @@ DESK_TEXTS: Final[dict[str, dict[str, str]]] = {
         "weekly_top": "本周高频问题（可考虑加入常见问题）：",
         "weekly_top_line": "{i}. {text}（{count} 次{faq}）",
         "weekly_has_faq": "，已有答案",
-        "calendar_missing": "⚠️ 工作日历缺少 {years} 年的节假日安排：请在 content/calendar/ 添加（届时将按周一至周五计算）。",
+        "calendar_missing": (
+            "⚠️ 工作日历还没有 {years} 年的官方放假安排（调休上班的周末未知）：目前按法定节假日规则计算期限，"
+            "调休上班日按休息日算。国务院办公厅通知发布后，请按 content/calendar/README.md 添加 "
+            "content/calendar/{year}.yaml（或升级 holidays 包）。补上之前每天提醒一次。"
+        ),
+        "calendar_file_problem": "日历文件有误（已跳过）：{problem}",
         "mytickets_empty": "您目前没有提交过问题。",
         "mytickets_title": "我的问题（最近 {n} 件）：",
         "mytickets_line": "#{n} · {topic} · {status} · {text}",
@@ -165,7 +170,13 @@ DESK_TEXTS: Final[dict[str, dict[str, str]]] = {
         "weekly_top": "Most asked this week (FAQ candidates):",
         "weekly_top_line": "{i}. {text} ({count}×{faq})",
         "weekly_has_faq": ", has an FAQ answer",
-        "calendar_missing": "⚠️ The work calendar lacks the holiday schedule for {years}: add it in content/calendar/ (Mon–Fri is assumed until then).",
+        "calendar_missing": (
+            "⚠️ The work calendar has no official holiday schedule for {years} (the 调休 make-up weekends are "
+            "unknown): deadlines follow the statutory holidays by rule and count make-up days as days off. Once "
+            "the State Council publishes the notice, add content/calendar/{year}.yaml (see "
+            "content/calendar/README.md) or upgrade the holidays package. Repeated daily until then."
+        ),
+        "calendar_file_problem": "Calendar file skipped: {problem}",
         "mytickets_empty": "You have not asked any questions yet.",
         "mytickets_title": "My questions (latest {n}):",
         "mytickets_line": "#{n} · {topic} · {status} · {text}",
