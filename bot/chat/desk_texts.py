@@ -171,7 +171,7 @@ DESK_TEXTS: Final[dict[str, dict[str, str]]] = {
         "weekly_top_line": "{i}. {text} ({count}×{faq})",
         "weekly_has_faq": ", has an FAQ answer",
         "calendar_missing": (
-            "⚠️ The work calendar has no official holiday schedule for {years} (the 调休 make-up weekends are "
+            "⚠️ The work calendar has no official holiday schedule for {years} (the make-up working weekends are "
             "unknown): deadlines follow the statutory holidays by rule and count make-up days as days off. Once "
             "the State Council publishes the notice, add content/calendar/{year}.yaml (see "
             "content/calendar/README.md) or upgrade the holidays package. Repeated daily until then."
