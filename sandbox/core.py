@@ -492,7 +492,7 @@ class TelegramCore:
             raise bad_request(f"unsupported parse_mode {parse_mode}")
         if not plain.strip():
             raise bad_request(f"{what} text is empty")
-        return _trim(plain, ents)
+        return _trim(plain, _with_found_entities(plain, ents))
 
     def _reply_target(self, chat_id: int, params: dict[str, Any]) -> int | None:
         rp = params.get("reply_parameters")
@@ -1089,6 +1089,23 @@ class TelegramCore:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+# entities inside which Telegram finds nothing more (a command in a code span or a link stays as it is)
+_OPAQUE_ENTITIES = frozenset({"code", "pre", "text_link", "text_mention", "url", "email", "phone_number",
+                              "mention", "hashtag", "cashtag", "bot_command", "custom_emoji"})
+
+
+def _with_found_entities(text: str, entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Telegram also finds mentions, bot commands and URLs in what a bot sends, beside its own entities:
+    Message.entities holds "special entities like usernames, URLs, bot commands, etc. that appear in the
+    text" (https://core.telegram.org/bots/api#message), and apps make those commands tappable."""
+    opaque = [(e["offset"], e["offset"] + e["length"]) for e in entities if e.get("type") in _OPAQUE_ENTITIES]
+    found = [f for f in compute_entities(text)
+             if not any(s < f["offset"] + f["length"] and f["offset"] < e for s, e in opaque)]
+    if not found:
+        return entities
+    return sorted([*entities, *found], key=lambda e: (e["offset"], -e["length"]))
 
 
 def _utf16_slice(text: str, offset: int, length: int) -> str:

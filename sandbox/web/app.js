@@ -18,6 +18,10 @@ const TEXTS = {
     badMinutes: "分钟数必须是 1 到 10080 之间的整数", replyingTo: "回复 {name}", pressed: "已按下：{text}",
     sendFailed: "发送失败：{desc}", service: "服务消息", deletedMsg: "消息已删除", spoiler: "剧透（点击显示）",
     you: "（你）", langButton: "English",
+    tapCommand: "点按发送此命令", commandMenu: "命令菜单", commands: "命令",
+    notMember: "{name} 不在「{chat}」中。以谁的身份发言？", actingAs: "现在以 {name} 的身份发言（私聊只能由本人发言）",
+    noSuchMessage: "找不到这条消息（可能已删除）", unknownChat: "沙盒里没有这个聊天：{link}",
+    openInChat: "在沙盒聊天中打开",
   },
   en: {
     brand: "Servicebot · Sandbox", actAs: "Act as", actorHint: "Write, reply and press buttons as this user",
@@ -35,6 +39,10 @@ const TEXTS = {
     tea: "afternoon tea", badMinutes: "Minutes must be a whole number from 1 to 10080", replyingTo: "Reply to {name}",
     pressed: "Pressed: {text}", sendFailed: "Could not send: {desc}", service: "service message",
     deletedMsg: "message deleted", spoiler: "Spoiler (click to show)", you: " (you)", langButton: "中文",
+    tapCommand: "Tap to send this command", commandMenu: "Command menu", commands: "Commands",
+    notMember: "{name} is not in “{chat}”. Write as whom?", actingAs: "Now writing as {name} (a private chat is written by its owner)",
+    noSuchMessage: "This message is not there (deleted?)", unknownChat: "No such chat in the sandbox: {link}",
+    openInChat: "Open in the sandbox chat",
   },
 };
 
@@ -52,7 +60,8 @@ const state = {
   replyTo: null,          // message id
   pendingQueries: new Set(), // callback_query ids pressed from this page
   shownAnswers: new Set(),
-  mention: { open: false, items: [], index: 0, start: 0 },
+  mention: { open: false, kind: "mention", items: [], index: 0, start: 0 },
+  commands: { key: "", list: [] },   // the bot's "/" menu for the current chat and actor (getMyCommands)
 };
 
 const $ = (id) => document.getElementById(id);
@@ -164,15 +173,58 @@ function entityElement(ent, text) {
       if (ent.type === "phone_number") href = `tel:${piece.replace(/[^\d+]/g, "")}`;
       const safe = safeHref(href || "");
       if (!safe) return [el("span", { class: "link-blocked" })];
+      const inner = messageLinkTarget(safe);
+      if (inner) return [internalLink(inner, safe)];
       return [el("a", { href: safe, target: "_blank", rel: "noopener noreferrer" })];
     }
-    case "mention": case "hashtag": case "cashtag": case "bot_command":
+    case "bot_command": {
+      // Telegram's apps make commands in messages tappable: a tap sends the command
+      // (https://core.telegram.org/bots/features#commands)
+      const b = el("button", { type: "button", class: "bot_command", title: t("tapCommand"), "data-command": piece });
+      b.addEventListener("click", () => sendCommand(piece));
+      return [b];
+    }
+    case "mention": case "hashtag": case "cashtag":
       return [el("span", { class: ent.type })];
     case "text_mention":
       return [el("span", { class: "mention", title: ent.user ? userName(ent.user.id) : "" })];
     default:
       return [el("span", { class: `entity-${String(ent.type).replace(/[^a-z_]/g, "")}` })];
   }
+}
+
+// t.me links to a message (https://core.telegram.org/api/links#message-links): t.me/c/<id>/<msg>,
+// t.me/c/<id>/<thread>/<msg> (a private supergroup: chat id -100<id>) and t.me/<username>/<msg>.
+// Offline they lead nowhere, so the web chat opens the message itself.
+function messageLinkTarget(href) {
+  let url;
+  try { url = new URL(href); } catch { return null; }
+  if (!["t.me", "telegram.me", "www.t.me"].includes(url.hostname)) return null;
+  const parts = url.pathname.split("/").filter(Boolean);
+  const numeric = (x) => /^\d+$/.test(x || "");
+  if (parts[0] === "c" && numeric(parts[1]) && numeric(parts[parts.length - 1]) && (parts.length === 3 || parts.length === 4)) {
+    return { chatId: Number(`-100${parts[1]}`), messageId: Number(parts[parts.length - 1]) };
+  }
+  if (parts.length === 2 && numeric(parts[1]) && state.world) {
+    const chat = state.world.chats.find((c) => c.username && c.username.toLowerCase() === parts[0].toLowerCase());
+    if (chat) return { chatId: chat.id, messageId: Number(parts[1]) };
+  }
+  return null;
+}
+
+function internalLink(target, original) {
+  const a = el("a", { href: `?chat=${target.chatId}#m-${target.chatId}-${target.messageId}`, class: "tg-link",
+                      title: `${t("openInChat")} (${original})`, "data-chat-id": target.chatId, "data-message-id": target.messageId });
+  a.addEventListener("click", (e) => { e.preventDefault(); goToMessage(target.chatId, target.messageId, original); });
+  return a;
+}
+
+async function goToMessage(chatId, messageId, original) {
+  if (!chatById(chatId)) await loadChats();
+  if (!chatById(chatId)) { toast(t("unknownChat", { link: original }), true); return; }
+  await openChat(chatId);
+  if (!findMessage(chatId, messageId) || findMessage(chatId, messageId).deleted) { toast(t("noSuchMessage"), true); return; }
+  jumpTo(messageId);
 }
 
 // Entities may nest and (rarely) overlap: walk the text segment by segment between entity boundaries,
@@ -392,6 +444,13 @@ function messageElement(rec) {
 function keyboardButton(rec, b) {
   if (b.url) {
     const href = safeHref(b.url);
+    const inner = href && messageLinkTarget(href);
+    if (inner) {
+      const a = internalLink(inner, href);
+      a.className = "kb-btn";
+      a.textContent = b.text;
+      return a;
+    }
     if (href) return el("a", { class: "kb-btn", href, target: "_blank", rel: "noopener noreferrer", text: `${b.text} ↗` });
   }
   if (b.callback_data === undefined) return el("button", { type: "button", class: "kb-btn", disabled: true, text: b.text });
@@ -437,22 +496,94 @@ async function forwardToBot(rec) {
   }
 }
 
-async function sendMessage() {
-  const input = $("input");
-  const text = input.value.trim();
-  if (!text || state.current === null) return;
+async function postText(text, { reply = true } = {}) {
   const body = { chat_id: state.current, text };
-  if (state.replyTo) body.reply_to_message_id = state.replyTo;
+  if (reply && state.replyTo) body.reply_to_message_id = state.replyTo;
   else if (state.topic !== null) body.message_thread_id = state.topic;
   $("compose-error").textContent = "";
   try {
     await api("POST", `/sandbox/users/${state.actor}/messages`, body);
+    return true;
+  } catch (err) {
+    $("compose-error").textContent = t("sendFailed", { desc: err.message });
+    return false;
+  }
+}
+
+async function sendMessage() {
+  const input = $("input");
+  const text = input.value.trim();
+  if (!text || state.current === null || !canWrite()) return;
+  if (await postText(text)) {
     input.value = "";
     autosize();
     cancelReply();
-  } catch (err) {
-    $("compose-error").textContent = t("sendFailed", { desc: err.message });
   }
+}
+
+// A tapped command (in a message or the "/" menu) is sent at once, as Telegram's apps do; in a group it
+// names the bot ("/ask@servicebot"), so that only this bot takes it when several share the group.
+async function sendCommand(command) {
+  if (state.current === null) return;
+  if (!canWrite()) { $("actor-ask").scrollIntoView({ block: "nearest" }); return; }
+  let text = command.trim();
+  if (!isPrivate(state.current) && !text.includes("@")) text = `${text}@${state.world.bot.username}`;
+  await postText(text, { reply: false });
+}
+
+// ------------------------------------------------------------------ the "/" menu: the bot's commands
+
+// Which list a user sees, as Telegram determines it (https://core.telegram.org/bots/api#determining-list-of-commands):
+// the narrowest scope that has commands, each first with the user's language_code, then without. The page
+// asks the sandbox's getMyCommands for each scope, so any scope the sandbox keeps is honoured.
+function commandQueries(chatId, userId) {
+  const chat = chatById(chatId);
+  const admin = Boolean(chat && (chat.admins || []).includes(userId));
+  const scopes = isPrivate(chatId)
+    ? [{ type: "chat", chat_id: chatId }, { type: "all_private_chats" }, { type: "default" }]
+    : [{ type: "chat_member", chat_id: chatId, user_id: userId },
+       admin ? { type: "chat_administrators", chat_id: chatId } : null,
+       { type: "chat", chat_id: chatId },
+       admin ? { type: "all_chat_administrators" } : null,
+       { type: "all_group_chats" }, { type: "default" }].filter(Boolean);
+  const user = state.users.get(userId);
+  const lang = user && user.language_code;
+  const out = [];
+  for (const scope of scopes) {
+    if (lang) out.push({ scope, language_code: lang });
+    out.push({ scope });
+  }
+  return out;
+}
+
+async function botApi(method, params) {
+  const resp = await fetch(`/botweb/${method}`, { method: "POST", headers: { "Content-Type": "application/json" },
+                                                  body: JSON.stringify(params) });
+  const data = await resp.json();
+  if (!data.ok) throw new Error(data.description || method);
+  return data.result;
+}
+
+async function loadCommands() {
+  const chatId = state.current, actor = state.actor;
+  if (chatId === null || !actor) return [];
+  const key = `${chatId}:${actor}`;
+  const answers = await Promise.all(commandQueries(chatId, actor).map((q) => botApi("getMyCommands", q).catch(() => [])));
+  const list = answers.find((a) => Array.isArray(a) && a.length) || [];
+  if (state.current === chatId && state.actor === actor) {
+    state.commands = { key, list };
+    $("commands-button").hidden = !list.length;
+  }
+  return list;
+}
+
+async function openCommandMenu() {
+  const input = $("input");
+  if (!input.value.startsWith("/")) { input.value = `/${input.value}`; }
+  input.focus();
+  input.setSelectionRange(1, 1);
+  await loadCommands();
+  updateMentions();
 }
 
 // ------------------------------------------------------------------ @mention autocomplete
@@ -471,21 +602,43 @@ function mentionCandidates() {
 function updateMentions() {
   const input = $("input");
   const before = input.value.slice(0, input.selectionStart);
+  const c = /^\/([A-Za-z0-9_]{0,32})$/.exec(before);
+  if (c) {
+    // fetched again when "/" is typed afresh: the bot may have changed its commands meanwhile
+    if (before === "/" || state.commands.key !== `${state.current}:${state.actor}`) {
+      const key = state.commands.key, count = state.commands.list.length;
+      loadCommands().then((list) => {
+        const changed = state.commands.key !== key || list.length !== count;
+        if (changed && /^\/\w*$/.test($("input").value)) updateMentions();
+      }).catch(() => null);
+    }
+    const q = c[1].toLowerCase();
+    const items = state.commands.list.filter((x) => x.command.startsWith(q));
+    if (!items.length) return closeMentions();
+    state.mention = { open: true, kind: "command", items, index: 0, start: 0 };
+    renderMentions();
+    return;
+  }
   const m = /@([A-Za-z0-9_]{0,32})$/.exec(before);
   if (!m) return closeMentions();
   const q = m[1].toLowerCase();
   const items = mentionCandidates().filter((p) => p.username.toLowerCase().startsWith(q) || p.name.includes(m[1]));
   if (!items.length) return closeMentions();
-  state.mention = { open: true, items, index: 0, start: before.length - m[0].length };
+  state.mention = { open: true, kind: "mention", items, index: 0, start: before.length - m[0].length };
   renderMentions();
 }
 
 function renderMentions() {
   const list = $("mentions");
   list.replaceChildren();
+  const commands = state.mention.kind === "command";
+  list.setAttribute("aria-label", t(commands ? "commands" : "mentions"));
   state.mention.items.forEach((p, i) => {
-    const li = el("li", { id: `mention-${i}`, role: "option", "aria-selected": i === state.mention.index ? "true" : "false",
-                          "data-username": p.username }, `@${p.username}`, el("small", { text: p.name }));
+    const li = commands
+      ? el("li", { id: `mention-${i}`, role: "option", "aria-selected": i === state.mention.index ? "true" : "false",
+                   "data-command": p.command }, `/${p.command}`, el("small", { text: p.description }))
+      : el("li", { id: `mention-${i}`, role: "option", "aria-selected": i === state.mention.index ? "true" : "false",
+                   "data-username": p.username }, `@${p.username}`, el("small", { text: p.name }));
     li.addEventListener("mousedown", (e) => { e.preventDefault(); pickMention(i); });
     list.append(li);
   });
@@ -501,9 +654,23 @@ function closeMentions() {
   $("input").removeAttribute("aria-activedescendant");
 }
 
-function pickMention(i) {
+function pickMention(i, { edit = false } = {}) {
   const input = $("input");
   const p = state.mention.items[i];
+  if (state.mention.kind === "command") {
+    // Telegram: choosing a command from the menu sends it; Tab puts it in the box to add to it
+    closeMentions();
+    if (edit) {
+      input.value = `/${p.command} `;
+      input.setSelectionRange(input.value.length, input.value.length);
+      input.focus();
+      return;
+    }
+    input.value = "";
+    autosize();
+    sendCommand(`/${p.command}`);
+    return;
+  }
   const start = state.mention.start;
   const end = input.selectionStart;
   let prefix = input.value.slice(0, start);
@@ -527,7 +694,7 @@ function onInputKey(e) {
       renderMentions();
       return;
     }
-    if (e.key === "Enter" || e.key === "Tab") { e.preventDefault(); pickMention(state.mention.index); return; }
+    if (e.key === "Enter" || e.key === "Tab") { e.preventDefault(); pickMention(state.mention.index, { edit: e.key === "Tab" }); return; }
     if (e.key === "Escape") { e.preventDefault(); closeMentions(); return; }
   }
   if (e.key === "Escape" && state.replyTo) { cancelReply(); return; }
@@ -590,18 +757,17 @@ async function openChat(chatId) {
   cancelReply();
   closeMentions();
   $("compose-error").textContent = "";
-  if (isPrivate(chatId)) {
-    setActor(chatId, false);   // a private chat is written by its owner
-  } else {
-    const chat = chatById(chatId);
-    const members = humanMembers(chat);
-    if (!members.includes(state.actor) && members.length) setActor(members[0], false);
+  if (isPrivate(chatId) && state.actor !== chatId) {
+    setActor(chatId, false);   // a private chat is written by its owner: say so, never silently
+    toast(t("actingAs", { name: userName(chatId) }));
   }
   if (!state.messages.has(chatId)) await loadMessages(chatId);
   document.body.dataset.chat = String(chatId);
   $("layout").classList.add("show-chat");
   renderChatList();
   renderChat();
+  renderActorAsk();
+  loadCommands().catch(() => null);
   const url = new URL(location.href);
   url.searchParams.set("chat", String(chatId));
   url.searchParams.set("as", String(state.actor));
@@ -616,7 +782,37 @@ function setActor(id, reopen = true) {
     openChat(id);
     return;
   }
-  if (reopen) { renderChatList(); if (state.current !== null) renderChat(); }
+  if (reopen) {
+    renderChatList();
+    if (state.current !== null) renderChat();
+    renderActorAsk();
+    loadCommands().catch(() => null);
+    const url = new URL(location.href);
+    url.searchParams.set("as", String(id));
+    history.replaceState(null, "", url);
+  }
+}
+
+// May the person we act as write here? A group needs a member; opening one we are not in keeps who we
+// act as and asks whom to act as instead (never a silent switch).
+function canWrite() {
+  if (state.current === null || isPrivate(state.current)) return true;
+  return humanMembers(chatById(state.current)).includes(state.actor);
+}
+
+function renderActorAsk() {
+  const bar = $("actor-ask");
+  const ok = canWrite();
+  $("input").disabled = !ok;
+  $("send").disabled = !ok;
+  $("commands-button").disabled = !ok;
+  if (ok) { bar.hidden = true; bar.replaceChildren(); return; }
+  const chat = chatById(state.current);
+  bar.replaceChildren(el("span", { class: "ask-text", text: t("notMember", { name: userName(state.actor), chat: chatTitle(chat) }) }));
+  for (const id of humanMembers(chat)) {
+    bar.append(el("button", { type: "button", class: "ask-pick", "data-user-id": id, onclick: () => setActor(id), text: userName(id) }));
+  }
+  bar.hidden = false;
 }
 
 function upsert(chatId, rec) {
@@ -805,8 +1001,9 @@ async function start() {
   $("input").addEventListener("keydown", onInputKey);
   $("input").addEventListener("input", () => { autosize(); updateMentions(); });
   $("input").addEventListener("click", updateMentions);
-  $("input").addEventListener("blur", () => setTimeout(closeMentions, 150));
+  $("input").addEventListener("blur", () => setTimeout(() => { if (document.activeElement !== $("input")) closeMentions(); }, 150));
   $("reply-cancel").addEventListener("click", cancelReply);
+  $("commands-button").addEventListener("click", () => { openCommandMenu().catch((err) => console.error(err)); });
   $("back").addEventListener("click", () => { $("layout").classList.remove("show-chat"); });
   $("lang-toggle").addEventListener("click", () => {
     state.lang = state.lang === "en" ? "zh" : "en";

@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import yaml
 from playwright.async_api import Browser, expect
 
+from bot.chat.context import services_of
 from bot.chat.demo import start_demo
 from sandbox import GROUP_ID, STAFF_CHAT_ID
 from tests.web.conftest import open_page
@@ -66,12 +69,36 @@ async def test_brief_question_card_claim_answer_through_the_page(
             README_SHOT.parent.mkdir(parents=True, exist_ok=True)   # the README's picture, refreshed on request
             shutil.copyfile(artifacts / "demo-group-answer.png", README_SHOT)
 
-        # the training clock goes through the bot's demo-only hook
+        # a second question is left waiting; its card's 查看原消息 opens the question inside the web chat
+        second = demo.sandbox.send_user_message(103, GROUP_ID, "@servicebot 公积金提取需要带什么材料？")
+        await page.locator(".chat-item", has_text="服务中心·工单").click()
+        card2 = page.locator(".msg.bot", has_text="公积金提取需要带什么材料").filter(has=page.locator(".kb-btn"))
+        await expect(card2).to_be_visible(timeout=15_000)
+        await card2.get_by_role("link", name="查看原消息").click()
+        await expect(page.locator("#chat-title")).to_have_text("雄安-疏解之友")
+        await expect(page.locator(f"#m-{GROUP_ID}-{second['message_id']}")).to_be_in_viewport()
+        await expect(page.locator("#actor-ask")).to_contain_text("王敏 不在")
+        await page.locator(".chat-item", has_text="服务中心·工单").click()
+
+        # the training clock goes through the bot's demo-only hook: to 20 minutes before #2's first-response
+        # deadline, where its SLA warning must be in the staff chat at once
+        svc = services_of(demo.app)
+        due = svc.desk.get(2).first_response_due
+        minutes = max(1, math.ceil((due - svc.clock.now()).total_seconds() / 60) - 20)
         await page.get_by_role("button", name="培训时钟").click()
         await expect(page.locator("#clock-now")).not_to_have_text("—")
-        await page.locator("#advance-minutes").fill("90")
+        await page.locator("#advance-minutes").fill(str(minutes))
         await page.get_by_role("button", name="拨快时钟").click()
-        await expect(page.locator("#clock-status")).to_contain_text("时钟已拨快 90 分钟")
-        assert [m for m in demo.sandbox.messages(STAFF_CHAT_ID) if m["sender_id"] == 9000]
+        await expect(page.locator("#clock-status")).to_contain_text(f"时钟已拨快 {minutes} 分钟")
+        warning = page.locator(".msg.bot", has_text="⏰").filter(has_text="#2")
+        await expect(warning).to_be_visible()
+        await expect(warning).to_contain_text("首次答复")
+        # its time is the bot's time, not the wall clock's
+        record = next(m for m in demo.sandbox.messages(STAFF_CHAT_ID) if (m["plain_text"] or "").startswith("⏰"))
+        sent_at = datetime.fromtimestamp(record["date"], svc.config.tz)
+        assert abs(sent_at - svc.clock.now()) < timedelta(minutes=2)
+        await expect(warning.locator("time")).to_have_text(sent_at.strftime("%H:%M"))
+        await warning.scroll_into_view_if_needed()
+        await page.screenshot(path=str(artifacts / "demo-staff-warning.png"))
     finally:
         await demo.stop()
