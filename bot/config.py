@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from itertools import pairwise
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -192,7 +193,7 @@ class ServiceConfig(_Model):
         if not v:
             raise ValueError('expected at least one period, e.g. ["09:00-12:00", "13:30-17:30"]')
         ordered = sorted(v)
-        for (a_start, a_end), (b_start, b_end) in zip(ordered, ordered[1:], strict=False):
+        for (a_start, a_end), (b_start, b_end) in pairwise(ordered):
             if b_start < a_end:
                 raise ValueError(
                     f"expected periods that do not overlap, got {a_start:%H:%M}-{a_end:%H:%M} and "
