@@ -14,8 +14,8 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from itertools import pairwise
 from datetime import time
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
