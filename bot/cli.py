@@ -232,13 +232,12 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_demo(config: Config, args: argparse.Namespace) -> int:
     """Everything offline: sandbox, sample feeds, the bot; prints the URL; Ctrl-C stops."""
-    import yaml
-
     from bot.chat.demo import run_demo
     from bot.logs import setup_logging
+    from digests import safe_yaml
 
     setup_logging(args.log_level)
-    base = yaml.safe_load(Path(args.config).read_text(encoding="utf-8"))
+    base = safe_yaml.load(Path(args.config).read_text(encoding="utf-8"))  # load_config has checked it
     try:
         asyncio.run(run_demo(base, root=Path(args.config).resolve().parent, port=args.port))
     except OSError as exc:

@@ -30,6 +30,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from yaml.composer import ComposerError
+
+from digests import safe_yaml
 
 __all__ = [
     "ChatsConfig",
@@ -80,9 +83,7 @@ def _parse_period(value: Any) -> tuple[time, time]:
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return '"' + value + '"'
-    return repr(value)
+    return safe_yaml.shorten(value)
 
 
 HHMM = Annotated[time, BeforeValidator(_parse_hhmm)]
@@ -290,7 +291,7 @@ class Config(_Model):
         names = [s.name for s in self.sources]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise ValueError(f"sources: duplicate source name {dupes[0]!r}")
+            raise ValueError(f"sources: duplicate source name {safe_yaml.clip(repr(dupes[0]))}")
         known = set(names)
         for slot in ("morning", "tea"):
             digest: DigestConfig = getattr(self.digests, slot)
@@ -298,8 +299,8 @@ class Config(_Model):
                 for source in section.sources:
                     if source not in known:
                         raise ValueError(
-                            f"digests.{slot}.sections[{i}].sources: unknown source {source!r} "
-                            f"(known: {', '.join(sorted(known)) or 'none'})"
+                            f"digests.{slot}.sections[{i}].sources: unknown source {safe_yaml.clip(repr(source))} "
+                            f"(known: {safe_yaml.clip(', '.join(sorted(known)), 200) or 'none'})"
                         )
         ids = [s.id for s in self.people.staff]
         if len(ids) != len(set(ids)):
@@ -380,23 +381,34 @@ def parse_config(data: Any, source: str = "config.yaml") -> Config:
         raise ConfigError(lines) from None
 
 
+#: config.yaml is a few KB; anything this large is a mistake (or an attack), refused before parsing
+CONFIG_MAX_BYTES = 256 * 1024
+
+
 def load_config(path: str | Path) -> Config:
-    """Read and validate ``path``; every problem becomes a :class:`ConfigError` line."""
+    """Read and validate ``path``; every problem becomes a :class:`ConfigError` line.
+
+    YAML aliases are refused with their line (a 443-byte alias bomb would otherwise expand to a
+    billion values), and so is a file over :data:`CONFIG_MAX_BYTES`.
+    """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = safe_yaml.read_text(path, CONFIG_MAX_BYTES, "config file")
     except FileNotFoundError:
         raise ConfigError([f"{path}: no such file (copy config.yaml from the repository and edit it)"]) from None
+    except safe_yaml.FileTooLarge as exc:
+        raise ConfigError([f"{path}: {exc}"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{path}: cannot read: {exc}"]) from None
     try:
-        data = yaml.safe_load(text)
+        data = safe_yaml.load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise ConfigError([f"{where}: YAML syntax error: {exc.problem or exc.context}"]) from None
+        kind = "YAML" if isinstance(exc, ComposerError) else "YAML syntax error"  # an alias, too deep
+        raise ConfigError([f"{where}: {kind}: {exc.problem or exc.context}"]) from None
     except yaml.YAMLError as exc:
-        raise ConfigError([f"{path}: YAML error: {exc}"]) from None
+        raise ConfigError([f"{path}: YAML error: {safe_yaml.clip(str(exc), 200)}"]) from None
     config = parse_config(data, str(path))
     if not config.data_dir.is_absolute():
         base = path.resolve().parent

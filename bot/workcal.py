@@ -45,6 +45,8 @@ from holidays import country_holidays
 from holidays.countries.china import ChinaStaticHolidays
 from holidays.holiday_base import HolidayBase
 
+from digests import safe_yaml
+
 __all__ = [
     "CalendarSource",
     "WorkCalendar",
@@ -57,6 +59,8 @@ __all__ = [
 ]
 
 _YEAR_FILE = re.compile(r"^(\d{4})\.yaml$")
+#: one year's holidays and make-up workdays are about 1 KB; refused above this
+CALENDAR_FILE_MAX_BYTES = 64 * 1024
 WARN_FROM_MONTH = 11  # the State Council publishes next year's notice in November (2025: 4 Nov)
 
 
@@ -287,7 +291,7 @@ def _as_date(value: Any, where: str) -> date:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise ValueError(f"{where}: expected a date YYYY-MM-DD, got {value!r}")
+    raise ValueError(f"{where}: expected a date YYYY-MM-DD, got {safe_yaml.shorten(value)}")
 
 
 def _expand(entries: Any, key: str, year: int) -> dict[date, str]:
@@ -314,7 +318,7 @@ def _expand(entries: Any, key: str, year: int) -> dict[date, str]:
             else:
                 raise ValueError(f"{where}: expected 'date' or 'from' and 'to'")
         else:
-            raise ValueError(f"{where}: expected a date or a mapping, got {entry!r}")
+            raise ValueError(f"{where}: expected a date or a mapping, got {safe_yaml.shorten(entry)}")
         for d in days:
             if d.year != year:
                 raise ValueError(f"{where}: {d.isoformat()} is not in {year}")
@@ -331,10 +335,10 @@ def parse_year_schedule(data: Any, year: int) -> YearSchedule:
             "this is a TEMPLATE (template: true); fill it in from the State Council notice first"
         )
     if data.get("year") != year:
-        raise ValueError(f"year: expected {year} (the file name), got {data.get('year')!r}")
+        raise ValueError(f"year: expected {year} (the file name), got {safe_yaml.shorten(data.get('year'))}")
     unknown = set(data) - {"year", "source", "holidays", "workdays", "template"}
     if unknown:
-        raise ValueError(f"unknown key(s): {', '.join(sorted(map(str, unknown)))}")
+        raise ValueError(f"unknown key(s): {safe_yaml.clip(', '.join(sorted(map(str, unknown))), 200)}")
     holidays = _expand(data.get("holidays"), "holidays", year)
     workdays = _expand(data.get("workdays"), "workdays", year)
     both = sorted(set(holidays) & set(workdays))
@@ -356,10 +360,13 @@ def load_calendar_dir(directory: Path) -> tuple[dict[int, YearSchedule], list[st
             continue
         year = int(m.group(1))
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = safe_yaml.load(safe_yaml.read_text(path, CALENDAR_FILE_MAX_BYTES, "calendar file"))
         except yaml.MarkedYAMLError as exc:
             line = exc.problem_mark.line + 1 if exc.problem_mark else 1
             problems.append(f"{path}:{line}: YAML: {exc.problem}")
+            continue
+        except safe_yaml.FileTooLarge as exc:
+            problems.append(f"{path}:1: {exc}; file skipped")
             continue
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             problems.append(f"{path}:1: {exc}")

@@ -14,10 +14,14 @@ from typing import Any
 
 import yaml
 
+from digests import safe_yaml
+
 __all__ = ["DEFAULT_DIR", "LANGUAGES", "TemplateError", "Templates", "WeatherTexts", "load_templates"]
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "content" / "templates"
 LANGUAGES = ("zh", "en")
+#: a language's digest texts are about 2 KB; refused above this
+TEMPLATE_FILE_MAX_BYTES = 256 * 1024
 
 
 class TemplateError(ValueError):
@@ -96,11 +100,17 @@ def load_templates(lang: str = "zh", directory: Path | None = None) -> Templates
     """Load and check ``<directory>/<lang>.yaml`` (default: the repository's content/templates)."""
     path = (directory or DEFAULT_DIR) / f"{lang}.yaml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_yaml.load(safe_yaml.read_text(path, TEMPLATE_FILE_MAX_BYTES, "template file"))
     except FileNotFoundError as exc:
         raise TemplateError(f"{path}: no template file for language {lang!r}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TemplateError(f"{path}: cannot read: {exc}") from exc
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise TemplateError(f"{where}: not valid YAML: {exc.problem or exc.context}") from exc
     except yaml.YAMLError as exc:
-        raise TemplateError(f"{path}: not valid YAML: {exc}") from exc
+        raise TemplateError(f"{path}: not valid YAML: {safe_yaml.clip(str(exc), 200)}") from exc
     r = _Reader(str(path), data)
     conditions = r.node("weather.conditions")
     if not isinstance(conditions, Mapping):

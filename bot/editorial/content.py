@@ -31,10 +31,13 @@ import yaml
 
 from bot.editorial.markup import markdown_to_telegram_html
 from bot.editorial.model import DIGESTS, Digest, HistoryEntry, QueueItem, Status
+from digests import safe_yaml
+from digests.safe_yaml import shorten
 
 __all__ = [
     "DIGEST_ALIASES",
     "FIELDS",
+    "QUEUE_FILE_MAX_BYTES",
     "SECTION_ALIASES",
     "ContentWatcher",
     "Problem",
@@ -66,6 +69,8 @@ SECTION_ALIASES: dict[str, str] = {
     "活动": "events",
 }
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+#: a queue item is one Telegram message (4,096 characters at most); a file this large is a mistake
+QUEUE_FILE_MAX_BYTES = 64 * 1024
 _DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
 
 
@@ -102,7 +107,7 @@ def _front_matter(text: str) -> tuple[str, int, str, int]:
 def _fields(fm: str, first_line: int) -> dict[str, tuple[str | None, int]]:
     """field -> (scalar text or None, line number)."""
     try:
-        node = yaml.compose(fm, Loader=yaml.SafeLoader)
+        node = safe_yaml.compose(fm)  # aliases refused with their line, before any expansion
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         line = first_line + mark.line if mark is not None else first_line
@@ -117,9 +122,9 @@ def _fields(fm: str, first_line: int) -> dict[str, tuple[str | None, int]]:
         line = first_line + key_node.start_mark.line
         key = str(key_node.value)
         if key not in FIELDS:
-            raise _Bad(line, f"unknown field {key!r} (known: {', '.join(FIELDS)})")
+            raise _Bad(line, f"unknown field {safe_yaml.clip(repr(key))} (known: {', '.join(FIELDS)})")
         if key in out:
-            raise _Bad(line, f"duplicate field {key!r}")
+            raise _Bad(line, f"duplicate field {safe_yaml.clip(repr(key))}")
         if not isinstance(value_node, yaml.ScalarNode):
             raise _Bad(line, f"{key}: expected a single value")
         empty = value_node.tag == "tag:yaml.org,2002:null" or value_node.value == ""
@@ -134,7 +139,7 @@ def _date(fields: dict[str, tuple[str | None, int]], key: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise _Bad(line, f'{key}: expected a date YYYY-MM-DD, got "{value}"') from None
+        raise _Bad(line, f"{key}: expected a date YYYY-MM-DD, got {shorten(value)}") from None
 
 
 def parse_queue_file(
@@ -172,7 +177,7 @@ def _parse(
     digest = DIGEST_ALIASES.get(raw_digest, raw_digest)
     if digest not in DIGESTS:
         raise _Bad(
-            digest_line, f'digest: unknown digest "{raw_digest}" (expected morning, tea or announcement)'
+            digest_line, f"digest: unknown digest {shorten(raw_digest)} (expected morning, tea or announcement)"
         )
 
     raw_section, section_line = fields.get("section", (None, digest_line))
@@ -184,7 +189,7 @@ def _parse(
         if known_sections is not None and section not in known_sections.get(digest, ()):
             known = ", ".join(sorted(known_sections.get(digest, ()))) or "none"
             raise _Bad(
-                section_line, f'section: unknown section "{raw_section}" for {digest} (known: {known})'
+                section_line, f"section: unknown section {shorten(raw_section)} for {digest} (known: {known})"
             )
     elif raw_section is not None:
         raise _Bad(section_line, "section: an announcement has no section")
@@ -201,11 +206,11 @@ def _parse(
     raw_status, status_line = fields.get("status", ("draft", fm_line))
     status = raw_status or "draft"
     if status not in FILE_STATUSES:
-        raise _Bad(status_line, f'status: expected draft, approved or withdrawn, got "{status}"')
+        raise _Bad(status_line, f"status: expected draft, approved or withdrawn, got {shorten(status)}")
 
     link, link_line = fields.get("link", (None, fm_line))
     if link is not None and not link.startswith(("http://", "https://")):
-        raise _Bad(link_line, f'link: expected an http(s) URL, got "{link}"')
+        raise _Bad(link_line, f"link: expected an http(s) URL, got {shorten(link)}")
 
     announce_at: datetime | None = None
     raw_time, time_line = fields.get("time", (None, fm_line))
@@ -219,7 +224,7 @@ def _parse(
             raw_time = f"{int(raw_time) // 60:02d}:{int(raw_time) % 60:02d}"
         m = _HHMM.match(raw_time)
         if not m:
-            raise _Bad(time_line, f'time: expected HH:MM, got "{raw_time}"')
+            raise _Bad(time_line, f"time: expected HH:MM, got {shorten(raw_time)}")
         announce_at = datetime.combine(first, time(int(m.group(1)), int(m.group(2))), tzinfo=tz)
     elif raw_time is not None:
         raise _Bad(time_line, "time: only announcements have an exact time")
@@ -264,7 +269,10 @@ def load_queue_dir(
         if path.name.lower() == "readme.md":
             continue
         try:
-            text = path.read_text(encoding="utf-8")
+            text = safe_yaml.read_text(path, QUEUE_FILE_MAX_BYTES, "queue file")
+        except safe_yaml.FileTooLarge as e:
+            problems.append(Problem(str(path), 1, str(e)))
+            continue
         except (OSError, UnicodeDecodeError) as e:
             problems.append(Problem(str(path), 1, f"cannot read: {e}"))
             continue

@@ -36,7 +36,10 @@ from typing import Any
 
 import yaml
 
+from digests import safe_yaml
+
 __all__ = [
+    "FAQ_FILE_MAX_BYTES",
     "GENERAL",
     "Checklist",
     "FaqEntry",
@@ -47,6 +50,8 @@ __all__ = [
 ]
 
 GENERAL = "general"
+#: one topic's file (front matter + its FAQ entries): the largest shipped is 4 KB; refused above this
+FAQ_FILE_MAX_BYTES = 512 * 1024
 
 
 @dataclass(frozen=True)
@@ -198,11 +203,11 @@ def _parse_front(data: Any, front: str) -> Topic:
     if unknown:
         raise _Problem(
             kl.get(unknown[0], 1),
-            f"unknown key {unknown[0]!r} (expected one of {', '.join(sorted(_TOPIC_KEYS))})",
+            f"unknown key {safe_yaml.clip(repr(unknown[0]))} (expected one of {', '.join(sorted(_TOPIC_KEYS))})",
         )
     key = data.get("topic")
     if not isinstance(key, str) or not _KEY.match(key):
-        raise _Problem(kl.get("topic", 1), f"topic: expected a lowercase key like 'education', got {key!r}")
+        raise _Problem(kl.get("topic", 1), f"topic: expected a lowercase key like 'education', got {safe_yaml.shorten(key)}")
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
         raise _Problem(kl.get("name", 1), "name: expected the topic's Chinese name")
@@ -210,7 +215,7 @@ def _parse_front(data: Any, front: str) -> Topic:
     syn_raw = data.get("synonyms") or {}
     if not isinstance(syn_raw, dict):
         raise _Problem(kl.get("synonyms", 1), "synonyms: expected a mapping term -> [variants]")
-    synonyms = {str(k): _strs(v, f"synonyms.{k}", kl.get("synonyms", 1)) for k, v in syn_raw.items()}
+    synonyms = {str(k): _strs(v, f"synonyms.{safe_yaml.clip(str(k))}", kl.get("synonyms", 1)) for k, v in syn_raw.items()}
     checklist = None
     cl = data.get("checklist")
     if cl is not None:
@@ -222,7 +227,7 @@ def _parse_front(data: Any, front: str) -> Topic:
         bad = sorted(set(map(str, cl)) - _CHECKLIST_KEYS)
         if bad:
             raise _Problem(
-                line, f"checklist.{bad[0]}: unknown key (expected {', '.join(sorted(_CHECKLIST_KEYS))})"
+                line, f"checklist.{safe_yaml.clip(bad[0])}: unknown key (expected {', '.join(sorted(_CHECKLIST_KEYS))})"
             )
         for k in ("office", "hours", "hotline"):
             if cl.get(k) is not None and not isinstance(cl.get(k), str | int):
@@ -268,7 +273,7 @@ def _parse_body(
             problems.append(f"{path}:{head_line}: FAQ entry without a question after '###'; skipped")
             continue
         if not answer:
-            problems.append(f"{path}:{head_line}: FAQ entry {question!r} has no answer; skipped")
+            problems.append(f"{path}:{head_line}: FAQ entry {safe_yaml.clip(repr(question))} has no answer; skipped")
             continue
         n += 1
         entries.append(
@@ -287,10 +292,12 @@ def parse_faq_file(text: str, path: str) -> tuple[Topic, list[str]]:
         raise ValueError(f"{path}:1: expected YAML front matter between '---' lines at the top")
     front = m.group(1)
     try:
-        data = yaml.safe_load(front)
+        data = safe_yaml.load(front)  # aliases refused with their line, before any expansion
     except yaml.MarkedYAMLError as exc:
         line = (exc.problem_mark.line + 2) if exc.problem_mark else 1
         raise ValueError(f"{path}:{line}: YAML: {exc.problem}") from None
+    except yaml.YAMLError as exc:  # e.g. a control character (ReaderError): no line of its own
+        raise ValueError(f"{path}:1: YAML: {safe_yaml.clip(str(exc), 200)}") from None
     try:
         topic = _parse_front(data, front)
     except _Problem as p:
@@ -314,7 +321,10 @@ def load_faq(directory: Path) -> tuple[FaqLibrary, list[str]]:
         if path.name.lower() == "readme.md" or path.name.startswith("_"):
             continue
         try:
-            text = path.read_text(encoding="utf-8")
+            text = safe_yaml.read_text(path, FAQ_FILE_MAX_BYTES, "FAQ file")
+        except safe_yaml.FileTooLarge as exc:
+            problems.append(f"{path}:1: {exc}; file skipped")
+            continue
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(f"{path}:1: cannot read: {exc}")
             continue
