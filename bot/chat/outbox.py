@@ -212,6 +212,20 @@ class Outbox:
             log.error("chat %s message %s: edit failed: %s", chat_id, message_id, exc)
         return False
 
+    async def edit_keyboard(self, chat_id: int, message_id: int, keyboard: InlineKeyboardMarkup | None = None) -> bool:
+        """Replace (None: remove) a message's buttons; "message is not modified" counts as success."""
+        chat_id = self.resolve(chat_id)
+        try:
+            await self.bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=keyboard)
+            return True
+        except BadRequest as exc:
+            if "message is not modified" in exc.message.lower():
+                return True
+            log.error("chat %s message %s: keyboard edit refused: %s", chat_id, message_id, exc.message)
+        except TelegramError as exc:
+            log.error("chat %s message %s: keyboard edit failed: %s", chat_id, message_id, exc)
+        return False
+
     async def alert(self, text: str) -> None:
         """Tell the ops chat; never raises (an alert about an alert would loop)."""
         if self.ops_chat_id is None:

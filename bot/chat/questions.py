@@ -20,9 +20,9 @@ from bot.chat.context import Services, services
 from bot.chat.desk_texts import dt
 from bot.chat.inbox import inbox_of
 from bot.chat.outbox import answer_query
-from bot.chat.staff import post_card, refresh_card, to_staff_chat
+from bot.chat.staff import post_card, refresh_card, to_staff_chat, user_link
 from bot.tickets.desk import Intake
-from bot.tickets.errors import DeskError, InvalidInput
+from bot.tickets.errors import DeskError, InvalidInput, TakenByStaff
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ async def take_question(svc: Services, message: Message, asker: User, text: str)
         # A replayed question (bot/chat/inbox.py) killed between its promise and its card: only the card is missing.
         if intake.created or inbox is None or not inbox.promised(chat.id, message.message_id):
             keyboard = _faq_keyboard(svc.lang, t.number) if intake.faq is not None else None
-            await svc.outbox.send(
+            promise = await svc.outbox.send(
                 chat.id,
                 promise_html(svc, intake),
                 reply_to=message.message_id,
@@ -186,6 +186,8 @@ async def take_question(svc: Services, message: Message, asker: User, text: str)
             )
             if inbox is not None:
                 inbox.mark_promised(chat.id, message.message_id)
+            if promise is not None and keyboard is not None:
+                t = svc.desk.set_faq_buttons(t.number, promise.message_id)  # removed once a person takes it
         await post_card(svc, t)
     return intake
 
@@ -277,21 +279,37 @@ async def on_faq_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     lang = svc.lang
     number = int(m.group(2))
+    msg = query.message
     try:
         t = svc.desk.get(number)
         if query.from_user.id != t.asker_id:
             await answer_query(query, dt(lang, "only_asker"), show_alert=True)
             return
+        if svc.desk.taken(t) and not t.is_closed:
+            raise TakenByStaff(number, t.owner_name)  # 转人工 too: a person has it already
         if m.group(1) == "ok":
             t = svc.desk.resolve_by_faq(number, by=query.from_user.id, now=svc.clock.now())
             await refresh_card(svc, t)
             outcome = dt(lang, "faq_solved")
         else:
             outcome = dt(lang, "faq_human")
+    except TakenByStaff as exc:
+        # A late press (the buttons were not removed in time, or an old client): refused, never a silent
+        # close of a ticket a person is working on. The asker is told why; the owner hears what was pressed.
+        log.info("FAQ button %s on #%s refused: the ticket is with staff", m.group(1), number)
+        await answer_query(query, exc.user_message(lang), show_alert=True)
+        if isinstance(msg, Message):
+            await svc.outbox.edit_keyboard(msg.chat_id, msg.message_id, None)
+        svc.desk.set_faq_buttons(number, None)
+        if m.group(1) == "ok":
+            owner = user_link(t.owner_id, t.owner_name) if t.owner_id is not None else dt(lang, "card_nobody")
+            await to_staff_chat(svc, t, dt(lang, "faq_late_solved_html", n=number, owner=owner))
+        return
     except DeskError as exc:
         await answer_query(query, exc.user_message(lang), show_alert=True)
         return
-    msg = query.message
     if isinstance(msg, Message):
         await svc.outbox.edit(msg.chat_id, msg.message_id, f"{msg.text_html}\n\n{html.escape(outcome)}")
+    if t.faq_buttons_message_id is not None:
+        svc.desk.set_faq_buttons(number, None)  # the edit above took the buttons away
     await answer_query(query)

@@ -146,6 +146,15 @@ async def refresh_card(svc: Services, t: Ticket) -> None:
     await svc.outbox.edit(
         svc.config.chats.staff, t.card_message_id, card_html(svc, t), keyboard=card_keyboard(svc.lang, t)
     )
+    await retire_faq_buttons(svc, t)
+
+
+async def retire_faq_buttons(svc: Services, t: Ticket) -> None:
+    """Once a person has the ticket (or it is closed), the FAQ offer's 已解决 / 转人工 go from the promise."""
+    if t.faq_buttons_message_id is None or not (svc.desk.taken(t) or t.status is Status.CLOSED):
+        return
+    if await svc.outbox.edit_keyboard(t.chat_id, t.faq_buttons_message_id, None):
+        svc.desk.set_faq_buttons(t.number, None)
 
 
 async def tell_privately(bot: Bot, user_id: int, text: str) -> bool:

@@ -34,6 +34,7 @@ from bot.tickets.errors import (
     NotAsker,
     NotOwner,
     NotStaff,
+    TakenByStaff,
     TicketClosed,
     TicketNotFound,
 )
@@ -370,12 +371,26 @@ class Desk:
             faq=match,
         )
 
+    @staticmethod
+    def taken(t: Ticket) -> bool:
+        """A person has the ticket (claimed, assigned, answered or reopened): the FAQ offer no longer decides."""
+        return t.owner_id is not None or bool(t.answers) or t.reopened > 0
+
+    def set_faq_buttons(self, number: int, message_id: int | None) -> Ticket:
+        """Remember the promise carrying live FAQ buttons (None once they are removed)."""
+        t = self.get(number)
+        t.faq_buttons_message_id = message_id
+        self.repo.save(t, durable=False)  # as set_card: the next write makes it durable
+        return t
+
     def resolve_by_faq(self, number: int, *, by: int, now: datetime) -> Ticket:
         """The asker tapped 已解决 under the FAQ offer: the ticket closes without staff work."""
         t = self.get(number)
         if by != t.asker_id:
             raise NotAsker(number)
         self._require_active(t)
+        if self.taken(t):
+            raise TakenByStaff(number, t.owner_name)
         t.status = Status.CLOSED
         t.closed_at = now
         t.record(EventKind.FAQ_RESOLVED, now, by, entry=t.faq_offered)

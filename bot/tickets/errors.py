@@ -9,6 +9,7 @@
      ├── AlreadyClaimed       someone else claimed it first
      ├── NotAsker             only the asker may rate / confirm / reopen
      ├── TicketClosed         the ticket is closed; reopen it first
+     ├── TakenByStaff         an FAQ offer's button pressed after a person took the ticket
      ├── InvalidAction        the action does not fit the ticket's state (e.g. rating an open ticket)
      └── InvalidInput         empty answer text, missing transfer reason, unknown target, …
 """
@@ -23,6 +24,7 @@ __all__ = [
     "NotAsker",
     "NotOwner",
     "NotStaff",
+    "TakenByStaff",
     "TicketClosed",
     "TicketNotFound",
 ]
@@ -90,6 +92,23 @@ class TicketClosed(DeskError):
 
     def __init__(self, number: int) -> None:
         super().__init__(f"工单 #{number} 已关闭。", f"Ticket #{number} is closed.", number=number)
+
+
+class TakenByStaff(DeskError):
+    """The FAQ offer's 已解决 / 转人工 pressed once a person has the ticket: a person closes it, not the offer."""
+
+    code = "taken_by_staff"
+
+    def __init__(self, number: int, owner_name: str) -> None:
+        who = owner_name or "工作人员"
+        who_en = owner_name or "a staff member"
+        super().__init__(
+            f"#{number} 已由 {who} 处理，这个按钮已失效；如问题已解决，请回复答复消息告知。",
+            f"#{number} is being handled by {who_en}; this button no longer applies. "
+            "If it is solved, reply to the answer to say so.",
+            number=number,
+        )
+        self.owner_name = owner_name
 
 
 class InvalidAction(DeskError):

@@ -187,6 +187,7 @@ class Ticket:
     faq_offered: str | None = None  # the FAQ entry id offered at intake
     reopened: int = 0
     card_message_id: int | None = None  # the staff-chat card, edited in place
+    faq_buttons_message_id: int | None = None  # the promise whose FAQ buttons are still live
     events: list[Event] = field(default_factory=list)
 
     @property
@@ -238,6 +239,7 @@ class Ticket:
             "faq_offered": self.faq_offered,
             "reopened": self.reopened,
             "card_message_id": self.card_message_id,
+            "faq_buttons_message_id": self.faq_buttons_message_id,
             "events": [e.to_dict() for e in self.events],
         }
 
@@ -273,5 +275,6 @@ class Ticket:
             faq_offered=d.get("faq_offered"),
             reopened=int(d.get("reopened", 0)),
             card_message_id=d.get("card_message_id"),
+            faq_buttons_message_id=d.get("faq_buttons_message_id"),
             events=[Event.from_dict(e) for e in d.get("events", [])],
         )

@@ -89,3 +89,44 @@ async def test_a_bare_mention_gets_the_ask_hint_and_no_ticket(tmp_path: Path) ->
         # a mention with a question still is one
         asked = await h.say(101, GROUP_ID, "@servicebot 公积金怎么提取")
         assert "已受理 #1" in (await reply_to(h, GROUP_ID, asked))["plain_text"]
+
+
+# -- old FAQ buttons stop acting once a person has the ticket --------------------------------------------
+
+
+async def test_faq_buttons_go_on_claim_and_a_late_press_is_refused_and_the_owner_told(tmp_path: Path) -> None:
+    from bot.tickets.model import Status
+
+    async with running_bot(tmp_path, now=FRIDAY_10) as h:
+        asked = await h.say(105, GROUP_ID, "@servicebot 孩子上学要什么材料")
+        promise = await reply_to(h, GROUP_ID, asked)
+        offered = promise["reply_markup"]
+        assert buttons(promise) == ["faq:ok:1", "faq:human:1"]
+        card = await h.wait_for_message(STAFF_CHAT_ID, lambda m: m["plain_text"].startswith("#1 "))
+        await h.press(201, STAFF_CHAT_ID, card["message_id"], "tk:claim:1")
+        await h.wait_for_message(GROUP_ID, lambda m: m["message_id"] == promise["message_id"] and not buttons(m))
+        # an old client still shows the buttons (or the press raced the claim): 已解决 is refused
+        rec = h.sandbox.core._find(GROUP_ID, promise["message_id"])
+        assert rec is not None
+        rec.reply_markup = offered
+        await h.press(105, GROUP_ID, promise["message_id"], "faq:ok:1")
+        told = await h.wait_for_message(
+            STAFF_CHAT_ID, lambda m: m["plain_text"].startswith("ℹ️ #1") and "已解决" in m["plain_text"]
+        )
+        assert "王敏" in told["plain_text"] and "tg://user?id=201" in told["text"]
+        answered = await h.wait_for_message(
+            GROUP_ID, lambda m: m["message_id"] == promise["message_id"] and m["callback_answers"]
+        )
+        alert = answered["callback_answers"][-1]
+        assert alert["show_alert"] is True and "王敏" in alert["text"]
+        await h.wait_for_message(GROUP_ID, lambda m: m["message_id"] == promise["message_id"] and not buttons(m))
+        t = h.services.desk.get(1)
+        assert t.status is Status.CLAIMED and t.closed_at is None
+        # the scenario of the issue: answered, rated 不满意 (reopened), then the old 已解决: still refused
+        rec.reply_markup = offered
+        h.services.desk.answer(1, by=201, text="请带户口本", now=h.clock.now())
+        await h.press(105, GROUP_ID, promise["message_id"], "faq:ok:1")
+        await h.wait_for_message(
+            GROUP_ID, lambda m: m["message_id"] == promise["message_id"] and len(m["callback_answers"]) == 2
+        )
+        assert h.services.desk.get(1).status is not Status.CLOSED
