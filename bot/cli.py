@@ -167,15 +167,14 @@ def _content_problems(config: Config) -> list[str]:
 
 
 def _calendar_warnings(config: Config) -> list[str]:
-    """A year without a holiday schedule skips nothing (deadlines count Monday-Friday then): a warning."""
+    """A year without its official make-up days skips nothing (statutory holidays by rule): a warning."""
     from bot.workcal import WorkCalendar
 
     if config.service.calendar != "chinese":
         return []
     calendar, _problems = WorkCalendar.from_dir(config.content_dir / "calendar")  # problems: _content_problems
     return [
-        f"{config.content_dir / 'calendar'}: no holiday schedule for {year} (add {year}.yaml once the "
-        "State Council publishes it; until then deadlines in it count Monday-Friday)"
+        f"{config.content_dir / 'calendar'}: {calendar.coverage(year).describe()}"
         for year in calendar.missing_years(datetime.now(config.tz).date())
     ]
 
