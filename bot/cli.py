@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--out", default="-", help="file to write (default: standard output)")
     fg = sub.add_parser("forget", help="erase a member's personal data, keeping anonymous counts")
     fg.add_argument("--user", type=int, required=True, help="the member's Telegram user id")
+    sub.add_parser("health", help="is the running bot alive and working? exit 0 (ok) or 1 (what is wrong)")
     disc = sub.add_parser("discover", help="print the ids of chats and users that message the bot")
     disc.add_argument("--seconds", type=float, default=120, help="how long to listen (default: %(default)s)")
     return parser
@@ -195,13 +196,26 @@ def _source_health(config: Config) -> dict[str, Any]:
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
-    """Run the bot until SIGINT/SIGTERM (python-telegram-bot stops cleanly on both)."""
+    """Run the bot until SIGINT/SIGTERM; exit 1 with one line on what retrying cannot heal (a rejected token)."""
     from bot.chat.app import build_application
-    from bot.logs import setup_logging
+    from bot.chat.webhook import WebhookSecretError, serve_webhook, webhook_secret
+    from bot.logs import add_secret, setup_logging
     from bot.store import Store, StoreError
 
     token = bot_token(config)
     setup_logging(args.log_level, token)
+    webhook = args.webhook or config.telegram.mode == "webhook"
+    hook = config.telegram.webhook
+    if webhook:
+        if not hook.public_url:
+            print("config.yaml: telegram.webhook.public_url: expected the HTTPS URL Telegram posts to", file=sys.stderr)
+            return 2
+        try:  # there is no unauthenticated webhook mode: without a configured secret, a random one
+            secret, _generated = webhook_secret(os.environ.get(hook.secret_token_env, "").strip() or None)
+        except WebhookSecretError as exc:
+            print(f"environment: {hook.secret_token_env}: {exc}", file=sys.stderr)
+            return 2
+        add_secret(secret)
     try:
         store = Store.open(config.data_dir)
     except StoreError as exc:
@@ -211,22 +225,32 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
         for line in store.recovery:
             print(f"store: {line}", file=sys.stderr)
         app = build_application(config, token, store=store)
-        if args.webhook or config.telegram.mode == "webhook":
-            hook = config.telegram.webhook
-            if not hook.public_url:
-                print("config.yaml: telegram.webhook.public_url: expected the HTTPS URL Telegram posts to", file=sys.stderr)
-                return 2
-            secret = os.environ.get(hook.secret_token_env) or None
-            app.run_webhook(
-                listen=hook.listen,
-                port=hook.port,
-                url_path=hook.url_path,
-                webhook_url=hook.public_url,
-                secret_token=secret,
-            )
+        if webhook:
+            asyncio.run(serve_webhook(app, listen=hook.listen, port=hook.port, url_path=hook.url_path,
+                                      public_url=hook.public_url or "", secret=secret))
         else:
             app.run_polling()
+        fatal = getattr(app.bot, "fatal", None)
+        if fatal:
+            print(f"servicebot run: {fatal}", file=sys.stderr)
+            return 1
     return 0
+
+
+def _failure_line(command: str, exc: BaseException) -> str | None:
+    """One line for a failure that needs a person, not a traceback (None: not one of those)."""
+    from telegram.error import Forbidden, InvalidToken, NetworkError
+
+    from bot.logs import redact
+
+    if isinstance(exc, InvalidToken):
+        return (f"servicebot {command}: Telegram rejected the bot token (wrong, revoked or malformed); "
+                "put the one from @BotFather in the environment")
+    if isinstance(exc, Forbidden):
+        return f"servicebot {command}: Telegram refused: {redact(str(exc))}"
+    if isinstance(exc, NetworkError):
+        return f"servicebot {command}: cannot reach Telegram ({redact(str(exc))}); exiting so the supervisor retries"
+    return None
 
 
 def cmd_demo(config: Config, args: argparse.Namespace) -> int:
@@ -419,6 +443,15 @@ def cmd_discover(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_health(config: Config, args: argparse.Namespace) -> int:
+    """Read the running bot's heartbeat (data/health.json): one line; 0 if healthy, 1 if not."""
+    from bot.chat.liveness import read_health
+
+    healthy, line = read_health(config.data_dir)
+    print(line, file=sys.stdout if healthy else sys.stderr)
+    return 0 if healthy else 1
+
+
 COMMANDS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
     "check": cmd_check,
     "run": cmd_run,
@@ -429,6 +462,7 @@ COMMANDS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
     "export": cmd_export,
     "forget": cmd_forget,
     "discover": cmd_discover,
+    "health": cmd_health,
 }
 
 
@@ -451,3 +485,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        import traceback
+
+        from bot.logs import redact
+
+        found = _failure_line(args.command, exc)
+        line = found or ""
+        if found is None:  # a bug: its traceback (redacted: an exception may quote the token) and one line
+            print(redact(traceback.format_exc()), file=sys.stderr, end="")
+            line = f"servicebot {args.command}: {type(exc).__name__}: {redact(str(exc))}"
+        print(line, file=sys.stderr)
+        return 1

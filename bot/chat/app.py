@@ -24,7 +24,8 @@ from telegram.request import HTTPXRequest
 from bot.chat import desk_jobs, editor_jobs, editors, jobs, members, questions, staff
 from bot.chat.commands import set_menus
 from bot.chat.context import SERVICES_KEY, build_services, services_of
-from bot.chat.inbox import INBOX_KEY, InboxBot, InboxProcessor, replay_pending
+from bot.chat.inbox import INBOX_KEY, InboxApplication, InboxBot, InboxProcessor, replay_pending
+from bot.chat.liveness import schedule_heartbeat
 from bot.chat.outbox import Outbox
 from bot.clock import Clock
 from bot.config import Config
@@ -70,13 +71,16 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
         get_updates_request=HTTPXRequest(connection_pool_size=1, read_timeout=35),
         **({"base_file_url": config.telegram.base_file_url} if config.telegram.base_file_url else {}),
     )
+    bot.liveness.health_dir = store.directory
     builder = (
         ApplicationBuilder()
+        .application_class(InboxApplication)  # a stop leaves the backlog to the inbox (bot/chat/inbox.py)
         .bot(bot)
-        .concurrent_updates(InboxProcessor(inbox))  # one update at a time, as before; marks kept ones done
+        .concurrent_updates(InboxProcessor(inbox, bot.liveness))  # one at a time, as before; marks kept ones done
         .post_init(_post_init)
     )
     app: BotApp = builder.build()
+    bot.on_fatal(app.stop_running)  # a revoked token: stop, and `servicebot run` exits 1
     outbox = Outbox(app.bot, ops_chat_id=config.chats.ops)
     svc = build_services(config, store, outbox, clock)
     app.bot_data[SERVICES_KEY] = svc
@@ -111,7 +115,9 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
     bot.keep_when(  # the durable inbox keeps exactly what the handlers below take as questions
         lambda update: questions.is_desk_question(
             svc, update, bot.bot, member_groups=member_groups.chat_ids, editors=editor_users.user_ids
-        )
+        ),
+        # and, at a stop, what is left unhandled except members' group chatter (bot/chat/inbox.py)
+        at_stop=lambda update: not (update.message is not None and update.message.chat_id in member_groups.chat_ids),
     )
     app.add_handler(CommandHandler("ask", questions.on_ask, filters=member_groups | filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("mytickets", members.on_mytickets))
@@ -157,6 +163,7 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
     # (scheduler.configure() would replace PTB's executor: python-telegram-bot issue #4479, so every
     # job passes JOB_KWARGS itself.)
     jobs.schedule_digests(app, JOB_KWARGS)
+    schedule_heartbeat(app, JOB_KWARGS)  # systemd watchdog, health.json (bot/chat/liveness.py)
 
     app.add_error_handler(_on_error)
     return app

@@ -14,6 +14,22 @@ would lose them: never a ticket, never a promise. So:
 
 Only questions are kept (the predicate is :func:`bot.chat.questions.is_desk_question`): chatter never
 touches the disk.
+
+No question fetched is confirmed to Telegram before it is on disk: if the inbox cannot write (disk full,
+I/O error), ``get_updates`` fails with :class:`InboxUnavailable`, a ``TelegramError``, so PTB's polling loop
+does not advance the offset and retries with its backoff (1 s growing to 30 s); Telegram keeps the updates
+and hands them out again once the store writes again. In webhook mode the server answers 503 instead and
+Telegram redelivers (bot/chat/webhook.py).
+
+A stop does not work through the backlog (hundreds of questions, each waiting for the group's 20 messages
+a minute): :class:`InboxApplication` takes every update not yet started out of the queue first. Questions
+among them are pending in the inbox already; staff and editors' updates and button presses are added to it
+(replayed at the next start); plain messages in member groups that are not questions are chatter and are
+dropped, never stored. So SIGTERM ends within seconds whatever the backlog.
+
+A rejected token on getUpdates (401: revoked in @BotFather, or replaced) cannot heal by retrying: the bot
+says so in one line and stops, and ``servicebot run`` exits 1 so systemd's ``Restart=on-failure`` (and the
+person reading its journal) takes over; see :attr:`InboxBot.fatal`.
 """
 
 from __future__ import annotations
@@ -24,9 +40,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, BaseUpdateProcessor, ExtBot
 
 from bot.chat.context import Services
+from bot.chat.liveness import Liveness, stopping
 from bot.store import StoreError
 from bot.store.inbox import Inbox
 
@@ -38,6 +56,19 @@ INBOX_KEY = "inbox"
 #: decides whether a fetched update is a member's question (kept) or not (never stored)
 KeepPredicate = Callable[[Update], Awaitable[bool]]
 
+#: what a stop keeps of the updates it takes out of the queue unhandled (besides the questions)
+StopPredicate = Callable[[Update], bool]
+
+#: the one line ``servicebot run`` prints when Telegram rejects the token mid-run
+TOKEN_REJECTED = (
+    "Telegram rejected the bot token (401 Unauthorized): it was revoked or replaced in @BotFather; "
+    "put the current one in the environment and start again"
+)
+
+
+class InboxUnavailable(TelegramError):
+    """The fetched questions could not be made durable; the fetch fails so Telegram keeps them."""
+
 
 def inbox_of(svc: Services) -> Inbox | None:
     """The bot's durable inbox, if it has one (handlers use it to not repeat a promise on replay)."""
@@ -48,31 +79,80 @@ def inbox_of(svc: Services) -> Inbox | None:
 class InboxBot(ExtBot[Any]):
     """An ExtBot whose ``get_updates`` keeps the fetched questions in the inbox before returning them."""
 
-    __slots__ = ("_inbox", "_keep")
+    __slots__ = ("_fatal", "_inbox", "_keep", "_keep_at_stop", "_liveness", "_on_fatal")
 
     def __init__(self, token: str, *, inbox: Inbox, **kwargs: Any) -> None:
         """``kwargs`` are ExtBot's (base_url, defaults, rate_limiter, get_updates_request, ...)."""
         super().__init__(token, **kwargs)
         self._inbox = inbox
         self._keep: KeepPredicate | None = None
+        self._keep_at_stop: StopPredicate | None = None
+        self._fatal: str | None = None
+        self._on_fatal: Callable[[], None] | None = None
+        self._liveness = Liveness()
+
+    @property
+    def fatal(self) -> str | None:
+        """Why the bot must stop (set once by :meth:`stop_for`; ``servicebot run`` prints it and exits 1)."""
+        return self._fatal
+
+    @property
+    def liveness(self) -> Liveness:
+        """What getUpdates and the handlers report for the heartbeat (bot/chat/liveness.py)."""
+        return self._liveness
+
+    def on_fatal(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once :meth:`stop_for` is called (build_application: stop the application)."""
+        self._on_fatal = callback
 
     @property
     def inbox(self) -> Inbox:
         return self._inbox
 
-    def keep_when(self, predicate: KeepPredicate) -> None:
-        """Set what counts as a question (until then nothing is kept: privacy first)."""
+    def keep_when(self, predicate: KeepPredicate, *, at_stop: StopPredicate | None = None) -> None:
+        """Set what counts as a question (until then nothing is kept: privacy first), and which other
+        updates a stop keeps when it takes them out of the queue unhandled (default: none)."""
         self._keep = predicate
+        self._keep_at_stop = at_stop
+
+    def keep_at_stop(self, update: Update) -> bool:
+        """Whether a stop keeps this unhandled, non-question update for the next start."""
+        return self._keep_at_stop is not None and self._keep_at_stop(update)
+
+    def stop_for(self, reason: str) -> None:
+        """Something retrying cannot heal: note why and stop the application (once)."""
+        if self._fatal is None:
+            self._fatal = reason
+            if self._on_fatal is not None:
+                self._on_fatal()
 
     async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
-        """Telegram's getUpdates; the questions among the result are durable before it returns."""
-        updates = await super().get_updates(*args, **kwargs)
-        if updates and self._keep is not None:
-            await self._persist(updates)
+        """Telegram's getUpdates; the questions among the result are durable before it returns.
+
+        Raises InboxUnavailable (PTB's polling loop retries with backoff, Telegram keeps the updates) when
+        they cannot be kept. A 401 stops the bot instead of letting PTB end its polling loop silently.
+        """
+        if self.fatal is not None:
+            await asyncio.sleep(1)  # stopping: PTB's loop may call once more before it notices
+            return ()
+        try:
+            updates = await super().get_updates(*args, **kwargs)
+        except InvalidToken:
+            # PTB would re-raise this out of its polling loop and leave the process up, answering nothing.
+            self.stop_for(TOKEN_REJECTED)
+            return ()
+        except TelegramError as exc:
+            self.liveness.fetch_failed(f"{type(exc).__name__}: {exc}")
+            raise
+        if updates:
+            await self.keep_fetched(updates)
+        self.liveness.fetch_ok()
         return updates
 
-    async def _persist(self, updates: tuple[Update, ...]) -> None:
-        assert self._keep is not None
+    async def keep_fetched(self, updates: tuple[Update, ...]) -> None:
+        """Make the questions among ``updates`` durable; InboxUnavailable if the store cannot write."""
+        if self._keep is None:
+            return
         kept: list[tuple[int, dict[str, Any]]] = []
         for update in updates:
             try:
@@ -86,27 +166,33 @@ class InboxBot(ExtBot[Any]):
             return
         try:
             self._inbox.add_many(kept)
-        except (StoreError, OSError, ValueError):
-            # The updates still go on to be handled; only their safety against a kill is lost.
-            log.exception("inbox: could not keep %d fetched question(s)", len(kept))
+        except (StoreError, OSError) as exc:
+            self.liveness.fetch_failed(f"the inbox cannot write: {exc}")
+            raise InboxUnavailable(
+                f"inbox: could not keep {len(kept)} fetched question(s), so they are not confirmed to Telegram "
+                f"and will be fetched again: {exc}"
+            ) from exc
 
 
 class InboxProcessor(BaseUpdateProcessor):
     """One update at a time (PTB's default); a kept update is marked done once its handlers have run."""
 
-    def __init__(self, inbox: Inbox) -> None:
+    def __init__(self, inbox: Inbox, liveness: Liveness | None = None) -> None:
         super().__init__(max_concurrent_updates=1)
         self._inbox = inbox
+        self._liveness = liveness or Liveness()
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Run the handlers; then forget the update in the inbox — unless it was cancelled half-way."""
         cancelled = False
+        self._liveness.processing(True)
         try:
             await coroutine
         except asyncio.CancelledError:
             cancelled = True  # not handled: it stays pending and is replayed at the next start
             raise
         finally:
+            self._liveness.processing(False)
             # Handler errors were already caught and reported by the Application's error handler: such an
             # update counts as handled (replaying it at every start would repeat the error, not fix it).
             if not cancelled and isinstance(update, Update):
@@ -122,6 +208,44 @@ class InboxProcessor(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         """Nothing to release."""
+
+
+class InboxApplication(Application[Any, Any, Any, Any, Any, Any]):
+    """PTB's Application, except that a stop leaves the backlog to the inbox instead of working through it."""
+
+    async def stop(self) -> None:
+        """Take the updates not yet started out of the queue (kept for the next start), then stop."""
+        if self.running:
+            if isinstance(self.bot, InboxBot):
+                stopping(self.bot.liveness)
+            self.take_backlog()
+        await super().stop()
+
+    def take_backlog(self) -> tuple[int, int]:
+        """Empty the update queue without handling it: (questions left pending, other updates kept)."""
+        bot = self.bot
+        taken: list[Update] = []
+        while True:
+            try:
+                item = self.update_queue.get_nowait()
+            except asyncio.QueueEmpty:
+                break
+            self.update_queue.task_done()
+            if isinstance(item, Update):
+                taken.append(item)
+        if not taken or not isinstance(bot, InboxBot):
+            return 0, 0
+        pending = [u for u in taken if u.update_id in bot.inbox]
+        extra = [(u.update_id, u.to_dict()) for u in taken if u.update_id not in bot.inbox and bot.keep_at_stop(u)]
+        try:
+            bot.inbox.add_many(extra)
+        except (StoreError, OSError):
+            log.exception("inbox: %d unhandled update(s) could not be kept at stop; they are lost", len(extra))
+        log.info(
+            "stopping: %d question(s) and %d other update(s) left for the next start, %d chatter dropped",
+            len(pending), len(extra), len(taken) - len(pending) - len(extra),
+        )
+        return len(pending), len(extra)
 
 
 async def replay_pending(app: Application[Any, Any, Any, Any, Any, Any]) -> int:

@@ -1,0 +1,188 @@
+"""Webhook mode: an authenticated endpoint for Telegram's POSTs, and the bot's run loop around it.
+
+Why not python-telegram-bot's own server (``Application.run_webhook``, tornado)? Its handler
+
+- reads the whole body before it looks at the secret (tornado's default ``max_body_size`` is 100 MB: three
+  forged 90 MB POSTs took the bot from 155 MB to 696 MB),
+- accepts every request when no secret is set,
+- logs the body at DEBUG ("Webhook received data: …") and compares the secret with ``!=``,
+- answers 200 once the update is in the in-memory queue: a kill then loses a question Telegram was told
+  was delivered.
+
+Ours (aiohttp, already a dependency) checks, in this order and before reading a byte of the body:
+
+1. the path and method (POST to ``url_path``; anything else is 404/405);
+2. ``X-Telegram-Bot-Api-Secret-Token`` against the secret, in constant time (403 otherwise). There is always
+   a secret: the configured one or a random one made at each start and handed to setWebhook
+   (:func:`webhook_secret`), so there is no unauthenticated webhook mode;
+3. the size: a declared ``Content-Length`` above :data:`MAX_BODY_BYTES` is refused with 413 at once, and a
+   body that turns out longer is cut off there (aiohttp's ``client_max_size``);
+
+then parses the update, makes it durable in the inbox if it is a question (503 when the store cannot write:
+Telegram retries later, https://core.telegram.org/bots/api#setwebhook "in case of an unsuccessful request,
+we will give up after a reasonable amount of attempts"), queues it and answers 200.
+
+``GET /healthz`` (same port) answers the liveness verdict (bot/chat/liveness.py): 200 ``ok`` or 503.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import re
+import secrets
+import signal
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+from telegram import Update
+
+from bot.chat.inbox import InboxBot, InboxUnavailable
+
+log = logging.getLogger(__name__)
+
+#: The largest request body accepted. A Telegram update is a few KB: a message's text is at most 4096
+#: characters (https://core.telegram.org/bots/api#message), about 25 KB even with every character sent as
+#: a ``\\uXXXX`` escape, plus its entities; a reply or quote carries one more message. 256 KiB is several
+#: times the largest update we can construct, and small enough that a forged body costs nothing.
+MAX_BODY_BYTES = 256 * 1024
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+#: setWebhook's secret_token: "1-256 characters. Only characters A-Z, a-z, 0-9, _ and - are allowed"
+_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+class WebhookSecretError(ValueError):
+    """The configured secret is not one Telegram accepts."""
+
+
+def webhook_secret(configured: str | None) -> tuple[str, bool]:
+    """(the secret, whether it was generated): the configured one, else a fresh random one.
+
+    Telegram accepts 1-256 characters from ``A-Z a-z 0-9 _ -``; ``secrets.token_urlsafe(32)`` gives 43 of
+    them (256 random bits). A generated secret changes at each start, which is harmless: the bot calls
+    setWebhook with it before it takes the first update.
+    """
+    if configured:
+        if not _SECRET_RE.fullmatch(configured):
+            raise WebhookSecretError(
+                "expected 1-256 characters from A-Z a-z 0-9 _ - (Telegram's rule for secret_token)"
+            )
+        return configured, False
+    return secrets.token_urlsafe(32), True
+
+
+class WebhookServer:
+    """The HTTP endpoint Telegram posts to (behind the reverse proxy), plus ``GET /healthz``."""
+
+    def __init__(
+        self, app: Any, *, listen: str, port: int, url_path: str, secret: str, max_body: int = MAX_BODY_BYTES
+    ) -> None:
+        self._app = app
+        self._secret = secret.encode()
+        self._max_body = max_body
+        self._listen, self._port = listen, port
+        self.path = "/" + url_path.strip("/")
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        web_app = web.Application(client_max_size=self._max_body)
+        web_app.router.add_post(self.path, self._on_post)
+        web_app.router.add_get("/healthz", self._on_health)
+        # access_log=None: request lines are not logged. lingering_time=0: a refused request's unread body
+        # is not drained for 10 s, the connection is closed instead.
+        self._runner = web.AppRunner(web_app, access_log=None, handler_args={"lingering_time": 0.0})
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self._listen, self._port).start()
+        log.info("webhook server listening on %s:%s%s", self._listen, self._port, self.path)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _on_post(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, self._secret):
+            return _refuse(403, "Forbidden")
+        if request.content_length is not None and request.content_length > self._max_body:
+            return _refuse(413, "Request Entity Too Large")
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return _refuse(413, "Request Entity Too Large")
+        try:
+            data = json.loads(body)
+            if not isinstance(data, Mapping):
+                raise ValueError("not an object")
+            update = Update.de_json(dict(data), self._app.bot)
+        except Exception:  # its contents are not logged: they may be a member's words
+            log.warning("webhook: a request with a valid secret but no readable update (%d bytes)", len(body))
+            return _refuse(400, "Bad Request")
+        if update is None:
+            return web.Response(status=200)
+        bot = self._app.bot
+        if isinstance(bot, InboxBot):
+            try:
+                await bot.keep_fetched((update,))
+            except InboxUnavailable as exc:
+                log.error("webhook: update %s refused with 503 (Telegram retries it): %s", update.update_id, exc)
+                return _refuse(503, "Service Unavailable")
+            bot.liveness.fetch_ok()
+        await self._app.update_queue.put(update)
+        return web.Response(status=200)
+
+    async def _on_health(self, request: web.Request) -> web.Response:
+        liveness = getattr(self._app.bot, "liveness", None)
+        snapshot = liveness.snapshot() if liveness is not None else {"status": "ok", "problems": []}
+        body = {"status": snapshot["status"], "problems": snapshot["problems"]}
+        return web.json_response(body, status=200 if snapshot["status"] == "ok" else 503)
+
+
+def _refuse(status: int, reason: str) -> web.Response:
+    # Connection: close, so a body we did not read is not waited for on a kept-alive connection
+    return web.Response(status=status, text=reason, headers={"Connection": "close"})
+
+
+async def serve_webhook(
+    app: Any, *, listen: str, port: int, url_path: str, public_url: str, secret: str
+) -> None:
+    """Run the bot in webhook mode until SIGINT/SIGTERM or a fatal error (``app.bot.fatal``).
+
+    The same sequence as PTB's ``run_webhook``: initialize (getMe), post_init, the server, setWebhook with
+    the secret, start; and on the way out: server down, stop (the backlog goes to the inbox), shutdown.
+    """
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    bot = app.bot
+    if isinstance(bot, InboxBot):
+        bot.liveness.mode = "webhook"
+        bot.on_fatal(stop.set)
+    server = WebhookServer(app, listen=listen, port=port, url_path=url_path, secret=secret)
+    try:
+        await app.initialize()
+        try:
+            if app.post_init is not None:
+                await app.post_init(app)
+            await server.start()
+            await app.bot.set_webhook(url=public_url, secret_token=secret)
+            await app.start()
+            await stop.wait()
+        finally:
+            await server.stop()
+            if app.running:
+                await app.stop()
+                if app.post_stop is not None:
+                    await app.post_stop(app)
+            await app.shutdown()
+            if app.post_shutdown is not None:
+                await app.post_shutdown(app)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
