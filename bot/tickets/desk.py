@@ -13,7 +13,8 @@ Rules, in the product's words:
 - **闭环**: closing asks the asker for a rating; only the asker rates; 不满意 reopens the ticket and
   flags the supervisors; an answered ticket idle N days closes itself; the asker's reply reopens it.
 - **分流**: a ticket unclaimed for N service minutes goes to the on-duty staff member with the topic
-  and the fewest open tickets.
+  and the fewest open tickets; duty days follow the working calendar, and supervisors without topics
+  are never auto-assigned (they get the escalations).
 - **限时办结**: :meth:`Desk.sla_due` lists warnings and escalations due now; :meth:`Desk.mark_sent`
   records each one in the ticket, so a restart never repeats it.
 """
@@ -569,6 +570,17 @@ class Desk:
 
     # -- sweeps ------------------------------------------------------------------------------------
 
+    def on_duty_for(self, topic: str, now: datetime) -> list[StaffMember]:
+        """Staff who take routine tickets of ``topic`` and are on duty at ``now``, in roster order.
+
+        Duty days follow the working calendar (a 调休 make-up Saturday is a duty day, a holiday is not);
+        supervisors without topics are left out (they get the escalations)."""
+        return [
+            s
+            for s in self.roster.staff
+            if s.takes_routine(topic) and s.on_duty(now, self.hours.tz, self.hours.calendar)
+        ]
+
     def auto_assign(self, now: datetime) -> list[Ticket]:
         """分流: tickets unclaimed for N service minutes go to the on-duty staff with the topic and
         the fewest open tickets (ties: roster order). Returns the tickets assigned now."""
@@ -581,9 +593,7 @@ class Desk:
             waited = self.hours.service_minutes_between(t.created_at, now)
             if waited < self.policy.auto_assign_after_minutes:
                 continue
-            candidates = [
-                s for s in self.roster.staff if s.handles(t.topic) and s.on_duty(now, self.hours.tz)
-            ]
+            candidates = self.on_duty_for(t.topic, now)
             if not candidates:
                 continue
             chosen = min(candidates, key=lambda s: load[s.user_id])  # min() keeps roster order on ties

@@ -7,12 +7,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
-__all__ = ["DutyPeriod", "Roster", "StaffMember"]
+__all__ = ["DutyPeriod", "Roster", "StaffMember", "Workdays"]
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_MON_TO_FRI = frozenset(range(5))
+
+
+class Workdays(Protocol):
+    """The working calendar as the roster needs it (:class:`bot.workcal.WorkCalendar`)."""
+
+    def is_workday(self, day: date) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -53,9 +61,28 @@ class StaffMember:
     def handles(self, topic: str) -> bool:
         return not self.topics or topic in self.topics
 
-    def on_duty(self, t: datetime, tz: ZoneInfo) -> bool:
+    def takes_routine(self, topic: str) -> bool:
+        """Gets routine tickets of ``topic`` (auto-assign, on-duty routing). A supervisor who lists no
+        topics gets escalations, not routine tickets; one who lists topics takes those."""
+        if self.supervisor and not self.topics:
+            return False
+        return self.handles(topic)
+
+    def duty_day(self, day: date, calendar: Workdays | None = None) -> bool:
+        """Is ``day`` a day of duty? Without a calendar: the listed weekdays. With the working calendar:
+        a listed weekday that is a holiday is off; a 调休 make-up weekend day is worked as a weekday, so
+        it is a duty day for everyone on duty on a weekday; an ordinary weekend day follows the list."""
+        wd = day.weekday()
+        if calendar is None:
+            return wd in self.duty_days
+        if calendar.is_workday(day):
+            return wd in self.duty_days or (wd >= 5 and bool(self.duty_days & _MON_TO_FRI))
+        return wd >= 5 and wd in self.duty_days
+
+    def on_duty(self, t: datetime, tz: ZoneInfo, calendar: Workdays | None = None) -> bool:
+        """On duty at ``t``: a duty day (on ``calendar`` when given, see :meth:`duty_day`) and the duty hours."""
         lt = t.astimezone(tz)
-        if lt.weekday() not in self.duty_days:
+        if not self.duty_day(lt.date(), calendar):
             return False
         if not self.duty_hours:
             return True
