@@ -10,7 +10,11 @@ Guards, all enforced here:
 - at most 5 redirects, each target checked again;
 - conditional GET with ETag / Last-Modified through a :class:`FetchCache` the caller persists;
 - SSRF: only http(s) URLs, and the host must resolve to public addresses only (no loopback,
-  private, link-local, multicast, reserved or unspecified) unless it is in ``allow_hosts``.
+  private, link-local, multicast, reserved or unspecified) unless it is in ``allow_hosts``;
+- DNS rebinding: the connection goes to an address that was checked, never to a second resolution
+  (a host may answer public for the check, then 127.0.0.1). Each hop is sent through a
+  :class:`PinnedAdapter` to the checked IP, with the name kept for the ``Host`` header, TLS SNI and
+  certificate verification. Allow-listed hosts are resolved as usual.
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal, Protocol
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -36,6 +41,7 @@ __all__ = [
     "FetchError",
     "FetchResult",
     "MemoryCache",
+    "PinnedAdapter",
     "UnsafeURLError",
     "check_url",
     "fetch",
@@ -155,6 +161,17 @@ def _is_public(address: str) -> bool:
 
 def check_url(url: str, allow_hosts: Iterable[str] = (), resolver: Resolver | None = None) -> None:
     """Raise :class:`UnsafeURLError` unless ``url`` is http(s) to a public host or an allowed one."""
+    checked_addresses(url, allow_hosts, resolver)
+
+
+def checked_addresses(
+    url: str, allow_hosts: Iterable[str] = (), resolver: Resolver | None = None
+) -> list[str] | None:
+    """The public addresses ``url``'s host resolves to (all checked), or None for an allowed host.
+
+    Raises :class:`UnsafeURLError` for anything else. Connect only to these addresses: resolving the
+    name again could answer otherwise (DNS rebinding).
+    """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise UnsafeURLError(f"refused {url!r}: only http and https URLs are fetched")
@@ -162,10 +179,10 @@ def check_url(url: str, allow_hosts: Iterable[str] = (), resolver: Resolver | No
     if not host:
         raise UnsafeURLError(f"refused {url!r}: no host")
     if host in {h.lower() for h in allow_hosts}:
-        return
+        return None
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        addresses = list((resolver or _default_resolver)(host, port))
+        addresses = list(dict.fromkeys((resolver or _default_resolver)(host, port)))
     except (OSError, UnicodeError) as exc:
         raise UnsafeURLError(f"cannot resolve host {host!r}: {exc}") from exc
     if not addresses:
@@ -176,6 +193,38 @@ def check_url(url: str, allow_hosts: Iterable[str] = (), resolver: Resolver | No
                 f"refused {url!r}: host {host!r} resolves to non-public address {address} "
                 "(add it to network.allow_hosts to allow it)"
             )
+    return addresses
+
+
+class PinnedAdapter(HTTPAdapter):
+    """Sends to an IP already checked while TLS still speaks to (SNI) and verifies the host's name.
+
+    The request URL carries the IP (so urllib3 connects there and nowhere else) and the ``Host``
+    header carries the name; ``server_hostname`` / ``assert_hostname`` make the TLS handshake and the
+    certificate check use the name too. No retries: the caller decides.
+    """
+
+    def __init__(self, server_name: str) -> None:
+        self.server_name = server_name
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any) -> None:
+        # urllib3 drops both keywords for plain-http pools
+        pool_kwargs.update(server_hostname=self.server_name, assert_hostname=self.server_name)
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+
+
+def _pinned(url: str, address: str) -> tuple[str, str, str]:
+    """(URL with ``address`` in place of the host, the Host header, the name for TLS)."""
+    parts = urlsplit(url)
+    name = (parts.hostname or "").encode("idna").decode("ascii")
+    ip = ipaddress.ip_address(address)
+    netloc = f"[{ip}]" if ip.version == 6 else str(ip)
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    userinfo, at, _ = parts.netloc.rpartition("@")
+    host_header = name + (f":{parts.port}" if parts.port is not None else "")
+    return urlunsplit((parts.scheme, userinfo + at + netloc, parts.path, parts.query, "")), host_header, name
 
 
 def fetch(
@@ -190,8 +239,13 @@ def fetch(
     user_agent: str = USER_AGENT,
     session: requests.Session | None = None,
     resolver: Resolver | None = None,
+    verify: bool | str = True,
 ) -> FetchResult:
-    """GET ``url`` within ``timeout`` seconds in total; never raises for network or HTTP trouble."""
+    """GET ``url`` within ``timeout`` seconds in total; never raises for network or HTTP trouble.
+
+    ``session`` prepares the requests (its headers, auth, cookies); sending goes through a
+    :class:`PinnedAdapter` per hop. ``verify`` is requests' (a CA bundle path for a private CA).
+    """
     started = time.monotonic()
     allowed = tuple(allow_hosts)
     counter = [0]
@@ -207,6 +261,7 @@ def fetch(
             user_agent=user_agent,
             session=session,
             resolver=resolver,
+            verify=verify,
             counter=counter,
         )
     except FetchError as exc:
@@ -245,6 +300,7 @@ def _fetch(
     user_agent: str,
     session: requests.Session | None,
     resolver: Resolver | None,
+    verify: bool | str,
     counter: list[int],
 ) -> FetchResult:
     cached = cache.get(url) if cache is not None else None
@@ -258,20 +314,13 @@ def _fetch(
     http = session or requests.Session()
     if own_session:
         http.trust_env = False  # no proxies or .netrc from the environment: we check the real target
+    adapters: list[HTTPAdapter] = []
     try:
         current = url
         for _hop in range(max_redirects + 1):
-            check_url(current, allow_hosts, resolver)
-            remaining = _remaining(deadline)
-            response = http.get(
-                current,
-                headers=headers,
-                timeout=(min(connect_timeout, remaining), remaining),
-                allow_redirects=False,
-                stream=True,
-            )
+            addresses = checked_addresses(current, allow_hosts, resolver)
+            response = _get(http, current, addresses, headers, deadline, connect_timeout, verify, adapters)
             with response:
-                _check_peer(response, current, allow_hosts)
                 if response.status_code in _REDIRECTS and "Location" in response.headers:
                     current = urljoin(current, response.headers["Location"])
                     continue
@@ -303,25 +352,45 @@ def _fetch(
                 return FetchResult(url, "ok", body, MappingProxyType(reply_headers), current)
         raise FetchError(f"more than {max_redirects} redirects")
     finally:
+        for adapter in adapters:
+            adapter.close()
         if own_session:
             http.close()
 
 
-def _check_peer(response: requests.Response, url: str, allow_hosts: tuple[str, ...]) -> None:
-    """Check the address actually connected to (a DNS answer may change between check and connect)."""
-    host = (urlsplit(url).hostname or "").lower()
-    if host in {h.lower() for h in allow_hosts}:
-        return
-    connection: Any = getattr(response.raw, "connection", None)
-    sock = getattr(connection, "sock", None)
-    if sock is None:
-        return
-    try:
-        peer = str(sock.getpeername()[0])
-    except (OSError, IndexError):
-        return
-    if not _is_public(peer):
-        raise UnsafeURLError(f"refused {url!r}: connected to non-public address {peer}")
+def _get(
+    http: requests.Session,
+    url: str,
+    addresses: list[str] | None,
+    headers: Mapping[str, str],
+    deadline: float,
+    connect_timeout: float,
+    verify: bool | str,
+    adapters: list[HTTPAdapter],
+) -> requests.Response:
+    """One hop: to each checked address in turn (the next one only if connecting fails), or, for an
+    allowed host (``addresses`` None), to the name as resolved at connect time."""
+    targets: list[str | None] = list(addresses) if addresses is not None else [None]
+    for i, address in enumerate(targets):
+        remaining = _remaining(deadline)
+        if address is None:
+            target, hop_headers, adapter = url, dict(headers), HTTPAdapter(max_retries=0)
+        else:
+            target, host_header, name = _pinned(url, address)
+            hop_headers, adapter = {**headers, "Host": host_header}, PinnedAdapter(name)
+        prepared = http.prepare_request(requests.Request("GET", target, headers=hop_headers))
+        try:
+            response = adapter.send(
+                prepared, stream=True, timeout=(min(connect_timeout, remaining), remaining), verify=verify
+            )
+        except requests.ConnectionError:
+            adapter.close()
+            if i == len(targets) - 1:
+                raise
+            continue
+        adapters.append(adapter)  # closed (with its connection pool) by the caller, after the body
+        return response
+    raise AssertionError("unreachable: at least one target")
 
 
 def _remaining(deadline: float) -> float:
