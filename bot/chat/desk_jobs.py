@@ -19,7 +19,16 @@ from telegram.ext import Application, ContextTypes
 
 from bot.chat.context import Services, services_of
 from bot.chat.desk_texts import dt
-from bot.chat.staff import refresh_card, stats_text, supervisors_html, tell_privately, user_link, when
+from bot.chat.staff import (
+    CARD_QUOTE,
+    refresh_card,
+    shorten,
+    stats_text,
+    supervisors_html,
+    tell_privately,
+    user_link,
+    when,
+)
 from bot.tickets.desk import NoticeKind, WeeklyReport
 from bot.tickets.model import Deadline
 
@@ -92,7 +101,7 @@ async def _sweep(svc: Services, app: App, now: datetime) -> SweepResult:
         if t.owner_id is not None:
             topic = svc.library.topic(t.topic).label(lang)
             await tell_privately(
-                app.bot, t.owner_id, dt(lang, "assigned_private", n=t.number, topic=topic, text=t.text)
+                app.bot, t.owner_id, dt(lang, "assigned_private", n=t.number, topic=topic, text=shorten(t.text, CARD_QUOTE, "…"))
             )
         out.assigned.append(t.number)
     for notice in svc.desk.sla_due(now):

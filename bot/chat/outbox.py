@@ -99,6 +99,7 @@ class Outbox:
         # why the last send returned None: "transient" (network, flood) is worth trying again later,
         # "permanent" (refused, forbidden) is not
         self.last_failure: str | None = None
+        self.last_error = ""  # Telegram's words for the last failure ("Message is too long"), for alerts
 
     def resolve(self, chat_id: int) -> int:
         while chat_id in self.migrated:
@@ -140,6 +141,7 @@ class Outbox:
                 self.last_failure = None
                 return Sent(msg.chat_id, msg.message_id)
             except RetryAfter as exc:
+                self.last_error = str(exc)
                 attempts_after += 1
                 failure = "transient"
                 if attempts_after > self.max_retry_after:
@@ -156,16 +158,19 @@ class Outbox:
                     text, parse_mode = html_to_plain(text), None
                     continue
                 log.error("chat %s: message refused: %s", chat_id, exc.message)
+                self.last_error = exc.message
                 failure = "permanent"
                 break
             except Forbidden as exc:
                 log.error("chat %s: forbidden: %s", chat_id, exc.message)
+                self.last_error = exc.message
                 failure = "permanent"
                 await self.alert(f"⚠️ 无法向聊天 {chat_id} 发送消息：{exc.message}（机器人可能已被移出或被屏蔽）")
                 break
             except NetworkError as exc:
                 # A timeout may come after Telegram accepted the message; one retry bounds duplicates to one.
                 log.warning("chat %s: network error: %s", chat_id, exc)
+                self.last_error = str(exc)
                 failure = "transient"
                 if attempts_after >= 1:
                     break

@@ -211,7 +211,10 @@ async def _followup(svc: Services, message: Message, asker: User) -> bool:
         t = reopened
         await refresh_card(svc, t)
     text = message.text or message.caption or ""
-    await to_staff_chat(svc, t, html.escape(dt(svc.lang, "asker_followup", n=t.number, text=text)))
+    # a member may write 4096 characters: the follow-up goes under the card in parts if need be
+    await svc.outbox.send_long(
+        svc.config.chats.staff, dt(svc.lang, "asker_followup", n=t.number, text=text), reply_to=t.card_message_id
+    )
     key = "asker_reopened" if reopened is not None else "asker_followup_ok"
     await message.reply_text(html.escape(dt(svc.lang, key, n=t.number)), disable_notification=True)
     return True

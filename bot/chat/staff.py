@@ -31,7 +31,7 @@ from telegram.ext import ContextTypes
 
 from bot.chat.context import Services, services
 from bot.chat.desk_texts import dt, event_label
-from bot.chat.outbox import answer_query
+from bot.chat.outbox import MAX_MESSAGE, Sent, answer_query, split_plain, tg_len
 from bot.tickets.errors import DeskError, InvalidAction, NotOwner, NotStaff
 from bot.tickets.model import Rating, Status, Ticket
 
@@ -68,6 +68,19 @@ def user_link(user_id: int, name: str) -> str:
     return f'<a href="tg://user?id={user_id}">{html.escape(name)}</a>'
 
 
+# A member may send 4096 characters, and the card quotes the question beside its own lines: the quote and
+# each note are shortened so the card always fits Telegram's 4096 (the full text: the link, /ticket N).
+CARD_QUOTE = 2000
+CARD_NOTE = 200
+
+
+def shorten(text: str, limit: int, more: str) -> str:
+    """``text`` within ``limit`` UTF-16 units, ending with ``more`` when cut."""
+    if tg_len(text) <= limit:
+        return text
+    return split_plain(text, limit - tg_len(more))[0].rstrip() + more
+
+
 def card_html(svc: Services, t: Ticket) -> str:
     """The card: number, topic, status, asker, group, question, link, deadlines, owner, answers, notes."""
     lang = svc.lang
@@ -77,7 +90,7 @@ def card_html(svc: Services, t: Ticket) -> str:
     lines.append(
         f"{dt(lang, 'card_asker')}：{html.escape(t.asker_name or '—')} · {dt(lang, 'card_group')}：{html.escape(group)}"
     )
-    lines.append(f"<blockquote>{html.escape(t.text)}</blockquote>")
+    lines.append(f"<blockquote>{html.escape(shorten(t.text, CARD_QUOTE, dt(lang, 'card_more', total=len(t.text), n=t.number)))}</blockquote>")
     link = message_link(t.chat_id, t.message_id)
     if link:
         lines.append(f'<a href="{link}">{dt(lang, "card_link")}</a>')
@@ -97,7 +110,7 @@ def card_html(svc: Services, t: Ticket) -> str:
     lines.append(line)
     if t.notes:
         lines.append(f"{dt(lang, 'card_notes')}：")
-        lines += [f"• {html.escape(n.staff_name)}：{html.escape(n.text)}" for n in t.notes[-5:]]
+        lines += [f"• {html.escape(n.staff_name)}：{html.escape(shorten(n.text, CARD_NOTE, '…'))}" for n in t.notes[-5:]]
     return "\n".join(lines)
 
 
@@ -134,6 +147,8 @@ async def post_card(svc: Services, t: Ticket) -> Ticket:
         svc.config.chats.staff, card_html(svc, t), keyboard=card_keyboard(svc.lang, t)
     )
     if sent is None:
+        # The ticket is stored and in /queue; without its card nobody would notice it: ops is told.
+        await svc.outbox.alert(dt(svc.lang, "card_ops_refused", n=t.number, reason=svc.outbox.last_error))
         return t
     return svc.desk.set_card(t.number, sent.message_id)
 
@@ -179,21 +194,61 @@ def supervisors_html(svc: Services) -> str:
 # -- the desk's actions with their chat effects ----------------------------------------------------
 
 
-async def answer_ticket(svc: Services, bot: Bot, number: int, by: int, text: str) -> Ticket:
-    """Answer through the desk, post it in the group under the question, tell the asker privately."""
-    lang = svc.lang
-    t, ans = svc.desk.answer(number, by=by, text=text, now=svc.clock.now())
-    body = dt(lang, "answer_html", n=t.number, text=html.escape(ans.text), name=html.escape(ans.staff_name))
-    sent = await svc.outbox.send(t.chat_id, body, reply_to=t.message_id, thread_id=t.thread_id)
-    if sent is not None:
-        t = svc.desk.set_answer_message(t.number, len(t.answers) - 1, sent.message_id)
-    if t.asker_id:
-        await tell_privately(
-            bot, t.asker_id, dt(lang, "private_answer", n=t.number, text=ans.text, name=ans.staff_name)
+ANSWER_MARGIN = 200  # room for the header and signature of each part (UTF-16 units)
+
+
+def answer_parts(lang: str, number: int, text: str, name: str) -> list[str]:
+    """The answer as the group shows it: one message, or parts of at most 4096 UTF-16 units each."""
+    if tg_len(text) + ANSWER_MARGIN <= MAX_MESSAGE:
+        return [dt(lang, "answer_html", n=number, text=html.escape(text), name=html.escape(name))]
+    pieces = split_plain(text, MAX_MESSAGE - ANSWER_MARGIN)
+    k = len(pieces)
+    return [
+        dt(
+            lang,
+            "answer_last_part_html" if i == k else "answer_part_html",
+            n=number,
+            i=i,
+            k=k,
+            text=html.escape(piece),
+            name=html.escape(name),
         )
+        for i, piece in enumerate(pieces, 1)
+    ]
+
+
+async def answer_ticket(svc: Services, bot: Bot, number: int, by: int, text: str) -> Ticket:
+    """Post the answer in the group under the question (in parts if long), then record it, then tell the asker.
+
+    The answer counts (status, first-response time) only once Telegram accepted every part: an answer
+    the member never got must not make the SLA look met. Refused, nothing is recorded and staff are told.
+    """
+    lang = svc.lang
+    body = svc.desk.check_answer(number, by=by, text=text)
+    t = svc.desk.get(number)
+    staff = svc.desk.roster.get(by)
+    name = staff.name if staff is not None else str(by)
+    first: Sent | None = None
+    for part in answer_parts(lang, t.number, body, name):
+        sent = await svc.outbox.send(t.chat_id, part, reply_to=t.message_id, thread_id=t.thread_id)
+        if sent is None:
+            raise _NotDelivered(t.number)
+        first = first or sent
+    assert first is not None
+    t, ans = svc.desk.answer(number, by=by, text=body, now=svc.clock.now(), message_id=first.message_id)
+    if t.asker_id and t.asker_id != t.chat_id:  # a private question has its answer there already
+        private = dt(lang, "private_answer", n=t.number, text=ans.text, name=ans.staff_name)
+        if tg_len(private) <= MAX_MESSAGE:
+            await tell_privately(bot, t.asker_id, private)
+        else:
+            pieces = split_plain(ans.text, MAX_MESSAGE - ANSWER_MARGIN)
+            for i, piece in enumerate(pieces, 1):
+                line = dt(lang, "private_answer_part", n=t.number, i=i, k=len(pieces), text=piece)
+                if i == len(pieces):
+                    line += f"\n—— {ans.staff_name}" if not lang.startswith("en") else f"\n— {ans.staff_name}"
+                if not await tell_privately(bot, t.asker_id, line):
+                    break
     await refresh_card(svc, t)
-    if sent is None:
-        raise _NotDelivered(t.number)
     return t
 
 

@@ -447,7 +447,23 @@ class Desk:
         self.repo.save(t)
         return t
 
-    def answer(self, number: int, *, by: int, text: str, now: datetime) -> tuple[Ticket, Answer]:
+    def check_answer(self, number: int, *, by: int, text: str) -> str:
+        """Would :meth:`answer` take this answer? The same refusals, nothing changed; returns the text.
+
+        The chat layer checks first, sends, and records the answer only once Telegram accepted it: an
+        answer the member never got must not stop the first-response clock.
+        """
+        staff = self._staff(by)
+        t = self.get(number)
+        self._require_active(t)
+        body = self._text(text, "答复内容", "answer")
+        if t.owner_id is not None:
+            self._require_owner_or_supervisor(t, staff)
+        return body
+
+    def answer(
+        self, number: int, *, by: int, text: str, now: datetime, message_id: int | None = None
+    ) -> tuple[Ticket, Answer]:
         """Answer the asker (relayed to the group by the chat layer). Several answers are allowed."""
         staff = self._staff(by)
         t = self.get(number)
@@ -457,7 +473,7 @@ class Desk:
             self._set_owner(t, staff)
             t.record(EventKind.CLAIMED, now, by, implicit=True)
         self._require_owner_or_supervisor(t, staff)
-        ans = Answer(staff.user_id, staff.name, body, now)
+        ans = Answer(staff.user_id, staff.name, body, now, message_id=message_id)
         t.answers.append(ans)
         if t.first_response_at is None:
             t.first_response_at = now

@@ -130,3 +130,62 @@ async def test_faq_buttons_go_on_claim_and_a_late_press_is_refused_and_the_owner
             GROUP_ID, lambda m: m["message_id"] == promise["message_id"] and len(m["callback_answers"]) == 2
         )
         assert h.services.desk.get(1).status is not Status.CLOSED
+
+
+# -- every message built from user text fits Telegram's 4096 ---------------------------------------------
+
+
+def utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+async def test_a_4000_character_question_gets_a_card_and_a_refused_card_tells_ops(tmp_path: Path) -> None:
+    from sandbox import OPS_CHAT_ID
+
+    long_question = "@servicebot 公积金" + "请问转移接续怎么办理" * 400  # 4015 characters
+    async with running_bot(tmp_path, now=FRIDAY_10) as h:
+        asked = await h.say(101, GROUP_ID, long_question)
+        assert "已受理 #1" in (await reply_to(h, GROUP_ID, asked))["plain_text"]
+        card = await h.wait_for_message(STAFF_CHAT_ID, lambda m: m["plain_text"].startswith("#1 "))
+        assert utf16(card["plain_text"]) <= 4096 and "/ticket 1" in card["plain_text"]
+        assert "tk:claim:1" in buttons(card)
+        assert h.services.desk.get(1).card_message_id == card["message_id"]
+        # Telegram refuses a card (whatever the reason): the ticket is stored, and ops is told
+        h.sandbox.inject_fault("sendMessage", 400, description="Bad Request: message is too long", chat_id=STAFF_CHAT_ID)
+        asked = await h.say(102, GROUP_ID, "@servicebot 社保怎么转移")
+        await reply_to(h, GROUP_ID, asked)
+        alert = await h.wait_for_message(OPS_CHAT_ID, lambda m: "#2" in m["plain_text"])
+        assert "卡片未能发到工作人员群" in alert["plain_text"] and "/queue" in alert["plain_text"]
+
+
+async def test_a_long_answer_goes_in_parts_and_counts_only_once_accepted(tmp_path: Path) -> None:
+    from bot.tickets.model import Status
+
+    answer = "请携带户口本原件。" * 453  # 4077 characters: with the header and signature, over 4096
+    async with running_bot(tmp_path, now=FRIDAY_10) as h:
+        asked = await h.say(101, GROUP_ID, "@servicebot 孩子转学怎么办")
+        await reply_to(h, GROUP_ID, asked)
+        card = await h.wait_for_message(STAFF_CHAT_ID, lambda m: m["plain_text"].startswith("#1 "))
+        await h.press(201, STAFF_CHAT_ID, card["message_id"], "tk:claim:1")
+        await h.wait_for_message(STAFF_CHAT_ID, lambda m: m["message_id"] == card["message_id"] and "王敏" in m["plain_text"])
+        # the group refuses the answer: nothing is recorded, the SLA clock keeps running, staff are told
+        h.sandbox.inject_fault("sendMessage", 400, description="Bad Request: message is too long", chat_id=GROUP_ID)
+        first = await h.say(201, STAFF_CHAT_ID, answer, reply_to_message_id=card["message_id"])
+        told = await reply_to(h, STAFF_CHAT_ID, first)
+        assert "未能发到群里" in told["plain_text"]
+        t = h.services.desk.get(1)
+        assert t.status is Status.CLAIMED and t.first_response_at is None and t.answers == []
+        # accepted: in parts under the question, each within the limit, signed at the end; then recorded
+        again = await h.say(201, STAFF_CHAT_ID, answer, reply_to_message_id=card["message_id"])
+        await h.wait_for_message(STAFF_CHAT_ID, lambda m: m["reply_to_message_id"] == again["message_id"])
+        parts = [m for m in h.messages(GROUP_ID) if m["sender_id"] == BOT and m["plain_text"].startswith("#1 答复")]
+        assert [p["plain_text"].split("\n", 1)[0] for p in parts] == ["#1 答复（1/2）", "#1 答复（2/2）"]
+        assert all(utf16(p["plain_text"]) <= 4096 and p["reply_to_message_id"] == asked["message_id"] for p in parts)
+        assert parts[-1]["plain_text"].endswith("王敏（服务中心）")
+        body = "".join(p["plain_text"].split("\n", 1)[1] for p in parts).removesuffix("\n—— 王敏（服务中心）")
+        assert body == answer
+        t = h.services.desk.get(1)
+        assert t.status is Status.ANSWERED and t.first_response_at is not None
+        assert t.answers[0].message_id == parts[0]["message_id"]
+        private = [m for m in h.messages(101) if m["sender_id"] == BOT and "#1" in m["plain_text"]]
+        assert len(private) == 2 and all(utf16(m["plain_text"]) <= 4096 for m in private)
