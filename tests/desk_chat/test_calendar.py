@@ -7,7 +7,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from bot.chat import desk_jobs
-from sandbox import GROUP_ID, OPS_CHAT_ID
+from sandbox import GROUP_ID, OPS_CHAT_ID, STAFF_CHAT_ID
 from tests.chat.harness import SHANGHAI, running_bot
 from tests.tickets.test_workcal import NOTICE_2027
 
@@ -58,3 +58,19 @@ async def test_ops_are_told_daily_from_november_until_a_file_covers_next_year(tm
         hours = h.services.desk.hours
         friday = datetime(2027, 2, 19, 17, 0, tzinfo=SHANGHAI)
         assert hours.add_service_minutes(friday, 60) == datetime(2027, 2, 20, 9, 30, tzinfo=SHANGHAI)  # 调休 Sat
+
+
+async def test_a_question_on_a_make_up_saturday_is_auto_assigned_to_the_staff_on_duty(tmp_path: Path) -> None:
+    """Sat 2026-10-10 is a 调休 workday: 张丽 (housing-fund, duty Mon-Fri) is on duty; 赵刚 (supervisor,
+    topics: []) is not given the routine ticket."""
+    async with running_bot(tmp_path, now=datetime(2026, 10, 10, 9, 0, tzinfo=SHANGHAI)) as h:
+        q = await h.say(112, GROUP_ID, "@servicebot 公积金提取需要什么材料？")
+        await h.wait_for_message(
+            GROUP_ID, lambda m: m["sender_id"] == BOT and m["reply_to_message_id"] == q["message_id"]
+        )
+        h.set_time(datetime(2026, 10, 10, 9, 16, tzinfo=SHANGHAI))
+        assert (await desk_jobs.sweep(h.app)).assigned == [1]
+        assert h.services.desk.get(1).owner_id == 203
+        await h.wait_for_message(
+            STAFF_CHAT_ID, lambda m: m["sender_id"] == BOT and "张丽（自动分配）" in m["plain_text"]
+        )
