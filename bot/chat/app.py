@@ -60,6 +60,12 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
             parse_mode=ParseMode.HTML,
             tzinfo=config.tz,
             link_preview_options=LinkPreviewOptions(is_disabled=True),
+            # A reply's target may be gone by the time we answer (the member deleted their message, an
+            # admin removed it, a card was deleted): Telegram then refuses with "Bad Request: message to
+            # be replied not found" unless allow_sending_without_reply is set, when it sends the message
+            # without the reply (https://core.telegram.org/bots/api#replyparameters). Every reply_text
+            # and every ReplyParameters without its own value takes this default.
+            allow_sending_without_reply=True,
         ),
         # Telegram: about 30 messages/s in bulk, 20/minute per group
         # (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this).

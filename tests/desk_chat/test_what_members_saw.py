@@ -189,3 +189,27 @@ async def test_a_long_answer_goes_in_parts_and_counts_only_once_accepted(tmp_pat
         assert t.answers[0].message_id == parts[0]["message_id"]
         private = [m for m in h.messages(101) if m["sender_id"] == BOT and "#1" in m["plain_text"]]
         assert len(private) == 2 and all(utf16(m["plain_text"]) <= 4096 for m in private)
+
+
+# -- a reply whose target is gone ---------------------------------------------------------------------
+
+
+async def test_a_reply_to_a_message_deleted_meanwhile_is_sent_without_the_reply(tmp_path: Path) -> None:
+    from sandbox import OPS_CHAT_ID
+
+    async with running_bot(tmp_path, now=FRIDAY_10) as h:
+        asked = await h.say(101, GROUP_ID, "@servicebot 孩子转学怎么办")
+        promise = await reply_to(h, GROUP_ID, asked)
+        await h.wait_for_message(STAFF_CHAT_ID, lambda m: m["plain_text"].startswith("#1 "))
+        assert h.app.updater is not None
+        await h.app.updater.stop()  # the bot is busy elsewhere for a moment...
+        follow = await h.say(101, GROUP_ID, "补充：孩子在北京上三年级", reply_to_message_id=promise["message_id"])
+        rec = h.sandbox.core._find(GROUP_ID, follow["message_id"])
+        assert rec is not None
+        rec.deleted = True  # ...and the member deletes the follow-up before the bot answers it
+        await h.app.updater.start_polling(timeout=1, poll_interval=0)
+        ok = await h.wait_for_message(GROUP_ID, lambda m: m["sender_id"] == BOT and "已转告工作人员" in m["plain_text"])
+        assert ok["reply_to_message_id"] is None  # sent without the reply, as Telegram does with the flag
+        await h.wait_for_message(STAFF_CHAT_ID, lambda m: "提问人追问" in m["plain_text"])
+        await h.settle()
+        assert not [m for m in h.messages(OPS_CHAT_ID) if "出错" in m["plain_text"]]
