@@ -5,7 +5,8 @@ that never answers.
 - peer: sequential ``feedparser.parse(url)`` over the same feeds (with the same timeout as the
   socket default, otherwise it would wait forever on the silent feed).
 Goals: ours <= 1.2 x the timeout and >= 10 x faster than the peer; a second build with unchanged
-feeds downloads 0 body bytes (conditional GET -> 304).
+feeds downloads 0 body bytes (conditional GET -> 304); every healthy feed counts as fetched (each goal
+is a figure: a miss is reported, never an abort).
 """
 
 from __future__ import annotations
@@ -82,13 +83,16 @@ def run() -> list[Result]:
         results = fetch_all(specs, cache=cache, allow_hosts=("127.0.0.1",))
         build("morning", date(2026, 1, 20), sections, results, now=now, templates=templates)
         ours = time.perf_counter() - started
+        silent = f"feed{FEEDS}"
         failed = [name for name, r in results.items() if not r.ok]
-        assert failed == [f"feed{FEEDS}"], f"unexpected failures: {failed}"
+        healthy_ok = sum(1 for name, r in results.items() if name != silent and r.ok)
+        if failed != [silent]:
+            print(f"P3: counted as failed: {', '.join(failed) or 'none'} (expected only {silent}, the silent one)")
 
         again = fetch_all(specs, cache=cache, allow_hosts=("127.0.0.1",))
         second_bytes = sum(r.body_bytes for r in again.values())
         first_bytes = sum(r.body_bytes for r in results.values())
-        assert all(r.status == "not_modified" for n, r in again.items() if n != f"feed{FEEDS}")
+        not_modified = sum(1 for n, r in again.items() if n != silent and r.status == "not_modified")
 
         previous = socket.getdefaulttimeout()
         socket.setdefaulttimeout(TIMEOUT)
@@ -108,6 +112,9 @@ def run() -> list[Result]:
         Result.time(f"P3 build: {FEEDS} feeds @300 ms + 1 silent, vs sequential feedparser.parse(url)", ours, peer, "s"),
         Result.time(f"P3 build vs goal 1.2 x timeout ({TIMEOUT:g} s)", ours, 1.2 * TIMEOUT, "s"),
         Result.time("P3 second build body bytes (304s), vs first build", float(second_bytes), float(first_bytes), "bytes"),
+        Result.expect(f"P3 healthy feeds fetched (goal {FEEDS})", healthy_ok, FEEDS, "feeds"),
+        Result.expect("P3 silent feed reported failed (goal 1)", int(silent in failed), 1, "feeds"),
+        Result.expect(f"P3 second build: healthy feeds answered 304 (goal {FEEDS})", not_modified, FEEDS, "feeds"),
     ]
 
 

@@ -84,6 +84,6 @@ def run() -> list[Result]:
             for p in (50, 99):
                 results.append(
                     Result.time(f"store.insert p{p} @{label} (fsync) vs JSONStorage", percentile(ours, p),
-                                percentile(peer, p))
+                                percentile(peer, p), floor=f"p{p}")
                 )
     return results
