@@ -17,6 +17,7 @@ from telegram.ext import (
     ContextTypes,
     Defaults,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import HTTPXRequest
@@ -104,6 +105,9 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
     # restart sends to the new id at once and still takes questions there, until config.yaml is updated.
     migrations = {int(old): int(new) for old, new in svc.meta.get("migrations", {}).items()}
     outbox.migrated.update(migrations)
+
+    # --- every update, first: staff members' current @usernames (so "@wangmin_edu …" is a question) ---
+    app.add_handler(TypeHandler(Update, questions.on_any_update), group=-2)
 
     # --- members ---------------------------------------------------------------------------------
     app.add_handler(CommandHandler("start", members.on_start))

@@ -9,9 +9,10 @@ from __future__ import annotations
 import html
 import logging
 import re
+import time
 from collections.abc import Collection
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update, User
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update, User
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
@@ -34,22 +35,68 @@ _FAQ = re.compile(r"^faq:(ok|human):(\d{1,9})$")
 # -- what counts as a question ------------------------------------------------------------------------
 
 
-async def staff_usernames(svc: Services, message: Message) -> set[str]:
-    """The roster's @usernames (lower case), asked of Telegram once (getChatMember in the staff chat)."""
-    known = svc.extra.get(USERNAMES_KEY)
-    if isinstance(known, set):
-        return known
-    found: set[str] = set()
-    for s in svc.desk.roster.staff:
-        try:
-            member = await message.get_bot().get_chat_member(svc.config.chats.staff, s.user_id)
-        except TelegramError as exc:
-            log.warning("staff %s: username unknown (%s)", s.user_id, exc)
-            continue
-        if member.user.username:
-            found.add(member.user.username.lower())
-    svc.extra[USERNAMES_KEY] = found
+class StaffUsernames:
+    """The roster's @usernames (lower case), so "@wangmin_edu 请问…" in a group reaches the desk.
+
+    Learnt two ways, and kept fresh: from the staff's own messages and button presses (any chat the bot
+    sees; the newest username wins, so a changed one is picked up at once), and by asking Telegram
+    (getChatMember in the staff chat) for each staff member whose answer is older than ``ttl``, or
+    ``retry`` after a failed lookup (someone who joins the staff chat later is found then).
+    """
+
+    def __init__(self, ttl: float = 6 * 3600, retry: float = 600) -> None:
+        self.ttl = ttl
+        self.retry = retry
+        self.by_user: dict[int, str] = {}
+        self._asked: dict[int, tuple[float, bool]] = {}  # monotonic time of the last answer, and whether it was one
+
+    def learn(self, user_id: int, username: str | None) -> None:
+        """What Telegram says the staff member is called now (None: they have no username any more)."""
+        if username:
+            self.by_user[user_id] = username.lower()
+        else:
+            self.by_user.pop(user_id, None)
+        self._asked[user_id] = (time.monotonic(), True)
+
+    def names(self) -> set[str]:
+        return set(self.by_user.values())
+
+    async def refresh(self, bot: Bot, staff_chat: int, staff_ids: list[int]) -> None:
+        """Ask Telegram about each staff member whose lookup is due; one failure never stops the rest."""
+        now = time.monotonic()
+        for uid in staff_ids:
+            at, ok = self._asked.get(uid, (0.0, False))
+            if at and now - at < (self.ttl if ok else self.retry):
+                continue
+            try:
+                member = await bot.get_chat_member(staff_chat, uid)
+            except TelegramError as exc:
+                log.warning("staff %s: username unknown (%s); asking again later", uid, exc)
+                self._asked[uid] = (now, False)
+                continue
+            self.learn(uid, member.user.username)
+
+
+def staff_usernames_of(svc: Services) -> StaffUsernames:
+    found = svc.extra.get(USERNAMES_KEY)
+    if not isinstance(found, StaffUsernames):
+        found = svc.extra[USERNAMES_KEY] = StaffUsernames()
     return found
+
+
+async def staff_usernames(svc: Services, message: Message) -> set[str]:
+    """The roster's @usernames (lower case), refreshed from Telegram where due."""
+    known = staff_usernames_of(svc)
+    await known.refresh(message.get_bot(), svc.config.chats.staff, [s.user_id for s in svc.desk.roster.staff])
+    return known.names()
+
+
+async def on_any_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every update (before the other handlers): a staff member's current @username is learnt."""
+    svc = services(context)
+    user = update.effective_user
+    if user is not None and svc.desk.roster.is_staff(user.id):
+        staff_usernames_of(svc).learn(user.id, user.username)
 
 
 async def is_question(svc: Services, message: Message, bot: User) -> bool:

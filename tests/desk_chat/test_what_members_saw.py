@@ -213,3 +213,37 @@ async def test_a_reply_to_a_message_deleted_meanwhile_is_sent_without_the_reply(
         await h.wait_for_message(STAFF_CHAT_ID, lambda m: "提问人追问" in m["plain_text"])
         await h.settle()
         assert not [m for m in h.messages(OPS_CHAT_ID) if "出错" in m["plain_text"]]
+
+
+# -- staff @usernames: learnt from their own messages, refreshed, never one cached lookup --------------
+
+
+async def test_staff_usernames_are_learnt_from_their_messages_and_refreshed(tmp_path: Path) -> None:
+    import dataclasses
+
+    from bot.chat.questions import staff_usernames_of
+
+    async with running_bot(tmp_path, now=FRIDAY_10) as h:
+        # Telegram cannot tell us about anyone at first (e.g. they had not joined the staff chat yet)
+        h.sandbox.inject_fault("getChatMember", 400, description="Bad Request: user not found", count=4)
+        chatter = await h.say(101, GROUP_ID, "@zhangli_gjj 公积金提取要多久")
+        await h.settle()
+        assert not [m for m in h.messages(GROUP_ID) if m["reply_to_message_id"] == chatter["message_id"]]
+        assert h.services.desk.queue() == []
+        # 张丽 writes in the staff chat: her username is known from her own message, no restart needed
+        await h.say(203, STAFF_CHAT_ID, "大家好，我是公积金窗口的张丽")
+        asked = await h.say(101, GROUP_ID, "@zhangli_gjj 公积金提取要多久")
+        assert "已受理 #1" in (await reply_to(h, GROUP_ID, asked))["plain_text"]
+        # a failed lookup is asked again later, not cached for the process: 王敏 is found by getChatMember
+        staff_usernames_of(h.services).retry = 0
+        asked = await h.say(102, GROUP_ID, "@wangmin_edu 孩子转学的学籍怎么转")
+        assert "已受理 #2" in (await reply_to(h, GROUP_ID, asked))["plain_text"]
+        # 张丽 changes her username: her next message teaches the new one, the old one is forgotten
+        world = h.sandbox.core.world
+        world._users_by_id[203] = dataclasses.replace(world._users_by_id[203], username="zhangli_new")
+        await h.say(203, STAFF_CHAT_ID, "改了用户名")
+        asked = await h.say(103, GROUP_ID, "@zhangli_new 租房提取怎么办")
+        assert "已受理 #3" in (await reply_to(h, GROUP_ID, asked))["plain_text"]
+        old = await h.say(104, GROUP_ID, "@zhangli_gjj 还在吗")
+        await h.settle()
+        assert not [m for m in h.messages(GROUP_ID) if m["reply_to_message_id"] == old["message_id"]]
