@@ -8,7 +8,7 @@ import errno
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     tk = sub.add_parser("tickets", help="list tickets (the bot must be stopped: one process per data dir)")
     tk.add_argument("--status", choices=["open", "closed", "all"], default="open")
     tk.add_argument("--json", action="store_true", help="JSON instead of one line per ticket")
+    st = sub.add_parser("stats", help="the desk's figures for a period, as /stats gives them (also while the bot runs)")
+    st.add_argument("--days", type=int, default=None, help="the last N days up to now (default: 7, as /stats)")
+    st.add_argument("--from", dest="date_from", default=None, metavar="D", help="first day, YYYY-MM-DD")
+    st.add_argument("--to", dest="date_to", default=None, metavar="D", help="last day, YYYY-MM-DD (default: today)")
     ex = sub.add_parser("export", help="write everything stored about a member as JSON")
     ex.add_argument("--user", type=int, required=True, help="the member's Telegram user id")
     ex.add_argument("--out", default="-", help="file to write (default: standard output)")
@@ -405,6 +409,55 @@ def cmd_tickets(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_stats(config: Config, args: argparse.Namespace) -> int:
+    """/stats for the last N days or for --from/--to, from the store read-only (the bot may be running)."""
+    from bot.admin import desk_from_config
+    from bot.chat.staff import format_stats
+    from bot.store import Store, StoreError
+
+    now = datetime.now(config.tz)
+    if args.date_from is None and args.date_to is None:
+        days = 7 if args.days is None else args.days
+        if days < 1:
+            raise ConfigError([f"--days: expected a number of days >= 1, got {days}"])
+        since, until = None, now
+    else:
+        if args.days is not None:
+            raise ConfigError(["--days: give either --days or --from/--to, not both"])
+        if args.date_from is None:
+            raise ConfigError(["--from: required with --to (the first day of the period, YYYY-MM-DD)"])
+        first, last = _day("--from", args.date_from), _day("--to", args.date_to) if args.date_to else now.date()
+        if last < first:
+            raise ConfigError([f"--to: expected a day on or after --from ({first}), got {last}"])
+        if first > now.date():
+            raise ConfigError([f"--from: expected a day up to today ({now.date()}), got {first}"])
+        days = None
+        since = datetime.combine(first, time(0), config.tz)
+        # figures as of now for a period that has not ended yet (a deadline still ahead is not missed)
+        until = min(datetime.combine(last + timedelta(days=1), time(0), config.tz), now)
+    if not config.data_dir.exists():
+        store = Store.in_memory()  # the bot has not run: no tickets yet
+    else:
+        try:
+            store = Store.open_read_only(config.data_dir)
+        except StoreError as exc:
+            raise ConfigError([f"stats: cannot read the store ({exc})"]) from None
+    with store:
+        for line in store.recovery:
+            print(f"store (read as it is; the bot repairs it when it next starts): {line}", file=sys.stderr)
+        desk, _problems = desk_from_config(config, store)
+        figures = desk.stats(until, since=since) if since is not None else desk.stats(until, days or 7)
+        print(format_stats(config.language, desk.library, figures, days=days))
+    return 0
+
+
+def _day(option: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError([f"{option}: expected YYYY-MM-DD, got {value!r}"]) from None
+
+
 def cmd_export(config: Config, args: argparse.Namespace) -> int:
     """Everything stored about one member, as JSON (the export itself is recorded)."""
     import json
@@ -459,6 +512,7 @@ COMMANDS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
     "preview": cmd_preview,
     "post": cmd_post,
     "tickets": cmd_tickets,
+    "stats": cmd_stats,
     "export": cmd_export,
     "forget": cmd_forget,
     "discover": cmd_discover,

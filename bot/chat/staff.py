@@ -14,7 +14,7 @@ import html
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import (
@@ -32,8 +32,10 @@ from telegram.ext import ContextTypes
 from bot.chat.context import Services, services
 from bot.chat.desk_texts import dt, event_label
 from bot.chat.outbox import MAX_MESSAGE, Sent, answer_query, split_plain, tg_len
+from bot.tickets.desk import Stats
 from bot.tickets.errors import DeskError, InvalidAction, NotOwner, NotStaff
 from bot.tickets.model import Rating, Status, Ticket
+from bot.tickets.topics import FaqLibrary
 
 log = logging.getLogger(__name__)
 
@@ -601,10 +603,22 @@ def _num(v: float | None) -> str:
 
 
 def stats_text(svc: Services, now: datetime, days: int = 7) -> str:
-    lang = svc.lang
-    s = svc.desk.stats(now, days)
+    return format_stats(svc.lang, svc.library, svc.desk.stats(now, days), days=days)
+
+
+def format_stats(lang: str, library: FaqLibrary, s: Stats, *, days: int | None = None) -> str:
+    """/stats' text for the figures ``s``: titled by ``days`` (the last N days), else by its dates.
+
+    ``servicebot stats`` prints the same text for any period (bot/cli.py).
+    """
+    if days is not None:
+        title = dt(lang, "stats_title", days=days, count=s.count, open=s.open, closed=s.closed)
+    else:
+        last = s.until - timedelta(microseconds=1)  # the period ends before ``until``
+        title = dt(lang, "stats_title_period", start=f"{s.since:%Y-%m-%d}", end=f"{last:%Y-%m-%d}",
+                   count=s.count, open=s.open, closed=s.closed)
     lines = [
-        dt(lang, "stats_title", days=days, count=s.count, open=s.open, closed=s.closed),
+        title,
         dt(
             lang,
             "stats_times",
@@ -617,7 +631,7 @@ def stats_text(svc: Services, now: datetime, days: int = 7) -> str:
         lines.append(dt(lang, "stats_topics"))
         for ts in s.by_topic:
             lines.append(
-                f"• {svc.library.topic(ts.topic).label(lang)}：{ts.count}（{_pct(ts.sla_met_percent)}）"
+                f"• {library.topic(ts.topic).label(lang)}：{ts.count}（{_pct(ts.sla_met_percent)}）"
             )
     if s.ratings:
         shown = "、".join(

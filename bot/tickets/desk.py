@@ -712,9 +712,9 @@ class Desk:
         self._staff(staff_id)
         return [t for t in self.queue() if t.owner_id == staff_id]
 
-    def stats(self, now: datetime, days: int = 7) -> Stats:
-        """/stats: tickets created in the last ``days`` days."""
-        since = now - timedelta(days=days)
+    def stats(self, now: datetime, days: int = 7, *, since: datetime | None = None) -> Stats:
+        """/stats: tickets created in the last ``days`` days (or from ``since``) until ``now``."""
+        since = now - timedelta(days=days) if since is None else since
         tickets = [t for t in self.repo.created_since(since) if t.created_at <= now]
         first_times: list[float] = []
         res_times: list[float] = []

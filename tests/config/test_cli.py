@@ -6,13 +6,15 @@ import os
 import socket
 import subprocess
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
 
+from bot.admin import desk_from_config
+from bot.chat.staff import format_stats
 from bot.config import parse_config
 from bot.editorial.rules import EditorialPolicy, approve, create_item
 from bot.store import Store
@@ -182,3 +184,40 @@ def test_rules_run_enforces_at_start_are_checks_first_with_the_key_path(tmp_path
     checked = servicebot("check", "--config", str(hook))
     assert checked.returncode == 2
     assert checked.stderr.startswith(f"{hook}: telegram.webhook.public_url: expected the HTTPS URL")
+
+
+def test_stats_prints_the_desks_figures_for_a_period_as_slash_stats_does_while_the_bot_runs(
+    tmp_path: Path,
+) -> None:
+    tz = ZoneInfo("Asia/Shanghai")
+    path = shipped_config(tmp_path)
+    config = parse_config(yaml.safe_load(path.read_text(encoding="utf-8")))
+    staff = config.people.staff[0].id
+    with Store.open(config.data_dir) as store:  # the running bot: it holds the lock throughout
+        desk, _ = desk_from_config(config, store)
+        at = datetime(2026, 11, 24, 10, 0, tzinfo=tz)  # a Tuesday, in service hours
+        answered = desk.open_ticket(chat_id=-1001001, message_id=1, asker_id=105, asker_name="周小满",
+                                    text="孩子转学到雄安需要哪些材料？", now=at).ticket
+        desk.claim(answered.number, by=staff, now=at + timedelta(minutes=5))
+        desk.answer(answered.number, by=staff, text="请带户口本和学籍证明。", now=at + timedelta(minutes=20))
+        desk.close(answered.number, by=staff, now=at + timedelta(minutes=30))
+        desk.open_ticket(chat_id=-1001001, message_id=2, asker_id=106, asker_name="吴大伟",
+                         text="公积金怎么提取？", now=at + timedelta(days=1))
+        desk.open_ticket(chat_id=-1001001, message_id=3, asker_id=107, asker_name="郑一",  # before the period
+                         text="社保卡在哪里办？", now=datetime(2026, 11, 20, 10, 0, tzinfo=tz))
+        recent = datetime.now(tz) - timedelta(hours=1)
+        desk.open_ticket(chat_id=-1001001, message_id=4, asker_id=108, asker_name="王二",
+                         text="幼儿园怎么报名？", now=recent)
+
+        period = servicebot("stats", "--from", "2026-11-23", "--to", "2026-11-27", "--config", str(path))
+        last_days = servicebot("stats", "--days", "2", "--config", str(path))
+        expected_period = format_stats(config.language, desk.library, desk.stats(
+            datetime(2026, 11, 28, tzinfo=tz), since=datetime(2026, 11, 23, tzinfo=tz)))
+        bad = servicebot("stats", "--to", "2026-11-27", "--config", str(path))
+    assert period.returncode == 0, period.stderr
+    assert period.stdout.splitlines()[0] == "2026-11-23 至 2026-11-27：共 2 件（未结 1 · 已结 1）"
+    assert "首次答复中位数 20 分钟 · 办结中位数 30 分钟（服务时间）" in period.stdout
+    assert period.stdout == expected_period + "\n", "the same text /stats builds from the same figures"
+    assert last_days.returncode == 0, last_days.stderr
+    assert last_days.stdout.startswith("近 2 天：共 1 件（未结 1 · 已结 0）")
+    assert (bad.returncode, bad.stderr) == (2, "--from: required with --to (the first day of the period, YYYY-MM-DD)\n")
