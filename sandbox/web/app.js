@@ -269,6 +269,19 @@ function snippet(rec) {
   return text.length > 80 ? `${text.slice(0, 80)}…` : text || (rec.service ? t("service") : "…");
 }
 
+// Days as Telegram shows them: a chip where the day changes (in the sandbox's time, which in the demo is
+// the bot's training clock)
+function dayKey(unix) {
+  return new Intl.DateTimeFormat("en-CA", { year: "numeric", month: "2-digit", day: "2-digit", timeZone: TZ })
+    .format(new Date(unix * 1000));
+}
+
+function dayChip(unix) {
+  const label = new Intl.DateTimeFormat(state.lang === "en" ? "en-GB" : "zh-CN",
+    { year: "numeric", month: "long", day: "numeric", weekday: "long", timeZone: TZ }).format(new Date(unix * 1000));
+  return el("li", { class: "day", role: "separator", "data-day": dayKey(unix), text: label });
+}
+
 function timeOf(unix) {
   return new Intl.DateTimeFormat(state.lang === "en" ? "en-GB" : "zh-CN",
     { hour: "2-digit", minute: "2-digit", timeZone: TZ }).format(new Date(unix * 1000));
@@ -329,7 +342,11 @@ function renderChat() {
   box.replaceChildren();
   const msgs = (state.messages.get(state.current) || []).filter(visible);
   if (!msgs.length) box.append(el("li", { class: "empty", text: t("noMessages") }));
-  for (const rec of msgs) box.append(messageElement(rec));
+  let day = null;
+  for (const rec of msgs) {
+    if (!rec.service && dayKey(rec.date) !== day) { day = dayKey(rec.date); box.append(dayChip(rec.date)); }
+    box.append(messageElement(rec));
+  }
   renderPinned();
   box.scrollTop = box.scrollHeight;
 }
@@ -848,6 +865,9 @@ async function onEvent(ev) {
     else if (visible(rec)) {
       const empty = box.querySelector(".empty");
       if (empty) empty.remove();
+      const chips = box.querySelectorAll("li.day");
+      const lastDay = chips.length ? chips[chips.length - 1].dataset.day : null;
+      if (!rec.service && dayKey(rec.date) !== lastDay) box.append(dayChip(rec.date));
       box.append(messageElement(rec));
     }
     renderPinned();

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from playwright.async_api import Browser, expect
 
 from sandbox import GROUP_ID, STAFF_CHAT_ID, Sandbox
 from tests.web.conftest import open_page
 from tests.web.test_page import bot_call
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 async def wait_for(check: Callable[[], Any], what: str, timeout: float = 10.0) -> Any:
@@ -105,3 +109,25 @@ async def test_opening_someone_elses_private_chat_says_who_we_now_act_as(browser
     await page.locator(".chat-item", has_text="私聊：孙丽华").click()
     await expect(page.locator(".toast")).to_contain_text("现在以 孙丽华 的身份发言")
     await expect(page.locator("#actor")).to_have_value("102")
+
+
+async def test_message_times_and_days_follow_the_sandbox_clock(browser: Browser) -> None:
+    # the demo's sandbox runs on the bot's training clock; here a clock we move by hand
+    now = [datetime(2026, 12, 1, 16, 50, tzinfo=SHANGHAI).timestamp()]
+    sb = Sandbox(flood=False, clock=lambda: now[0])
+    await sb.start()
+    try:
+        await bot_call(sb, "sendMessage", chat_id=GROUP_ID, text="今天的通知")
+        page = await open_page(browser, sb.url + f"/?chat={GROUP_ID}&as=101")
+        await expect(page.locator(".msg", has_text="今天的通知").locator("time")).to_have_text("16:50")
+        now[0] += timedelta(days=1, hours=15, minutes=15).total_seconds()   # Thursday 08:05
+        await bot_call(sb, "sendMessage", chat_id=GROUP_ID, text="☀️ 服务早知道 · 12月3日 周四")
+        brief = page.locator(".msg", has_text="服务早知道")
+        await expect(brief.locator("time")).to_have_text("08:05")
+        days = page.locator("#messages li.day")
+        await expect(days).to_have_text(["2026年12月1日星期二", "2026年12月3日星期四"])
+        await page.reload()
+        await page.wait_for_selector("body[data-ready='1']")
+        await expect(days).to_have_text(["2026年12月1日星期二", "2026年12月3日星期四"])
+    finally:
+        await sb.stop()
