@@ -201,6 +201,7 @@ def _source_health(config: Config) -> dict[str, Any]:
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
     """Run the bot until SIGINT/SIGTERM; exit 1 with one line on what retrying cannot heal (a rejected token)."""
+    from bot.chat import control
     from bot.chat.app import build_application
     from bot.chat.webhook import WebhookSecretError, serve_webhook, webhook_secret
     from bot.logs import add_secret, setup_logging
@@ -229,6 +230,7 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
         for line in store.recovery:
             print(f"store: {line}", file=sys.stderr)
         app = build_application(config, token, store=store)
+        control.install(app, config.data_dir)  # `servicebot post` hands its post to this process
         if webhook:
             asyncio.run(serve_webhook(app, listen=hook.listen, port=hook.port, url_path=hook.url_path,
                                       public_url=hook.public_url or "", secret=secret))
@@ -363,31 +365,60 @@ def _load_queue_files(config: Config, store: Any) -> None:
 
 
 def cmd_post(config: Config, args: argparse.Namespace) -> int:
-    """Send a slot now through the ledger (refused if already sent today, unless --force)."""
+    """Send a slot now through the ledger (refused if already sent today, unless --force).
+
+    While the bot runs it owns the data directory: the post is handed to it (bot/chat/control.py) and
+    runs there as one of its jobs. If no bot listens, the post is refused (exit 2) and nothing is sent.
+    """
     from bot.chat.app import build_application
     from bot.chat.jobs import deliver_slot
     from bot.logs import setup_logging
+    from bot.store import Store, StoreLockedError
 
-    token = bot_token(config)
-    setup_logging(args.log_level, token)
     groups = _group(config, args.group)
-    # While the bot runs it owns the data directory (and sends the slots itself at their times): refused,
-    # exit 2, as `tickets` is. Nothing was sent.
-    opened = _open_store(config)
+    try:
+        store = Store.open(config.data_dir)
+    except StoreLockedError as exc:
+        setup_logging(args.log_level)
+        return _hand_post(config, args, exc)
+    with store:
+        token = bot_token(config)
+        setup_logging(args.log_level, token)
 
-    async def post() -> int:
-        with opened as store:
+        async def post() -> list[tuple[str, str]]:
             app = build_application(config, token, store=store)
             async with app:
                 outcomes = await deliver_slot(app, args.slot, groups=groups, force=args.force)
-        bad = 0
-        for o in outcomes:
-            note = " (already sent today; --force sends again)" if o.outcome == "skipped" else ""
-            print(f"{o.group}: {o.outcome}{note}")
-            bad += o.outcome in ("failed", "skipped")
-        return 1 if bad else 0
+            return [(o.group, o.outcome) for o in outcomes]
 
-    return asyncio.run(post())
+        return _print_outcomes(asyncio.run(post()))
+
+
+def _hand_post(config: Config, args: argparse.Namespace, locked: Exception) -> int:
+    from bot.chat.control import hand_post
+
+    try:
+        answer = hand_post(config.data_dir, args.slot, [args.group] if args.group else None, args.force)
+    except TimeoutError:
+        print("post: the running bot has not answered yet; it goes on posting (see the group)", file=sys.stderr)
+        return 1
+    if answer is None:
+        raise ConfigError([f"{locked} — stop the bot first (one process owns a data directory)"])
+    if "error" in answer:
+        print(f"post: {answer['error']}", file=sys.stderr)
+        return 1
+    owner = getattr(locked, "owner_pid", None)
+    print(f"(posted by the running bot{f', process {owner}' if owner else ''})", file=sys.stderr)
+    return _print_outcomes([(str(o["group"]), str(o["outcome"])) for o in answer["outcomes"]])
+
+
+def _print_outcomes(outcomes: list[tuple[str, str]]) -> int:
+    bad = 0
+    for group, outcome in outcomes:
+        note = " (already sent today; --force sends again)" if outcome == "skipped" else ""
+        print(f"{group}: {outcome}{note}")
+        bad += outcome in ("failed", "skipped")
+    return 1 if bad else 0
 
 
 def _open_store(config: Config) -> Any:

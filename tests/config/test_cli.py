@@ -82,10 +82,10 @@ def test_demo_on_a_taken_port_says_so_in_one_line_and_make_demo_passes_port(tmp_
         assert "Traceback" not in made.stderr
 
 
-def test_post_while_the_bot_owns_the_data_directory_is_refused_cleanly(tmp_path: Path) -> None:
+def test_post_on_a_locked_data_directory_with_no_bot_listening_is_refused_cleanly(tmp_path: Path) -> None:
     config = shipped_config(tmp_path)
     env = {**os.environ, "BOT_TOKEN": "123456:TEST-token"}
-    with Store.open(tmp_path / "data"):  # the lock the running bot holds
+    with Store.open(tmp_path / "data"):  # the lock of a bot that does not listen (bot/chat/control.py)
         post = subprocess.run(
             [sys.executable, "-m", "bot", "post", "morning", "--config", str(config)],
             capture_output=True, text=True, cwd=ROOT, timeout=60, env=env,
