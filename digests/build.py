@@ -14,9 +14,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from types import MappingProxyType
-from typing import Literal
-
-import requests
+from typing import TYPE_CHECKING, Literal
 
 from digests.model import Digest, Item, QueuedItem, Section, SectionSpec, Slot, SourceSpec, WeatherReport
 from digests.select import select
@@ -25,6 +23,9 @@ from digests.sources.http import USER_AGENT, FetchCache, FetchResult, Resolver, 
 from digests.sources.jsonlist import JsonListError, parse_json_list
 from digests.sources.weather import WeatherError, parse_weather, weather_url
 from digests.templates import Templates, load_templates
+
+if TYPE_CHECKING:
+    import requests
 
 __all__ = ["SourceResult", "build", "fetch_all", "fetch_source", "load_source", "source_url"]
 

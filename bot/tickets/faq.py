@@ -10,6 +10,10 @@ A weak match offers nothing. Two conditions must hold:
 - ``min_score``: the BM25 score is high enough in absolute terms, and
 - ``min_coverage``: the matched phrasing covers enough of the question's content words (weighted by
   IDF), so a single shared common word never produces an offer.
+
+jieba (its dictionary is ~60 MB in memory) and rank_bm25 (numpy) are imported and the index is built on
+the first question, not at start-up: a bot nobody has asked anything yet stays small (docs/reliability.md,
+footprint).
 """
 
 from __future__ import annotations
@@ -19,11 +23,12 @@ import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import jieba
-from rank_bm25 import BM25Okapi
+from typing import TYPE_CHECKING, Any
 
 from bot.tickets.topics import FaqEntry, FaqLibrary
+
+if TYPE_CHECKING:
+    from rank_bm25 import BM25Okapi
 
 __all__ = ["FaqMatch", "FaqMatcher", "tokenize"]
 
@@ -151,21 +156,24 @@ STOPWORDS = frozenset(
 )
 
 
-def _ensure_jieba() -> None:
-    """Initialise jieba once, quietly (it logs to stderr and builds a cache on first use)."""
+def _jieba() -> Any:
+    """jieba, imported and initialised once, quietly (it logs to stderr and builds a cache on first use)."""
     global _initialised
+    import jieba
+
     if _initialised:
-        return
+        return jieba
     with _init_lock:
         if not _initialised:
             jieba.setLogLevel(logging.WARNING)
             jieba.initialize()
             _initialised = True
+    return jieba
 
 
 def tokenize(text: str, synonyms: dict[str, str] | None = None) -> list[str]:
     """Segment ``text`` into content words, folding synonyms; punctuation and stopwords dropped."""
-    _ensure_jieba()
+    jieba = _jieba()
     syn = synonyms or {}
     out: list[str] = []
     for raw in jieba.lcut_for_search(text.lower(), HMM=False):
@@ -195,32 +203,48 @@ class FaqMatcher:
         self.min_score = min_score
         self.min_coverage = min_coverage
         self._synonyms = library.synonyms()
-        _ensure_jieba()
-        for word in set(self._synonyms) | set(self._synonyms.values()):
-            if len(word) > 1:
-                jieba.add_word(word)
-        self._docs: list[tuple[FaqEntry, str, list[str]]] = []
-        for entry in library.entries:
-            for phrasing in entry.phrasings:
-                tokens = tokenize(phrasing, self._synonyms)
-                if tokens:
-                    self._docs.append((entry, phrasing, tokens))
-        self._bm25: BM25Okapi | None = BM25Okapi([d[2] for d in self._docs]) if self._docs else None
-        self._doc_sets = [frozenset(d[2]) for d in self._docs]  # built once, not per question
-        n = len(self._docs)
-        df: dict[str, int] = {}
-        for _, _, tokens in self._docs:
-            for t in set(tokens):
-                df[t] = df.get(t, 0) + 1
-        # a word never seen in the FAQ is as informative as the rarest one
-        self._idf = {t: math.log(1 + n / c) for t, c in df.items()}
-        self._unseen_idf = math.log(1 + n)
+        self._lock = threading.Lock()
+        self._built = False
+
+    def _build(self) -> None:
+        """The index, once, on first use (segmenting every phrasing needs jieba's dictionary)."""
+        if self._built:
+            return
+        with self._lock:
+            if self._built:
+                return
+            from rank_bm25 import BM25Okapi
+
+            jieba = _jieba()
+            for word in set(self._synonyms) | set(self._synonyms.values()):
+                if len(word) > 1:
+                    jieba.add_word(word)
+            docs: list[tuple[FaqEntry, str, list[str]]] = []
+            for entry in self.library.entries:
+                for phrasing in entry.phrasings:
+                    tokens = tokenize(phrasing, self._synonyms)
+                    if tokens:
+                        docs.append((entry, phrasing, tokens))
+            self._docs = docs
+            self._bm25: BM25Okapi | None = BM25Okapi([d[2] for d in docs]) if docs else None
+            self._doc_sets = [frozenset(d[2]) for d in docs]  # built once, not per question
+            n = len(docs)
+            df: dict[str, int] = {}
+            for _, _, tokens in docs:
+                for t in set(tokens):
+                    df[t] = df.get(t, 0) + 1
+            # a word never seen in the FAQ is as informative as the rarest one
+            self._idf = {t: math.log(1 + n / c) for t, c in df.items()}
+            self._unseen_idf = math.log(1 + n)
+            self._built = True
 
     def tokens(self, text: str) -> list[str]:
+        self._build()  # the synonyms become jieba words first
         return tokenize(text, self._synonyms)
 
     def ranked(self, text: str, limit: int = 3) -> list[FaqMatch]:
         """The best entries for ``text`` with their scores, strongest first (no threshold)."""
+        self._build()
         if self._bm25 is None:
             return []
         query = self.tokens(text)

@@ -11,8 +11,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import feedparser
-
 from digests.model import Item
 from digests.sources.text import clean_text, parse_date, resolve_link, shorten, stable_id
 
@@ -38,6 +36,8 @@ def _parse(data: bytes, headers: Mapping[str, str] | None, base_url: str | None)
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     if base_url and "content-location" not in response_headers:
         response_headers["content-location"] = base_url
+    import feedparser  # on the first feed, not at start-up (docs/reliability.md, footprint)
+
     parsed = feedparser.parse(data, response_headers=response_headers, sanitize_html=True)
     if not parsed.entries and not parsed.get("version"):
         reason = parsed.get("bozo_exception") or "no RSS or Atom root element"

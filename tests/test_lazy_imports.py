@@ -1,0 +1,46 @@
+"""Footprint: what a slot needs is imported when it needs it, so an idle bot stays small.
+
+The figures (RSS idle, time to ready, ours vs the code before) are in bench/bench_footprint.py; this only
+pins the imports, in a fresh interpreter: building the application loads no segmentation (jieba, ~60 MB
+with its dictionary), no BM25 (numpy), no plotting (matplotlib), no feed fetching (requests, urllib3,
+feedparser). Each is imported by the first question, weekly report or digest that uses it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("jieba", "numpy", "rank_bm25", "matplotlib", "requests", "urllib3", "feedparser")
+
+PROBE = f"""
+import json, sys
+import yaml
+from bot.chat.app import build_application
+from bot.config import parse_config
+from bot.store import Store
+data = yaml.safe_load(open("config.yaml", encoding="utf-8"))
+data["data_dir"] = sys.argv[1]
+store = Store.open(sys.argv[1])
+app = build_application(parse_config(data, "test"), "1:probe", store=store)
+print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))
+"""
+
+
+def test_building_the_application_imports_nothing_heavy(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path / "data")], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_the_first_question_loads_segmentation() -> None:
+    from bot.tickets.faq import FaqMatcher
+    from bot.tickets.topics import load_faq
+
+    library, _ = load_faq(ROOT / "content" / "faq")
+    matcher = FaqMatcher(library)
+    match = matcher.match("孩子转学需要什么材料")
+    assert match is not None and match.entry.topic == "education"
