@@ -48,14 +48,14 @@ async def _run() -> tuple[float, int, int]:
     await sandbox.start()
     data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory() as tmp:
-        data["data_dir"] = tmp
+        data["data_dir"] = str(Path(tmp) / "data")
         data["content_dir"] = str(ROOT / "content")
         data["telegram"]["base_url"] = sandbox.api_base
         data["chats"]["groups"] = [
             {"id": -1009000000 - i, "name": f"g{i}", "digests": ["morning"]} for i in range(GROUPS)
         ]
         config = parse_config(data, "bench config")
-        store = Store.open(Path(tmp))
+        store = Store.open(Path(tmp) / "data")
         app = build_application(config, "9000:bench", store=store)
         async with app:
             svc = services_of(app)

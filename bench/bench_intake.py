@@ -194,13 +194,13 @@ async def _drive(
 ) -> tuple[list[float], int]:
     """Time ``questions`` questions through process_update; returns the samples and the tickets made."""
     data_dir = tmp / ("stock" if stock else "ours")
-    data_dir.mkdir()
     raw = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
     raw["data_dir"] = str(data_dir)
     raw["content_dir"] = str(ROOT / "content")
     config = parse_config(raw, "bench")
     size = len(docs)
     if not stock:
+        data_dir.mkdir()
         write_snapshot(
             data_dir,
             1,

@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--log-level", default=argparse.SUPPRESS, help="DEBUG, INFO, WARNING (default: INFO)")
     sub = _Subcommands(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"), common)
     sub.add_parser("check", help="validate config and content; print chats, people and sources")
+    sub.add_parser("init", help="start a new, empty store in data_dir (refused if it holds one already)")
     run = sub.add_parser("run", help="run the bot (long polling, or webhook by config or --webhook)")
     run.add_argument("--webhook", action="store_true", help="webhook mode regardless of telegram.mode")
     demo = sub.add_parser("demo", help="the sandbox + sample feeds + the bot wired to them, offline")
@@ -422,12 +423,27 @@ def _print_outcomes(outcomes: list[tuple[str, str]]) -> int:
 
 
 def _open_store(config: Config) -> Any:
-    from bot.store import Store, StoreLockedError
+    from bot.store import Store, StoreError, StoreLockedError
 
     try:
         return Store.open(config.data_dir)
     except StoreLockedError as exc:
         raise ConfigError([f"{exc} — stop the bot first (one process owns a data directory)"]) from None
+    except StoreError as exc:
+        raise ConfigError([str(exc)]) from None
+
+
+def cmd_init(config: Config, args: argparse.Namespace) -> int:
+    """Start a new store in data_dir: the explicit step for a directory that exists (Store.open refuses an empty one)."""
+    from bot.store import Store, StoreError
+
+    try:
+        Store.init(config.data_dir)
+    except StoreError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"started a new, empty store in {config.data_dir}")
+    return 0
 
 
 def cmd_tickets(config: Config, args: argparse.Namespace) -> int:
@@ -538,6 +554,7 @@ def cmd_health(config: Config, args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
     "check": cmd_check,
+    "init": cmd_init,
     "run": cmd_run,
     "demo": cmd_demo,
     "preview": cmd_preview,

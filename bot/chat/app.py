@@ -28,6 +28,7 @@ from bot.chat.context import SERVICES_KEY, build_services, services_of
 from bot.chat.inbox import INBOX_KEY, InboxApplication, InboxBot, InboxProcessor, replay_pending
 from bot.chat.liveness import schedule_heartbeat
 from bot.chat.outbox import Outbox
+from bot.chat.store_report import report_store
 from bot.clock import Clock
 from bot.config import Config
 from bot.store import Store
@@ -182,6 +183,7 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
 async def _post_init(app: BotApp) -> None:
     """Start-up work: unhandled questions replayed, the command menu, content problems, missed digests."""
     svc = services_of(app)
+    await report_store(app)  # what store recovery did at open, in the ops chat; later store alerts too
     await replay_pending(app)  # questions fetched before a kill but never handled: first, in order
     await set_menus(app.bot, svc)  # each role's "/" menu, a scope per chat (bot/chat/commands.py)
     if svc.content_problems:

@@ -246,6 +246,7 @@ async def start_demo(
     if data_dir is None:
         data_dir = Path(tempfile.mkdtemp(prefix="servicebot-demo-"))
         cleanup.append(data_dir)
+        Store.init(data_dir)  # an existing empty directory is refused by Store.open (an unmounted volume)
     config = demo_config(base, api_base=sandbox.api_base, samples_url=samples_url, data_dir=data_dir, root=root)
     store = Store.open(config.data_dir)
     app = build_application(config, DEMO_TOKEN, store=store)

@@ -97,6 +97,8 @@ DESK_TEXTS: Final[dict[str, dict[str, str]]] = {
             "content/calendar/{year}.yaml（或升级 holidays 包）。补上之前每天提醒一次。"
         ),
         "calendar_file_problem": "日历文件有误（已跳过）：{problem}",
+        "store_recovered": "⚠️ 数据存储启动时做了 {count} 项恢复处理（详见 docs/storage.md）：\n{lines}",
+        "store_alert": "⚠️ 数据存储：{text}",
         "mytickets_empty": "您目前没有提交过问题。",
         "mytickets_title": "我的问题（最近 {n} 件）：",
         "mytickets_line": "#{n} · {topic} · {status} · {text}",
@@ -191,6 +193,8 @@ DESK_TEXTS: Final[dict[str, dict[str, str]]] = {
             "content/calendar/README.md) or upgrade the holidays package. Repeated daily until then."
         ),
         "calendar_file_problem": "Calendar file skipped: {problem}",
+        "store_recovered": "⚠️ The store recovered from {count} problem(s) at start (see docs/storage.md):\n{lines}",
+        "store_alert": "⚠️ Store: {text}",
         "mytickets_empty": "You have not asked any questions yet.",
         "mytickets_title": "My questions (latest {n}):",
         "mytickets_line": "#{n} · {topic} · {status} · {text}",

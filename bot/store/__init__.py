@@ -11,7 +11,21 @@ Design: docs/storage.md. Repositories built on it: ledger, seen, feedcache, heal
 """
 
 from bot.store.core import Store
-from bot.store.errors import StoreCorruptError, StoreError, StoreLockedError
+from bot.store.errors import (
+    StoreCorruptError,
+    StoreError,
+    StoreFormatError,
+    StoreLockedError,
+    StoreMissingError,
+)
 from bot.store.table import StoreTable
 
-__all__ = ["Store", "StoreCorruptError", "StoreError", "StoreLockedError", "StoreTable"]
+__all__ = [
+    "Store",
+    "StoreCorruptError",
+    "StoreError",
+    "StoreFormatError",
+    "StoreLockedError",
+    "StoreMissingError",
+    "StoreTable",
+]

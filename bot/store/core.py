@@ -7,24 +7,38 @@ See docs/storage.md for the design. Reads are served from memory; every write is
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import gc
 import logging
-import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 
+from bot.store.disk import REAL, Disk, Locked
 from bot.store.errors import StoreCorruptError, StoreError, StoreLockedError
-from bot.store.journal import Journal, Recovered, Tables, TableState, dumps, recover
+from bot.store.journal import (
+    Journal,
+    PendingSnapshot,
+    Recovered,
+    Tables,
+    TableState,
+    dumps,
+    holds_store,
+    recover,
+)
 from bot.store.table import StoreTable, Undo
 
 log = logging.getLogger(__name__)
 
 #: compact once the journal since the last snapshot exceeds this, and is larger than the snapshot
 DEFAULT_COMPACT_AFTER_BYTES = 64 * 1024 * 1024
+
+#: after a failed compaction, the next try waits this long, doubling up to COMPACT_RETRY_MAX_S
+COMPACT_RETRY_FIRST_S = 60.0
+COMPACT_RETRY_MAX_S = 3600.0
+
+_now = time.monotonic  # the back-off's clock (tests replace it)
 
 #: from this many documents on, what was loaded at open is moved out of the cyclic GC's sight
 FREEZE_AFTER_DOCS = 10_000
@@ -40,7 +54,8 @@ class Store:
         *,
         directory: Path | None = None,
         recovery: list[str] | None = None,
-        lock_fd: int | None = None,
+        lock: object | None = None,
+        disk: Disk = REAL,
         compact_after_bytes: int = DEFAULT_COMPACT_AFTER_BYTES,
     ) -> None:
         """Use :meth:`open` or :meth:`in_memory`."""
@@ -48,7 +63,14 @@ class Store:
         self._journal = journal
         self.directory = directory
         self.recovery: list[str] = recovery or []
-        self._lock_fd = lock_fd
+        self._lock = lock
+        self._disk = disk
+        #: called with one line when compaction starts failing and when it works again (from any thread);
+        #: the bot forwards it to the ops chat. Never raises into the store.
+        self.on_alert: Callable[[str], None] | None = None
+        self._compactor: threading.Thread | None = None
+        self._compaction_failures = 0
+        self._retry_at = 0.0
         self._compact_after = compact_after_bytes
         self._views: dict[str, StoreTable] = {}
         self._mutex = threading.RLock()
@@ -68,24 +90,33 @@ class Store:
         *,
         compact_after_bytes: int = DEFAULT_COMPACT_AFTER_BYTES,
         fsync: bool = True,
+        disk: Disk = REAL,
     ) -> Store:
-        """Lock ``directory`` (created if missing), restore its last good state, and open it.
+        """Lock ``directory``, restore its last good state, and open it.
 
-        ``store.recovery`` lists, in plain words, anything recovery had to do (empty when clean).
+        A directory that does not exist is created with a new, empty store (:meth:`init`); one that exists
+        but holds no store is refused (StoreMissingError: an unmounted volume must not open as an empty
+        store). ``store.recovery`` lists, in plain words, anything recovery had to do (empty when clean).
         Raises StoreLockedError if another process owns the directory, StoreCorruptError if nothing
-        intact can be restored. ``fsync=False`` is for throwaway data only (it drops guarantee (a)).
+        intact can be restored or files are missing, StoreFormatError for a newer servicebot's files,
+        StoreError for anything else the disk refuses (full, unreadable). ``fsync=False`` is for throwaway
+        data only (it drops guarantee (a)). ``disk`` is for tests (a simulated disk).
         """
         directory = Path(directory)
+        if not disk.exists(directory):
+            cls.init(directory, fsync=fsync, disk=disk)
+        lock = _lock(directory, disk)
         try:
-            directory.mkdir(parents=True, exist_ok=True)
+            recovered: Recovered = recover(directory, disk=disk)
+            journal = Journal(directory, recovered, sync=fsync, disk=disk)
         except OSError as exc:
-            raise StoreError(f"cannot create data directory {directory}: {exc}") from exc
-        lock_fd = _lock(directory)
-        try:
-            recovered: Recovered = recover(directory)
-            journal = Journal(directory, recovered, sync=fsync)
+            disk.unlock(lock)
+            raise StoreError(
+                f"{directory}: cannot open the store: {exc}. Nothing acknowledged was lost; fix the cause "
+                "(free space, permissions) and start again"
+            ) from exc
         except BaseException:
-            os.close(lock_fd)
+            disk.unlock(lock)
             raise
         if sum(len(t.docs) for t in recovered.tables.values()) >= FREEZE_AFTER_DOCS:
             # The loaded documents live as long as the store. Left in the GC's generations, every full
@@ -98,9 +129,29 @@ class Store:
             journal,
             directory=directory,
             recovery=recovered.messages,
-            lock_fd=lock_fd,
+            lock=lock,
+            disk=disk,
             compact_after_bytes=compact_after_bytes,
         )
+
+    @classmethod
+    def init(cls, directory: Path, *, fsync: bool = True, disk: Disk = REAL) -> None:
+        """Start a new, empty store in ``directory`` (created if missing; an existing one must hold no store)."""
+        directory = Path(directory)
+        try:
+            if not disk.exists(directory):
+                disk.mkdir(directory)
+        except OSError as exc:
+            raise StoreError(f"cannot create data directory {directory}: {exc}") from exc
+        lock = _lock(directory, disk)
+        try:
+            if holds_store(disk.entries(directory)):
+                raise StoreError(f"{directory} already holds a store; nothing was changed")
+            Journal(directory, Recovered(0, {}, [], None, [], 0), sync=fsync, disk=disk).close()
+        except OSError as exc:
+            raise StoreError(f"{directory}: cannot start a new store: {exc}") from exc
+        finally:
+            disk.unlock(lock)
 
     @classmethod
     def open_read_only(cls, directory: Path, *, attempts: int = 5) -> Store:
@@ -234,12 +285,82 @@ class Store:
         except BaseException:
             self._rollback(undo)
             raise
+        self._maybe_compact()
+
+    # ------------------------------------------------------------ compaction
+
+    def _maybe_compact(self) -> None:
+        """Start a compaction in a thread once the journal is large enough (never fails the write)."""
         j = self._journal
-        if j.bytes_since_snapshot > max(self._compact_after, j.snapshot_bytes):
-            try:
-                self._journal.snapshot(self._tables)
-            except (OSError, StoreError) as exc:  # the write itself is durable: do not fail it
-                log.warning("store %s: compaction failed, will retry on a later write: %s", self.directory, exc)
+        assert j is not None
+        if j.bytes_since_snapshot <= max(self._compact_after, j.snapshot_bytes):
+            return
+        if self._compactor is not None and self._compactor.is_alive():
+            return
+        if _now() < self._retry_at:
+            return  # backing off after a failure
+        try:
+            pending = j.begin_snapshot(self._tables)
+        except (OSError, StoreError) as exc:  # the write itself is durable: do not fail it
+            self._compaction_failed(exc)
+            return
+        if pending is None:
+            return
+        # The snapshot is written from a frozen image of the state by a thread: serialising 100k tickets
+        # takes about a second, which the event loop (every question's promise) must not wait for.
+        self._compactor = threading.Thread(
+            target=self._finish_compaction, args=(pending,), name="store-compaction", daemon=True
+        )
+        self._compactor.start()
+
+    def _finish_compaction(self, pending: PendingSnapshot) -> None:
+        assert self._journal is not None
+        try:
+            self._journal.finish_snapshot(pending)
+        except Exception as exc:  # a thread has no caller to raise to: report, back off, retry later
+            self._compaction_failed(exc)
+        else:
+            self._compaction_worked()
+
+    def _compaction_failed(self, exc: BaseException) -> None:
+        self._compaction_failures += 1
+        delay = min(COMPACT_RETRY_FIRST_S * 2 ** (self._compaction_failures - 1), COMPACT_RETRY_MAX_S)
+        self._retry_at = _now() + delay
+        if self._compaction_failures == 1:
+            text = (
+                f"store {self.directory}: compaction failed ({exc}); writes go on, but the journal grows until "
+                f"it works: next try in {delay:.0f} s, then less and less often (at most every "
+                f"{COMPACT_RETRY_MAX_S // 60:.0f} min)"
+            )
+            log.error("%s", text)
+            self._alert(text)
+        else:
+            log.warning("store %s: compaction failed again (%d times; next try in %.0f s): %s",
+                        self.directory, self._compaction_failures, delay, exc)
+
+    def _compaction_worked(self) -> None:
+        if self._compaction_failures:
+            text = f"store {self.directory}: compaction works again (after {self._compaction_failures} failures)"
+            log.warning("%s", text)
+            self._alert(text)
+        self._compaction_failures = 0
+        self._retry_at = 0.0
+
+    def _alert(self, text: str) -> None:
+        if self.on_alert is None:
+            return
+        try:
+            self.on_alert(text)
+        except Exception:
+            log.exception("store %s: the alert callback failed", self.directory)
+
+    def wait_compaction(self, timeout: float | None = None) -> bool:
+        """Wait for a compaction running in the background; False if it is still running after ``timeout``."""
+        thread = self._compactor
+        if thread is not None:
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
 
     @staticmethod
     def _rollback(undo: list[Undo]) -> None:
@@ -256,8 +377,13 @@ class Store:
         with self._mutex:
             if self._batch_depth:
                 raise StoreError("cannot compact inside store.batch()")
-            if self._journal is not None:
+            if self._journal is None:
+                return
+            self.wait_compaction()
+            try:
                 self._journal.snapshot(self._tables)
+            except OSError as exc:
+                raise StoreError(f"store {self.directory}: compaction failed: {exc}") from exc
 
     # ------------------------------------------------------------ closing
 
@@ -270,11 +396,12 @@ class Store:
         if self._closed:
             return
         self._closed = True
+        self.wait_compaction()
         if self._journal is not None:
             self._journal.close()
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        if self._lock is not None:
+            self._disk.unlock(self._lock)
+            self._lock = None
 
     def __enter__(self) -> Store:
         return self
@@ -289,21 +416,13 @@ class Store:
         return f"<Store {where} tables={sorted(self.tables())}>"
 
 
-def _lock(directory: Path) -> int:
-    path = directory / "LOCK"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+def _lock(directory: Path, disk: Disk) -> object:
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        try:
-            owner: int | None = int(os.pread(fd, 32, 0).decode().strip() or "x")
-        except ValueError:
-            owner = None
-        os.close(fd)
-        raise StoreLockedError(directory, owner) from None
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-    return fd
+        return disk.lock(directory)
+    except Locked as exc:
+        raise StoreLockedError(directory, exc.owner_pid) from None
+    except OSError as exc:
+        raise StoreError(f"{directory}: cannot lock the data directory: {exc}") from exc
 
 
 __all__ = ["DEFAULT_COMPACT_AFTER_BYTES", "Store", "dumps"]

@@ -2,7 +2,9 @@
 
 StoreError                  anything the store refuses or cannot do; the message says what and where
  ├── StoreLockedError       another process owns the data directory (names it and the owner pid)
- └── StoreCorruptError      no intact state could be restored; nothing was changed on disk
+ ├── StoreCorruptError      no intact state could be restored, or files are missing; nothing was changed
+ ├── StoreFormatError       a file was written by a newer servicebot; nothing was changed
+ └── StoreMissingError      the directory exists but holds no store (an unmounted volume?)
 """
 
 from __future__ import annotations
@@ -29,3 +31,11 @@ class StoreLockedError(StoreError):
 
 class StoreCorruptError(StoreError):
     """Nothing intact could be restored; the files were left untouched for inspection."""
+
+
+class StoreFormatError(StoreError):
+    """A file in the data directory was written by a newer servicebot (a newer format version)."""
+
+
+class StoreMissingError(StoreError):
+    """The data directory exists but holds no store; ``servicebot init`` starts one there."""

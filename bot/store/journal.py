@@ -1,16 +1,18 @@
-"""The store on disk: framed records, journal segments, snapshots, recovery.
+"""The store on disk: framed records, journal segments, snapshots, the manifest, recovery.
 
 Every line written is framed as ``<crc32 as 8 hex digits> <compact JSON>\\n``; a line whose CRC does
 not match, or that lacks its newline, was never acknowledged (torn write) or is damage.
 
 A data directory holds::
 
-    LOCK                          fcntl lock, holds the owner's pid
+    LOCK                          flock'ed (as is the directory itself), holds the owner's pid
+    MANIFEST                      one framed line: {"format", "segment": first seq of the journal in use}
     snapshot-<seq>.json           header line (framed) + TinyDB's JSON document format as the body
     journal-<first seq>.log       header line, then one record per durable write: {"seq": n, "ops": [...]}
 
 ops are ``["put", table, id, doc]``, ``["del", table, id]``, ``["clear", table]``, ``["drop", table]``.
 State = the newest intact snapshot + every journal record after its seq, in order, without gaps.
+Every file operation goes through a :class:`bot.store.disk.Disk`.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ import contextlib
 import gc
 import itertools
 import json
-import os
+import logging
 import re
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable
@@ -29,11 +32,21 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bot.store.errors import StoreCorruptError, StoreError
+from bot.store.disk import REAL, Disk
+from bot.store.errors import StoreCorruptError, StoreError, StoreFormatError, StoreMissingError
 
-FORMAT = "servicebot-store/1"
+log = logging.getLogger(__name__)
+
+FORMAT_NAME = "servicebot-store"
+FORMAT_VERSION = 1
+FORMAT = f"{FORMAT_NAME}/{FORMAT_VERSION}"
+MANIFEST = "MANIFEST"
 _SNAPSHOT_RE = re.compile(r"^snapshot-(\d{12})\.json$")
 _SEGMENT_RE = re.compile(r"^journal-(\d{12})\.log$")
+_FORMAT_RE = re.compile(rf"^{FORMAT_NAME}/(\d+)$")
+#: documents per json.dumps call when writing a snapshot: short enough that a thread writing a snapshot
+#: gives the GIL back within about a millisecond
+SNAPSHOT_BATCH = 200
 
 Doc = dict[str, Any]
 
@@ -82,54 +95,92 @@ def segment_name(first_seq: int) -> str:
     return f"journal-{first_seq:012d}.log"
 
 
-def _numbered(directory: Path, pattern: re.Pattern[str]) -> list[tuple[int, Path]]:
+def _numbered(entries: dict[str, bool], directory: Path, pattern: re.Pattern[str]) -> list[tuple[int, Path]]:
     found = []
-    for entry in directory.iterdir():
-        m = pattern.match(entry.name)
+    for name, is_file in entries.items():
+        m = pattern.match(name)
         if m:
-            found.append((int(m.group(1)), entry))
+            if not is_file:
+                raise StoreCorruptError(
+                    f"{directory / name}: not a regular file (a directory or something else named like a store "
+                    "file); move it out of the data directory. Nothing was changed."
+                )
+            found.append((int(m.group(1)), directory / name))
     return sorted(found)
 
 
-# ---------------------------------------------------------------- fsync helpers
+def check_format(value: Any, path: Path) -> bool:
+    """True for our format; raises StoreFormatError for a newer one; False for anything else."""
+    if value == FORMAT:
+        return True
+    m = _FORMAT_RE.match(value) if isinstance(value, str) else None
+    if m and int(m.group(1)) > FORMAT_VERSION:
+        raise StoreFormatError(
+            f"{path}: written by a newer servicebot (format {value}; this version reads {FORMAT}). Upgrade "
+            "servicebot to open this data directory. Nothing was changed."
+        )
+    return False
 
 
-def fsync_dir(directory: Path) -> None:
-    """Make renames, creations and deletions in ``directory`` durable."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+# ---------------------------------------------------------------- writing files
 
 
-def write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        n = os.write(fd, view)
-        view = view[n:]
+def write_file_atomically(
+    path: Path, chunks: Iterable[bytes], *, sync: bool = True, disk: Disk = REAL
+) -> int:
+    """Write ``path`` via a temp file + fsync + rename + directory fsync; returns bytes written.
 
-
-def write_file_atomically(path: Path, chunks: Iterable[bytes], *, sync: bool = True) -> int:
-    """Write ``path`` via a temp file + fsync + rename + directory fsync; returns bytes written."""
+    If anything fails, the temp file is removed (a full disk must not fill up with ``*.tmp``).
+    """
     tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     size = 0
     try:
-        for chunk in chunks:
-            write_all(fd, chunk)
-            size += len(chunk)
-        if sync:
-            os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+        fd = disk.create(tmp)
+        try:
+            for chunk in chunks:
+                disk.write(fd, chunk)
+                size += len(chunk)
+            if sync:
+                disk.fsync(fd)
+        finally:
+            disk.close(fd)
+        disk.replace(tmp, path)
+    except BaseException:
+        try:
+            disk.unlink(tmp)
+        except OSError as exc:
+            log.warning("could not remove %s after a failed write: %s", tmp, exc)
+        raise
     if sync:
-        fsync_dir(path.parent)
+        disk.fsync_dir(path.parent)
     return size
 
 
+def write_manifest(directory: Path, segment: int, *, sync: bool = True, disk: Disk = REAL) -> None:
+    """Name ``journal-<segment>.log`` as the journal in use (records from ``segment`` on are written there)."""
+    line = frame(dumps({"format": FORMAT, "segment": segment}).encode())
+    write_file_atomically(directory / MANIFEST, [line], sync=sync, disk=disk)
+
+
 # ---------------------------------------------------------------- ops
+
+
+_OP_ARITY = {"put": 4, "del": 3, "clear": 2, "drop": 2}
+
+
+def check_op(op: Any) -> None:
+    """Raise ValueError (saying what is wrong) unless ``op`` is a well-formed journal op."""
+    if not isinstance(op, list) or not op:
+        raise ValueError(f"op {str(op)[:60]!r} is not a list")
+    kind = op[0]
+    if kind not in _OP_ARITY:
+        raise ValueError(f"unknown op {str(kind)[:40]!r}")
+    if len(op) != _OP_ARITY[kind] or not isinstance(op[1], str):
+        raise ValueError(f"malformed {kind} op {str(op)[:60]!r}")
+    if kind in ("put", "del") and (type(op[2]) is not int or op[2] < 1):
+        raise ValueError(f"{kind} op with id {str(op[2])[:20]!r}, expected a positive integer")
+    if kind == "put" and not isinstance(op[3], dict):
+        raise ValueError(f"put op whose document is {type(op[3]).__name__}, expected an object")
 
 
 def apply_op(tables: Tables, op: list[Any]) -> None:
@@ -152,38 +203,107 @@ def apply_op(tables: Tables, op: list[Any]) -> None:
         raise ValueError(f"unknown journal op {kind!r}")
 
 
+def parse_record(payload: bytes) -> tuple[int, list[list[Any]]]:
+    """(seq, ops) of a record whose CRC matched; ValueError saying what is wrong otherwise."""
+    record = json.loads(payload)
+    if not isinstance(record, dict):
+        raise ValueError(f"a record is a JSON object, found {type(record).__name__}")
+    if "ops" not in record or "seq" not in record:
+        raise ValueError(f"a record without {'ops' if 'ops' not in record else 'seq'}")
+    seq, ops = record["seq"], record["ops"]
+    if type(seq) is not int or seq < 1:
+        raise ValueError(f"record number {str(seq)[:20]!r}, expected a positive integer")
+    if not isinstance(ops, list):
+        raise ValueError(f"record {seq}: ops is {type(ops).__name__}, expected a list")
+    for op in ops:
+        try:
+            check_op(op)
+        except ValueError as exc:
+            raise ValueError(f"record {seq}: {exc}") from None
+    return seq, ops
+
+
 # ---------------------------------------------------------------- snapshots
 
+#: a table's documents and next id, as of one moment; the documents themselves are never changed in place
+#: by the store (a write replaces a document), so a shallow copy of each table's dict is a consistent image
+Frozen = dict[str, tuple[dict[int, Doc], int]]
 
-def write_snapshot(directory: Path, seq: int, tables: Tables, *, sync: bool = True) -> Path:
-    """Write ``snapshot-<seq>.json`` atomically and durably. Also used to bulk-load a store (seq >= 1)."""
+
+def freeze(tables: Tables) -> Frozen:
+    """A consistent image of ``tables`` that later writes do not change (costs a dict copy per table)."""
+    return {name: (dict(state.docs), state.next_id) for name, state in tables.items()}
+
+
+def _body_chunks(frozen: Frozen) -> Iterable[bytes]:
+    """TinyDB's JSONStorage document, ``{"table": {"1": {...}}}``, in pieces of SNAPSHOT_BATCH documents."""
+    yield b"{"
+    for t, (name, (docs, _next)) in enumerate(frozen.items()):
+        yield (("," if t else "") + dumps(name) + ":{").encode()
+        items = iter(docs.items())
+        first = True
+        while batch := dict(itertools.islice(items, SNAPSHOT_BATCH)):
+            text = dumps({str(i): d for i, d in batch.items()})
+            yield (("" if first else ",") + text[1:-1]).encode()
+            first = False
+        yield b"}"
+    yield b"}"
+
+
+def write_frozen_snapshot(
+    directory: Path, seq: int, frozen: Frozen, *, sync: bool = True, disk: Disk = REAL
+) -> Path:
+    """Write ``snapshot-<seq>.json`` from ``frozen`` atomically and durably (safe in a thread)."""
     if seq < 1:
         raise StoreError(f"snapshot seq must be >= 1, got {seq}")
-    body = dumps({name: {str(i): d for i, d in state.docs.items()} for name, state in tables.items()})
-    body_bytes = body.encode()
+    body: list[bytes] = []
+    crc = size = 0
+    for chunk in _body_chunks(frozen):
+        body.append(chunk)
+        crc = zlib.crc32(chunk, crc)
+        size += len(chunk)
     header = {
         "format": FORMAT,
         "seq": seq,
-        "next_ids": {name: state.next_id for name, state in tables.items()},
-        "body_bytes": len(body_bytes),
-        "body_crc32": zlib.crc32(body_bytes),
+        "next_ids": {name: next_id for name, (_docs, next_id) in frozen.items()},
+        "body_bytes": size,
+        "body_crc32": crc,
         "written_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     path = directory / snapshot_name(seq)
-    write_file_atomically(path, [frame(dumps(header).encode()), body_bytes, b"\n"], sync=sync)
+    write_file_atomically(path, [frame(dumps(header).encode()), *_grouped(body), b"\n"], sync=sync, disk=disk)
     return path
+
+
+def _grouped(chunks: list[bytes], size: int = 1 << 20) -> Iterable[bytes]:
+    group: list[bytes] = []
+    n = 0
+    for chunk in chunks:
+        group.append(chunk)
+        n += len(chunk)
+        if n >= size:
+            yield b"".join(group)
+            group, n = [], 0
+    if group:
+        yield b"".join(group)
+
+
+def write_snapshot(directory: Path, seq: int, tables: Tables, *, sync: bool = True, disk: Disk = REAL) -> Path:
+    """Write ``snapshot-<seq>.json`` atomically and durably. Also used to bulk-load a store (seq >= 1)."""
+    return write_frozen_snapshot(directory, seq, freeze(tables), sync=sync, disk=disk)
 
 
 class _Damaged(Exception):
     pass
 
 
-def read_snapshot(path: Path, *, parse: bool = True) -> tuple[int, Tables, int]:
+def read_snapshot(path: Path, *, parse: bool = True, disk: Disk = REAL) -> tuple[int, Tables, int]:
     """(seq, tables, trailing garbage bytes) of an intact snapshot; raises _Damaged otherwise.
 
     With ``parse=False`` only the header and the body's length and CRC are checked (tables is empty).
+    A snapshot of a newer format raises StoreFormatError.
     """
-    data = path.read_bytes()
+    data = disk.read(path)
     if not data:
         raise _Damaged("the file is empty")
     nl = data.find(b"\n")
@@ -192,15 +312,20 @@ def read_snapshot(path: Path, *, parse: bool = True) -> tuple[int, Tables, int]:
         raise _Damaged("its header line is damaged")
     try:
         header = json.loads(payload)
-        if header.get("format") != FORMAT:
+        if not isinstance(header, dict):
+            raise _Damaged("its header is not a JSON object")
+        if not check_format(header.get("format"), path):
             raise _Damaged(f"unknown format {header.get('format')!r}")
         size = int(header["body_bytes"])
         body = data[nl + 1 : nl + 1 + size]
         if len(body) != size or zlib.crc32(body) != int(header["body_crc32"]):
             raise _Damaged("its body is truncated or damaged (CRC mismatch)")
         trailing = max(len(data) - (nl + 1 + size + 1), 0)
+        seq = int(header["seq"])
+        if seq < 1 or path.name != snapshot_name(seq):
+            raise _Damaged(f"its header says record {seq}, its name another")
         if not parse:
-            return int(header["seq"]), {}, trailing
+            return seq, {}, trailing
         gc_was_on = gc.isenabled()
         gc.disable()  # loading many small dicts: the cyclic GC would rescan them over and over
         try:
@@ -211,9 +336,11 @@ def read_snapshot(path: Path, *, parse: bool = True) -> tuple[int, Tables, int]:
         tables: Tables = {}
         for name, docs in raw.items():
             state = TableState({int(i): d for i, d in docs.items()})
+            if not all(isinstance(d, dict) for d in state.docs.values()):
+                raise _Damaged(f"table {str(name)[:40]!r} holds something that is not a document")
             state.next_id = max(int(header["next_ids"].get(name, 1)), max(state.docs, default=0) + 1)
             tables[name] = state
-        return int(header["seq"]), tables, trailing
+        return seq, tables, trailing
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise _Damaged(f"unreadable ({exc})") from exc
 
@@ -231,18 +358,77 @@ class Recovered:
     active_segment: Path | None  # the segment to keep appending to (None: start a new one)
     snapshot_seqs: list[int]  # intact snapshots left in the directory
     journal_bytes: int  # journal bytes after the base snapshot
+    manifest_segment: int | None = None  # the journal MANIFEST names (None: no readable MANIFEST)
 
 
 def _aside_name(path: Path, stamp: str) -> Path:
     return path.with_name(f"{path.name}.damaged-{stamp}")
 
 
-def recover(directory: Path, *, repair: bool = True) -> Recovered:
+def holds_store(entries: dict[str, bool]) -> bool:
+    """Whether a directory listing shows a store (a MANIFEST, a snapshot or a journal segment)."""
+    return any(
+        name == MANIFEST or _SNAPSHOT_RE.match(name) or _SEGMENT_RE.match(name) for name in entries
+    )
+
+
+_FRAGMENT_SEQ_RE = re.compile(rb'^[0-9a-f]{8} \{"seq":(\d+)')
+
+
+def _torn_tail(where: str, path: Path, pos: int, rest: bytes, seq: int, reason: str, aside: Path) -> str:
+    """What is known about unreadable bytes at the end of the last segment, in one sentence."""
+    pieces = [p for p in rest.split(b"\n") if p]
+    torn = len(pieces) == 1 and not rest.endswith(b"\n")
+    m = _FRAGMENT_SEQ_RE.match(pieces[0]) if pieces else None
+    if torn and m and int(m.group(1)) == seq + 1:
+        what = (
+            f"dropped 1 incomplete record after record {seq} (record {seq + 1}, {len(rest)} bytes at offset {pos}): "
+            "either the process stopped while writing it, before it was acknowledged, or the file was cut "
+            "short, and then any records after it are lost too and cannot be counted"
+        )
+    else:
+        what = (
+            f"dropped {len(pieces)} unreadable record(s) after record {seq} ({len(rest)} bytes at offset {pos}; "
+            f"{reason}): an unfinished write or damage; if the file was cut short or overwritten, records after "
+            "them are lost too and cannot be counted"
+        )
+    return f"{where}/{path.name}: {what}. Restored up to record {seq}; the bytes are kept in {aside.name}"
+
+
+def _read(disk: Disk, path: Path) -> bytes:
+    try:
+        return disk.read(path)
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read it ({exc.strerror or exc}). Nothing was changed.") from exc
+
+
+def _read_manifest(directory: Path, entries: dict[str, bool], disk: Disk, messages: list[str]) -> int | None:
+    path = directory / MANIFEST
+    if MANIFEST not in entries:
+        return None
+    if not entries[MANIFEST]:
+        raise StoreCorruptError(f"{path}: not a regular file; move it out of the data directory. Nothing was changed.")
+    data = _read(disk, path)
+    payload = unframe(data[:-1]) if data.endswith(b"\n") else None
+    try:
+        manifest = json.loads(payload) if payload is not None else None
+        if isinstance(manifest, dict) and check_format(manifest.get("format"), path):
+            segment = manifest.get("segment")
+            if type(segment) is int and segment >= 1:
+                return segment
+    except ValueError:
+        pass
+    messages.append(f"{path}: damaged; cannot check that no journal file is missing; it will be rewritten")
+    return None
+
+
+def recover(directory: Path, *, repair: bool = True, disk: Disk = REAL) -> Recovered:
     """Restore the last good state of ``directory``.
 
     Changes on disk (dropping a torn tail, moving damaged files aside as ``*.damaged-<time>``,
     removing unfinished ``*.tmp`` files) happen only once a consistent state has been found;
-    otherwise :class:`StoreCorruptError` is raised and nothing is touched.
+    otherwise :class:`StoreCorruptError` is raised and nothing is touched. A file of a newer format
+    raises :class:`StoreFormatError`; a directory holding no store at all raises StoreMissingError.
 
     ``repair=False`` (a reader beside the owning process) changes nothing on disk: a ``*.tmp`` file is
     the owner's write in progress, and ``messages`` say what the owner would repair at its next start.
@@ -251,25 +437,47 @@ def recover(directory: Path, *, repair: bool = True) -> Recovered:
     messages: list[str] = []
     actions: list[Callable[[], None]] = []
     where = str(directory)
+    try:
+        entries = disk.entries(directory)
+    except OSError as exc:
+        raise StoreError(f"{directory}: cannot list the data directory ({exc.strerror or exc})") from exc
+    if not holds_store(entries):
+        raise StoreMissingError(
+            f"{directory} exists but holds no store (no {MANIFEST}, snapshot or journal) — is its volume not "
+            "mounted? To start a new, empty store there, run `servicebot init`"
+        )
 
-    for tmp in sorted(directory.glob("*.tmp")) if repair else ():
-        messages.append(f"{where}: removed {tmp.name}, left unfinished by an interrupted write")
-        actions.append(partial(tmp.unlink, missing_ok=True))
+    for name in sorted(entries) if repair else ():
+        if name.endswith(".tmp"):
+            if not entries[name]:
+                raise StoreCorruptError(
+                    f"{directory / name}: not a regular file; move it out of the data directory. Nothing was changed."
+                )
+            messages.append(f"{where}: removed {name}, left unfinished by an interrupted write")
+            actions.append(partial(disk.unlink, directory / name))
 
-    snapshots = _numbered(directory, _SNAPSHOT_RE)
-    segments = _numbered(directory, _SEGMENT_RE)
+    snapshots = _numbered(entries, directory, _SNAPSHOT_RE)
+    segments = _numbered(entries, directory, _SEGMENT_RE)
+    manifest_segment = _read_manifest(directory, entries, disk, messages)
     had_files = bool(snapshots or segments)
+    if MANIFEST not in entries and had_files:
+        messages.append(
+            f"{where}: no {MANIFEST} (written by servicebot before 2026-12, or deleted): a missing newest journal "
+            "file cannot be noticed this time; a new one is written"
+        )
 
     seq, tables = 0, {}
     intact: list[int] = []
     base_found = False
     for snap_seq, path in reversed(snapshots):
         try:
-            got_seq, got_tables, trailing = read_snapshot(path, parse=not base_found)
+            got_seq, got_tables, trailing = read_snapshot(path, parse=not base_found, disk=disk)
         except _Damaged as exc:
             messages.append(f"{where}/{path.name}: damaged ({exc}); moved aside, using an older state")
-            actions.append(partial(_move_aside, path, stamp))
+            actions.append(partial(_move_aside, disk, path, stamp))
             continue
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot read it ({exc.strerror or exc}). Nothing was changed.") from exc
         intact.append(snap_seq)
         if base_found:
             continue
@@ -287,17 +495,29 @@ def recover(directory: Path, *, repair: bool = True) -> Recovered:
         is_last = i == len(segments) - 1
         if stopped:
             messages.append(f"{where}/{path.name}: set aside (it follows a damaged record)")
-            actions.append(partial(_move_aside, path, stamp))
+            actions.append(partial(_move_aside, disk, path, stamp))
             continue
         if not is_last and segments[i + 1][0] - 1 <= base_seq:
             continue  # every record in it is already in the base snapshot
-        data = path.read_bytes()
+        data = _read(disk, path)
         nl = data.find(b"\n")
-        header = unframe(data[:nl]) if nl >= 0 else None
-        if header is None or json.loads(header).get("segment") != first:
+        header_payload = unframe(data[:nl]) if nl >= 0 else None
+        header: Any = None
+        if header_payload is not None:
+            try:
+                header = json.loads(header_payload)
+            except ValueError:
+                header = None
+            if not isinstance(header, dict):
+                raise StoreCorruptError(
+                    f"{path}: offset 0: the header's checksum is valid but it is not a segment header "
+                    f"({header_payload[:60]!r}): written by something other than servicebot. Nothing was changed."
+                )
+            check_format(header.get("format"), path)
+        if header is None or header.get("segment") != first or header.get("format") != FORMAT:
             what = "is empty" if not data else "has a damaged header"
             messages.append(f"{where}/{path.name}: {what}; moved aside")
-            actions.append(partial(_move_aside, path, stamp))
+            actions.append(partial(_move_aside, disk, path, stamp))
             stopped = True
             active = None
             continue
@@ -309,13 +529,19 @@ def recover(directory: Path, *, repair: bool = True) -> Recovered:
             if payload is None:
                 bad_reason = "incomplete or damaged record"
                 break
-            record = json.loads(payload)
-            rseq = int(record["seq"])
+            try:
+                rseq, ops = parse_record(payload)
+            except ValueError as exc:
+                raise StoreCorruptError(
+                    f"{path}: offset {pos}: {exc}. Its checksum is valid, so it is no torn write: it was written "
+                    "like this, by something other than this servicebot. Nothing was changed; restore the file "
+                    "from a backup."
+                ) from None
             if rseq > seq + 1:
                 bad_reason = f"gap: expected record {seq + 1}, found {rseq}"
                 break
             if rseq == seq + 1:
-                for op in record["ops"]:
+                for op in ops:
                     apply_op(tables, op)
                 seq = rseq
             if rseq > base_seq:
@@ -326,17 +552,14 @@ def recover(directory: Path, *, repair: bool = True) -> Recovered:
             later_intact = sum(1 for line in rest.split(b"\n") if unframe(line) is not None)
             aside = _aside_name(path, stamp)
             if is_last and not later_intact:
-                messages.append(
-                    f"{where}/{path.name}: dropped {len(rest)} bytes at offset {pos} after the last intact "
-                    f"record ({bad_reason}; a write that was never acknowledged); kept in {aside.name}"
-                )
+                messages.append(_torn_tail(where, path, pos, rest, seq, bad_reason, aside))
             else:
                 messages.append(
                     f"{where}/{path.name}: {bad_reason} at offset {pos}; restored up to record {seq}, "
                     f"{later_intact} later records set aside in {aside.name}"
                 )
                 stopped = True
-            actions.append(partial(_cut_tail, path, aside, rest, pos))
+            actions.append(partial(_cut_tail, disk, path, aside, rest, pos))
         active = path
 
     known_max = max([s for s, _ in snapshots], default=0)
@@ -345,6 +568,21 @@ def recover(directory: Path, *, repair: bool = True) -> Recovered:
             f"{where}: cannot restore: the newest state (record {known_max}) is damaged and the journal "
             f"only reaches record {seq}. Problems: " + " | ".join(messages) + ". Nothing was changed."
         )
+    if manifest_segment is not None:
+        name = segment_name(manifest_segment)
+        set_aside = any(n.startswith(name + ".damaged-") for n in entries)
+        if name not in entries and not set_aside:
+            raise StoreCorruptError(
+                f"{where}/{name} is missing: {MANIFEST} names it as the journal in use, so the writes made since "
+                f"record {manifest_segment - 1} cannot be restored (the files left reach record {seq}). Put the "
+                f"file back (a backup, the right volume); to start from what is left instead, move {where}/"
+                f"{MANIFEST} aside. Nothing was changed."
+            )
+        if seq < manifest_segment - 1 and not set_aside:
+            raise StoreCorruptError(
+                f"{where}: cannot restore: {MANIFEST} says records up to {manifest_segment - 1} were written, the "
+                f"files left reach record {seq}. Problems: {' | '.join(messages) or 'none'}. Nothing was changed."
+            )
     if had_files and messages and seq == 0 and not any(t.docs for t in tables.values()):
         raise StoreCorruptError(
             f"{where}: nothing intact to restore (" + " | ".join(messages) + "); refusing to open it as an "
@@ -355,58 +593,85 @@ def recover(directory: Path, *, repair: bool = True) -> Recovered:
     for action in actions:
         action()
     if actions:
-        fsync_dir(directory)
-    return Recovered(seq, tables, messages, active, sorted(intact), journal_bytes)
+        disk.fsync_dir(directory)
+    return Recovered(seq, tables, messages, active, sorted(intact), journal_bytes, manifest_segment)
 
 
-def _move_aside(path: Path, stamp: str) -> None:
-    path.rename(_aside_name(path, stamp))
+def _move_aside(disk: Disk, path: Path, stamp: str) -> None:
+    disk.replace(path, _aside_name(path, stamp))
 
 
-def _cut_tail(path: Path, aside: Path, rest: bytes, at: int) -> None:
-    write_file_atomically(aside, [rest])
-    with path.open("r+b") as f:
-        f.truncate(at)
-        f.flush()
-        os.fsync(f.fileno())
+def _cut_tail(disk: Disk, path: Path, aside: Path, rest: bytes, at: int) -> None:
+    write_file_atomically(aside, [rest], disk=disk)
+    disk.truncate(path, at)
 
 
 # ---------------------------------------------------------------- the writer
 
 
+@dataclass
+class PendingSnapshot:
+    """A compaction begun under the store's lock: the state at ``seq``, to be written by any thread."""
+
+    seq: int
+    frozen: Frozen
+    carry: int  # journal bytes up to ``seq``: they no longer count once the snapshot is written
+
+
 class Journal:
     """Appends records durably and rolls snapshots. One per open store."""
 
-    def __init__(self, directory: Path, recovered: Recovered, *, sync: bool = True) -> None:
+    def __init__(self, directory: Path, recovered: Recovered, *, sync: bool = True, disk: Disk = REAL) -> None:
         self.directory = directory
+        self.disk = disk
         self.seq = recovered.seq
         self.sync = sync
         self.bytes_since_snapshot = recovered.journal_bytes
         self.snapshot_bytes = 0
         self._snapshots = list(recovered.snapshot_seqs)
+        self._files = threading.Lock()  # snapshot bookkeeping and pruning (a compaction thread runs it)
         if self._snapshots:
             newest = directory / snapshot_name(self._snapshots[-1])
-            with contextlib.suppress(OSError):
-                self.snapshot_bytes = newest.stat().st_size
+            try:
+                self.snapshot_bytes = disk.size(newest)
+            except OSError:
+                self.snapshot_bytes = 0
         self._failed: str | None = None
         self._unsynced = False  # records written since the last fdatasync
         self._fd = -1
+        self._first = 0  # first seq of the segment in use
         if recovered.active_segment is not None:
-            self._fd = os.open(recovered.active_segment, os.O_WRONLY | os.O_APPEND)
+            self._first = int(_SEGMENT_RE.match(recovered.active_segment.name).group(1))  # type: ignore[union-attr]
+            self._fd = disk.open_append(recovered.active_segment)
+            if recovered.manifest_segment != self._first:
+                write_manifest(directory, self._first, sync=sync, disk=disk)
         else:
             self._start_segment(self.seq + 1)
 
     def _start_segment(self, first: int) -> None:
+        """Create ``journal-<first>.log`` durably, switch appends to it, and name it in MANIFEST."""
         path = self.directory / segment_name(first)
-        write_file_atomically(path, [frame(dumps({"segment": first, "format": FORMAT}).encode())])
+        header = frame(dumps({"segment": first, "format": FORMAT}).encode())
+        write_file_atomically(path, [header], sync=self.sync, disk=self.disk)
+        fd = self.disk.open_append(path)
         if self._fd >= 0:
-            self._sync_pending()
-            os.close(self._fd)
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+            try:
+                self._sync_pending()
+            except BaseException:
+                self.disk.close(fd)
+                raise
+            self.disk.close(self._fd)
+        self._fd, self._first = fd, first
+        # MANIFEST is what notices a deleted newest journal: it names the segment before any record in it
+        # is acknowledged. If it cannot be written, the old one still names a segment that exists.
+        try:
+            write_manifest(self.directory, first, sync=self.sync, disk=self.disk)
+        except OSError as exc:
+            log.warning("store %s: could not update %s (%s); it still names an older journal", self.directory, MANIFEST, exc)
 
     def _sync_pending(self) -> None:
         if self._unsynced and self.sync:
-            os.fdatasync(self._fd)
+            self.disk.fdatasync(self._fd)
         self._unsynced = False
 
     def append(self, ops_json: list[str], *, sync: bool = True) -> None:
@@ -420,11 +685,11 @@ class Journal:
         seq = self.seq + 1
         line = frame(f'{{"seq":{seq},"ops":[{",".join(ops_json)}]}}'.encode())
         try:
-            write_all(self._fd, line)
+            self.disk.write(self._fd, line)
             if sync:
                 self._unsynced = False
                 if self.sync:
-                    os.fdatasync(self._fd)
+                    self.disk.fdatasync(self._fd)
             else:
                 self._unsynced = True
         except OSError as exc:
@@ -436,35 +701,62 @@ class Journal:
         self.seq = seq
         self.bytes_since_snapshot += len(line)
 
-    def snapshot(self, tables: Tables) -> None:
-        """Compact: snapshot at the current seq, start a new segment, drop files no longer needed."""
+    # ------------------------------------------------------------ compaction
+
+    def begin_snapshot(self, tables: Tables) -> PendingSnapshot | None:
+        """Under the store's lock: freeze the state at the current seq and start the next segment.
+
+        Cheap (a dict copy per table, one small file); the snapshot itself is written by
+        :meth:`finish_snapshot`, on any thread, while appends go on in the new segment.
+        """
         if self._failed:
             raise StoreError(self._failed)
-        path = write_snapshot(self.directory, self.seq, tables, sync=self.sync) if self.seq else None
-        if path is None:
-            return
-        self.snapshot_bytes = path.stat().st_size
-        if self.seq not in self._snapshots:
-            self._snapshots.append(self.seq)
-        self._start_segment(self.seq + 1)
-        self.bytes_since_snapshot = 0
+        with self._files:
+            newest = self._snapshots[-1] if self._snapshots else 0
+        if self.seq == 0 or self.seq == newest:
+            return None
+        pending = PendingSnapshot(self.seq, freeze(tables), self.bytes_since_snapshot)
+        if self._first != self.seq + 1:
+            self._start_segment(self.seq + 1)
+        return pending
+
+    def finish_snapshot(self, pending: PendingSnapshot) -> None:
+        """Write the snapshot begun by :meth:`begin_snapshot`, then drop the files no longer needed."""
+        path = write_frozen_snapshot(self.directory, pending.seq, pending.frozen, sync=self.sync, disk=self.disk)
+        self.snapshot_bytes = self.disk.size(path)
+        self.bytes_since_snapshot -= pending.carry
+        with self._files:
+            if pending.seq not in self._snapshots:
+                self._snapshots.append(pending.seq)
+            self._prune()
+
+    def snapshot(self, tables: Tables) -> None:
+        """Compact now, on the calling thread: snapshot at the current seq, new segment, prune."""
+        pending = self.begin_snapshot(tables)
+        if pending is not None:
+            self.finish_snapshot(pending)
+
+    def _prune(self) -> None:
         # keep the two newest snapshots and every record after the older of them
         keep = sorted(self._snapshots)[-2:]
         oldest_needed = keep[0] if len(keep) == 2 else 0
-        for snap_seq, p in _numbered(self.directory, _SNAPSHOT_RE):
+        entries = self.disk.entries(self.directory)
+        for snap_seq, p in _numbered(entries, self.directory, _SNAPSHOT_RE):
             if snap_seq < keep[0]:
-                p.unlink(missing_ok=True)
+                self.disk.unlink(p)
         self._snapshots = keep
-        segs = _numbered(self.directory, _SEGMENT_RE)
+        segs = _numbered(entries, self.directory, _SEGMENT_RE)
         for (_first, p), (next_first, _) in itertools.pairwise(segs):
             if next_first - 1 <= oldest_needed:
-                p.unlink(missing_ok=True)
-        fsync_dir(self.directory)
+                self.disk.unlink(p)
+        self.disk.fsync_dir(self.directory)
 
     def close(self) -> None:
         if self._fd >= 0:
-            with contextlib.suppress(OSError):
+            try:
                 self._sync_pending()
+            except OSError as exc:
+                log.warning("store %s: the last unsynced records could not be synced: %s", self.directory, exc)
             with contextlib.suppress(OSError):
-                os.close(self._fd)
+                self.disk.close(self._fd)
             self._fd = -1

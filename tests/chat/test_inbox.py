@@ -49,13 +49,13 @@ def _update(update_id: int, text: str = "问题") -> dict[str, Any]:
 
 
 def test_kept_updates_survive_reopening_in_update_order(tmp_path: Path) -> None:
-    with Store.open(tmp_path) as store:
+    with Store.open(tmp_path / "data") as store:
         inbox = Inbox(store)
         assert inbox.add_many([(12, _update(12, "第二")), (7, _update(7, "第一")), (30, _update(30))]) == 3
         assert inbox.add_many([(7, _update(7, "again"))]) == 0  # already kept: not duplicated, not replaced
         assert inbox.done(30) is True
         assert inbox.done(999) is False  # most updates were never kept
-    with Store.open(tmp_path) as store:
+    with Store.open(tmp_path / "data") as store:
         pending = Inbox(store).pending()
     assert [uid for uid, _ in pending] == [7, 12]
     assert pending[0][1]["message"]["text"] == "第一"

@@ -122,4 +122,7 @@ def test_writers_in_several_threads_do_not_lose_writes(tmp_path: Path) -> None:
 
 
 def test_public_names() -> None:
-    assert set(bot.store.__all__) == {"Store", "StoreCorruptError", "StoreError", "StoreLockedError", "StoreTable"}
+    assert set(bot.store.__all__) == {
+        "Store", "StoreCorruptError", "StoreError", "StoreFormatError", "StoreLockedError", "StoreMissingError",
+        "StoreTable",
+    }

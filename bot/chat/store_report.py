@@ -1,0 +1,31 @@
+"""The store's reports in the ops chat: what recovery did at start, and compaction failing or healing."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from telegram.ext import Application
+
+from bot.chat.context import services_of
+from bot.chat.desk_texts import dt
+
+#: Telegram's limit is 4096 characters a message (https://core.telegram.org/bots/api#sendmessage)
+_MAX_CHARS = 3500
+
+
+async def report_store(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Tell the ops chat what recovery did (if anything), and forward the store's later alerts there."""
+    svc = services_of(app)
+    loop = asyncio.get_running_loop()
+
+    def forward(text: str) -> None:  # called from the store's compaction thread
+        loop.call_soon_threadsafe(lambda: app.create_task(svc.outbox.alert(dt(svc.lang, "store_alert", text=text))))
+
+    svc.store.on_alert = forward
+    lines = svc.store.recovery
+    if lines:
+        shown = "\n".join(f"• {line}" for line in lines)
+        if len(shown) > _MAX_CHARS:
+            shown = shown[:_MAX_CHARS] + "…"
+        await svc.outbox.alert(dt(svc.lang, "store_recovered", count=len(lines), lines=shown))
