@@ -8,7 +8,8 @@
   loggers do go to DEBUG.
 - Telegram objects and raw JSON handed to a ``telegram.*`` log call as arguments are shown as their type
   and update id only (PTB logs "Error while building CallbackContext for update %s" with the update).
-- A rejected token (``InvalidToken``) is one line, without a traceback.
+- A rejected token (``InvalidToken``) is one line, without a traceback: PTB's own record of it is dropped,
+  since every command that meets it ends with its own line (bot/cli.py).
 """
 
 from __future__ import annotations
@@ -73,6 +74,9 @@ class RedactTokenFilter(logging.Filter):
         add_secret(token)
 
     def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if isinstance(record.exc_info, tuple) else None
+        if record.name.startswith("telegram") and exc is not None and _is_invalid_token(exc):
+            return False  # PTB's "Invalid token. Aborting retry loop.": `servicebot` says it in its one line
         if record.name.startswith("telegram") and record.args:
             args: Any = record.args
             if isinstance(args, Mapping):
@@ -97,6 +101,11 @@ class RedactingFormatter(logging.Formatter):
         if exc is not None and _is_invalid_token(exc):
             record = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
             record.msg, record.args = f"{record.getMessage()} (Telegram rejected the bot token)", None
+        elif exc is not None and record.name.startswith("telegram") and _is_telegram_error(exc):
+            # a network error or an API refusal seen by PTB's loops: what happened, in one line (the
+            # traceback through PTB's and httpx's internals tells an operator nothing more)
+            record = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
+            record.msg, record.args = f"{record.getMessage()} {type(exc).__name__}: {exc}", None
         return redact(super().format(record))
 
 
@@ -106,6 +115,14 @@ def _is_invalid_token(exc: BaseException) -> bool:
     except ImportError:  # pragma: no cover
         return False
     return isinstance(exc, InvalidToken)
+
+
+def _is_telegram_error(exc: BaseException) -> bool:
+    try:
+        from telegram.error import TelegramError
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(exc, TelegramError)
 
 
 def setup_logging(level: str = "INFO", token: str | None = None) -> None:

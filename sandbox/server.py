@@ -187,6 +187,10 @@ class Sandbox:
 
     async def _bot_api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        if not _TOKEN_SHAPE.fullmatch(request.match_info["token"]):
+            # Telegram answers a path whose token is not "<bot id>:<secret>" with 404 Not Found (a well-formed
+            # but unknown token gets 401 Unauthorized; inject that with a fault)
+            return _api_error(ApiError(404, "Not Found"))
         params: dict[str, Any] = dict(request.query)
         try:
             params.update(await _read_body(request))
@@ -437,6 +441,9 @@ class Sandbox:
 
 
 # ---------------------------------------------------------------------- request helpers
+
+
+_TOKEN_SHAPE = re.compile(r"[0-9]+:[A-Za-z0-9_-]+")
 
 
 def _check_loopback_url(url: str) -> None:
