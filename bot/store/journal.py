@@ -636,7 +636,11 @@ class Journal:
                 self.snapshot_bytes = disk.size(newest)
             except OSError:
                 self.snapshot_bytes = 0
-        self._failed: str | None = None
+        # A failed append leaves its torn tail here (the offset the last good record ends at) until it is cut
+        # off; the next append cuts it first, so one failed write (disk full, I/O error) never stops the ones
+        # after it: they succeed as soon as the disk takes them again.
+        self._torn_at: int | None = None
+        self._end: int | None = None  # where the active segment ends (None: ask the disk)
         self._unsynced = False  # records written since the last fdatasync
         self._fd = -1
         self._first = 0  # first seq of the segment in use
@@ -662,12 +666,29 @@ class Journal:
                 raise
             self.disk.close(self._fd)
         self._fd, self._first = fd, first
+        self._end = len(header)
         # MANIFEST is what notices a deleted newest journal: it names the segment before any record in it
         # is acknowledged. If it cannot be written, the old one still names a segment that exists.
         try:
             write_manifest(self.directory, first, sync=self.sync, disk=self.disk)
         except OSError as exc:
             log.warning("store %s: could not update %s (%s); it still names an older journal", self.directory, MANIFEST, exc)
+
+    def _segment_path(self) -> Path:
+        return self.directory / segment_name(self._first)
+
+    def _cut_torn_tail(self) -> None:
+        """Cut off what a failed append left in the segment (durably); StoreError if the disk refuses yet."""
+        if self._torn_at is None:
+            return
+        try:
+            self.disk.truncate(self._segment_path(), self._torn_at)
+        except OSError as exc:
+            raise StoreError(
+                f"{self.directory}: the journal cannot be repaired after a failed write yet ({exc}); "
+                "nothing is written until it can"
+            ) from exc
+        self._end, self._torn_at = self._torn_at, None
 
     def _sync_pending(self) -> None:
         if self._unsynced and self.sync:
@@ -680,10 +701,13 @@ class Journal:
         ``sync=False`` writes it without fdatasync: the next synced append (or :meth:`close`) makes it
         durable together with its own record.
         """
-        if self._failed:
-            raise StoreError(self._failed)
+        self._cut_torn_tail()
         seq = self.seq + 1
         line = frame(f'{{"seq":{seq},"ops":[{",".join(ops_json)}]}}'.encode())
+        try:
+            start = self._end if self._end is not None else self.disk.size(self._segment_path())
+        except OSError as exc:
+            raise StoreError(f"{self.directory}: the journal cannot be read ({exc}); that write was not saved") from exc
         try:
             self.disk.write(self._fd, line)
             if sync:
@@ -693,11 +717,14 @@ class Journal:
             else:
                 self._unsynced = True
         except OSError as exc:
-            self._failed = (
-                f"{self.directory}: a journal write failed ({exc}); the store refuses further writes — "
-                "restart to recover the last durable state"
-            )
-            raise StoreError(self._failed) from exc
+            self._torn_at, self._end = start, None
+            with contextlib.suppress(StoreError):
+                self._cut_torn_tail()  # at once if the disk allows (shrinking a file needs no space)
+            raise StoreError(
+                f"{self.directory}: a journal write failed ({exc}); that write was not saved, and the next one "
+                "is tried again"
+            ) from exc
+        self._end = start + len(line)
         self.seq = seq
         self.bytes_since_snapshot += len(line)
 
@@ -709,8 +736,7 @@ class Journal:
         Cheap (a dict copy per table, one small file); the snapshot itself is written by
         :meth:`finish_snapshot`, on any thread, while appends go on in the new segment.
         """
-        if self._failed:
-            raise StoreError(self._failed)
+        self._cut_torn_tail()
         with self._files:
             newest = self._snapshots[-1] if self._snapshots else 0
         if self.seq == 0 or self.seq == newest:
