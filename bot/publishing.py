@@ -118,6 +118,7 @@ class HealthChange:
     failed: bool
     failures: int
     reason: str | None
+    warning: str | None = None  # a first warning (the source works, but some of it was dropped)
 
 
 class Publisher:
@@ -187,6 +188,9 @@ class Publisher:
         for name, result in sorted(results.items()):
             if name in self.skipped:
                 continue  # not tried this time: neither a new failure nor a recovery
+            for warning in result.warnings[:1]:
+                if self.health.warn_once(name, warning, at=now):
+                    changes.append(HealthChange(name, False, 0, None, warning=warning))
             if result.ok:
                 if self.health.record_ok(name, at=now):
                     changes.append(HealthChange(name, False, 0, None))

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 
 from digests.model import Digest, Item, QueuedItem, Section, SectionSpec, Slot, SourceSpec, WeatherReport
 from digests.select import select
+from digests.sources.encoding import looks_like_mojibake
 from digests.sources.feed import FeedError, parse_feed, parse_jobs
 from digests.sources.http import USER_AGENT, FetchCache, FetchResult, Resolver, fetch
 from digests.sources.jsonlist import JsonListError, parse_json_list
@@ -27,7 +28,7 @@ from digests.templates import Templates, load_templates
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["SourceResult", "build", "fetch_all", "fetch_source", "load_source", "source_url"]
+__all__ = ["SourceResult", "build", "drop_mojibake", "fetch_all", "fetch_source", "load_source", "source_url"]
 
 SourceStatus = Literal["ok", "not_modified", "failed"]
 
@@ -43,6 +44,8 @@ class SourceResult:
     reason: str | None = None
     body_bytes: int = 0
     elapsed: float = 0.0
+    # trouble short of failure, worth telling ops once per source (e.g. titles dropped as mojibake)
+    warnings: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -74,7 +77,33 @@ def load_source(spec: SourceSpec, fetched: FetchResult) -> SourceResult:
             items = parse_feed(fetched.body, source=spec.name, headers=fetched.headers, base_url=base)
     except (FeedError, JsonListError, WeatherError) as exc:
         return SourceResult(spec.name, "failed", reason=str(exc), body_bytes=fetched.body_bytes, elapsed=fetched.elapsed)
-    return SourceResult(spec.name, fetched.status, items=tuple(items), body_bytes=fetched.body_bytes, elapsed=fetched.elapsed)
+    kept, warnings = drop_mojibake(items)
+    return SourceResult(
+        spec.name,
+        fetched.status,
+        items=kept,
+        body_bytes=fetched.body_bytes,
+        elapsed=fetched.elapsed,
+        warnings=warnings,
+    )
+
+
+def drop_mojibake(items: Iterable[Item]) -> tuple[tuple[Item, ...], tuple[str, ...]]:
+    """Items whose title is still mis-decoded text are dropped (never posted), and said so.
+
+    A summary that is mojibake under a good title is blanked; the title alone is still worth a line.
+    """
+    kept: list[Item] = []
+    dropped: list[str] = []
+    for item in items:
+        if looks_like_mojibake(item.title):
+            dropped.append(item.title)
+            continue
+        kept.append(replace(item, summary="") if item.summary and looks_like_mojibake(item.summary) else item)
+    if not dropped:
+        return tuple(kept), ()
+    example = dropped[0] if len(dropped[0]) <= 40 else dropped[0][:39] + "…"
+    return tuple(kept), (f"{len(dropped)} title(s) dropped as mojibake (wrong or missing charset), e.g. {example!r}",)
 
 
 def _fetch_one(

@@ -102,7 +102,9 @@ async def _deliver_slot(
     need_fetch = any(svc.digest_parts.get(k) is None for k in keys.values())
     results = await asyncio.to_thread(svc.publisher.fetch, slot, now) if need_fetch else {}
     for change in svc.publisher.record_health(results, now):
-        if change.failed:
+        if change.warning:
+            await svc.outbox.alert(f"⚠️ 信息源 {change.source} 有内容被丢弃（只提醒一次）：{change.warning}")
+        elif change.failed:
             await svc.outbox.alert(
                 f"⚠️ 信息源 {change.source} 连续 {change.failures} 次获取失败：{change.reason}"
             )

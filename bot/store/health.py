@@ -29,7 +29,15 @@ class SourceHealth:
 
     def __init__(self, store: Store, *, clock: Clock = shanghai_now) -> None:
         self._t = store.table("source_health", index=("source",))
+        self._warned = store.table("source_warnings", index=("source",))
         self._clock = clock
+
+    def warn_once(self, source: str, warning: str, *, at: datetime | None = None) -> bool:
+        """Remember a source's first warning (e.g. mojibake titles); True only the first time."""
+        if self._warned.find("source", source):
+            return False
+        self._warned.insert({"source": source, "warning": warning, "at": to_text(at or self._clock())})
+        return True
 
     def get(self, source: str) -> SourceStatus:
         """The source's status (a clean one if never recorded)."""

@@ -1,7 +1,7 @@
 """RSS/Atom bytes -> items, as Chinese feeds really are.
 
-``feedparser.parse`` only ever sees bytes we fetched (never a URL or a path), with the HTTP
-response headers so a charset declared only there (GB2312/GBK) decodes. Documents declaring XML
+``feedparser.parse`` only ever sees bytes we fetched (never a URL or a path), decoded first by
+:mod:`digests.sources.encoding` (header, declaration, detection) and handed over as UTF-8. Documents declaring XML
 entities are refused before parsing (billion laughs, external entities).
 """
 
@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from digests.model import Item
+from digests.sources.encoding import as_utf8_xml, decode
 from digests.sources.text import clean_text, parse_date, resolve_link, shorten, stable_id
 
 __all__ = ["SUMMARY_LIMIT", "FeedError", "parse_feed", "parse_jobs"]
@@ -38,7 +39,12 @@ def _parse(data: bytes, headers: Mapping[str, str] | None, base_url: str | None)
         response_headers["content-location"] = base_url
     import feedparser  # on the first feed, not at start-up (docs/reliability.md, footprint)
 
-    parsed = feedparser.parse(data, response_headers=response_headers, sanitize_html=True)
+    # We decode, not feedparser: with no charset anywhere it would need chardet, and a wrong
+    # charset=utf-8 makes it fall back to windows-1252 (mojibake). It gets UTF-8 that says so.
+    decoded = decode(data, response_headers.get("content-type"))
+    media = (response_headers.get("content-type") or "application/xml").split(";", 1)[0].strip()
+    response_headers["content-type"] = f"{media or 'application/xml'}; charset=utf-8"
+    parsed = feedparser.parse(as_utf8_xml(decoded), response_headers=response_headers, sanitize_html=True)
     if not parsed.entries and not parsed.get("version"):
         reason = parsed.get("bozo_exception") or "no RSS or Atom root element"
         raise FeedError(f"not a feed: {reason}")

@@ -98,6 +98,30 @@ async def test_a_broken_source_does_not_stop_the_digest_and_ops_is_told(tmp_path
         await h.wait_for_message(OPS_CHAT_ID, lambda m: "jobs 已恢复" in m["plain_text"])
 
 
+async def test_mojibake_titles_are_never_posted_and_ops_is_told_once(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        h.services.publisher.config = h.config.model_copy(
+            update={
+                "sources": tuple(
+                    s.model_copy(update={"url": s.url.replace("politics.xml", "mojibake-notices.xml")})
+                    if s.name == "gov-latest" else s
+                    for s in h.config.sources
+                )
+            }
+        )
+        await jobs.deliver_slot(h.app, "morning")
+        text = "\n".join(m["plain_text"] for m in bot_messages(h, GROUP_ID))
+        assert "容东片区社区卫生服务中心冬季流感疫苗接种安排" in text
+        assert "¹ØÓÚ" not in text
+        alert = await h.wait_for_message(OPS_CHAT_ID, lambda m: "gov-latest" in m["plain_text"])
+        assert "mojibake" in alert["plain_text"] and "¹ØÓÚ" in alert["plain_text"]
+        h.set_time(h.clock.now().replace(day=28))
+        await jobs.deliver_slot(h.app, "morning")
+        assert len(bot_messages(h, GROUP_ID)) > 1  # the second brief is out: its alerts were sent before it
+        warned = [m for m in h.messages(OPS_CHAT_ID) if "gov-latest" in m["plain_text"]]
+        assert len(warned) == 1, "ops was told more than once about the same source"
+
+
 async def test_slot_missed_during_downtime_is_caught_up_inside_the_window(tmp_path: Path) -> None:
     from datetime import datetime
     from zoneinfo import ZoneInfo
