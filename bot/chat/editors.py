@@ -28,6 +28,7 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any, NoReturn
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -44,12 +45,12 @@ from telegram.warnings import PTBUserWarning
 
 from bot.chat.context import Services, services
 from bot.chat.editor_jobs import reload_content
-from bot.chat.editor_texts import et
+from bot.chat.editor_texts import TEXTS, et
 from bot.chat.jobs import is_service_day, scheduled_at
 from bot.chat.outbox import answer_query, html_to_plain, tg_len
 from bot.config import Config
 from bot.editorial.content import SECTION_ALIASES
-from bot.editorial.model import DIGEST_NAMES, STATUS_NAMES, Digest, QueueItem
+from bot.editorial.model import DIGEST_NAMES, STATUS_NAMES, Digest, HistoryEntry, QueueItem
 from bot.editorial.rules import EditorialError, InvalidTransition, approve, create_item, edit, withdraw
 
 __all__ = [
@@ -198,6 +199,64 @@ def _state_name(svc: Services, item: QueueItem) -> str:
     return en if svc.lang == "en" else zh
 
 
+def content_path(svc: Services, path: str) -> str:
+    """A queue file as editors know it: relative to the content folder ("queue/x.md"), never the server's
+    absolute path. Items keep their file name relative to content/queue; the first read logs the full path."""
+    if not path:
+        return ""
+    p = Path(path)
+    if not p.is_absolute():
+        return (Path("queue") / p).as_posix()
+    try:
+        return p.resolve().relative_to(svc.config.content_dir.resolve()).as_posix()
+    except ValueError:
+        return p.name
+
+
+def _action_name(svc: Services, action: str) -> str:
+    key = f"action_{action}"
+    return et(svc.lang, key) if key in TEXTS["zh"] else action
+
+
+_STATUS_CHANGE = re.compile(r"^status (\w+) -> (\w+)$")
+_MISSED = re.compile(r"^missed by (.+)$")
+_UNTIL = re.compile(r"^until (\d{4}-\d{2}-\d{2})$")
+
+
+def _history_detail(svc: Services, h: HistoryEntry) -> str:
+    """The detail of a history line in the configured language: paths relative, field names translated.
+
+    The store keeps the details as the rules wrote them (stable words); they are rendered here."""
+    lang, d = svc.lang, h.detail.strip()
+    if not d:
+        return ""
+    if h.action in ("read", "loaded"):
+        shown = content_path(svc, d)
+    elif h.action == "withdrawn" and d == "file removed":
+        shown = et(lang, "detail_file_removed")
+    elif h.action == "expired" and (m := _MISSED.match(d) or _UNTIL.match(d)):
+        key = "detail_missed" if d.startswith("missed") else "detail_until"
+        shown = et(lang, key, delay=m.group(1), day=m.group(1))
+    elif h.action in ("edited", "reloaded"):
+        words = []
+        for part in re.split(r"[;,]\s*", d):
+            if part == "back to draft (four-eyes)":
+                words.append(et(lang, "detail_back_to_draft"))
+            elif m := _STATUS_CHANGE.match(part):
+                statuses: dict[str, tuple[str, str]] = {str(k): v for k, v in STATUS_NAMES.items()}
+                names = [statuses.get(x, (x, x)) for x in m.groups()]
+                old, new = (n[1] if lang == "en" else n[0] for n in names)
+                words.append(et(lang, "detail_status", old=old, new=new))
+            elif f"field_{part}" in TEXTS["zh"]:
+                words.append(et(lang, f"field_{part}"))
+            else:
+                words.append(part)
+        shown = "、".join(words) if lang != "en" else ", ".join(words)
+    else:
+        shown = d  # an editor's own words (a withdrawal reason) or a date
+    return f"（{shown}）" if lang != "en" else f" ({shown})"
+
+
 def _who(svc: Services, user_id: int | None) -> str:
     if user_id is None:
         return et(svc.lang, "bot")
@@ -332,7 +391,7 @@ def _card(svc: Services, item: QueueItem) -> str:
     if item.link:
         lines.append(et(lang, "item_link", link=html.escape(item.link)))
     source = (
-        et(lang, "item_source_file", path=html.escape(item.path or ""))
+        et(lang, "item_source_file", path=html.escape(content_path(svc, item.path or "")))
         if item.origin == "file"
         else et(lang, "item_source_chat", author=html.escape(_who(svc, item.author_id)))
     )
@@ -349,8 +408,8 @@ def _card(svc: Services, item: QueueItem) -> str:
                 "history_line",
                 when=_fmt_when(svc, h.when),
                 who=html.escape(_who(svc, h.who)),
-                action=html.escape(h.action),
-                detail=html.escape(f"（{h.detail}）" if h.detail else ""),
+                action=html.escape(_action_name(svc, h.action)),
+                detail=html.escape(_history_detail(svc, h)),
             )
         )
     return "\n".join(lines)

@@ -571,7 +571,10 @@ def _event_detail(svc: Services, kind: str, d: dict[str, Any], names: dict[int, 
     if kind in ("warned", "escalated") and d.get("deadline"):
         return f"（{dt(svc.lang, 'due_first' if d['deadline'] == 'first_response' else 'due_resolution')}）"
     if kind == "reopened" and d.get("reason"):
-        return f"（{d['reason']}）"
+        # the desk records stable words ("unsatisfied", "asker replied"); shown in the configured language
+        reason = str(d["reason"])
+        key = {"unsatisfied": "reopen_unsatisfied", "asker replied": "reopen_asker_replied"}.get(reason)
+        return f"（{dt(svc.lang, key) if key else reason}）"
     return ""
 
 

@@ -247,3 +247,55 @@ async def test_staff_usernames_are_learnt_from_their_messages_and_refreshed(tmp_
         old = await h.say(104, GROUP_ID, "@zhangli_gjj 还在吗")
         await h.settle()
         assert not [m for m in h.messages(GROUP_ID) if m["reply_to_message_id"] == old["message_id"]]
+
+
+# -- every word in the configured language; paths relative to the content folder ----------------------
+
+
+def english_words(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"[A-Za-z]{3,}", text)
+
+
+async def test_ticket_history_has_no_english_words(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, now=FRIDAY_10) as h:
+        desk, now = h.services.desk, FRIDAY_10
+        asked = await h.say(101, GROUP_ID, "@servicebot 孩子转学怎么办")
+        await reply_to(h, GROUP_ID, asked)
+        await h.wait_for_message(STAFF_CHAT_ID, lambda m: m["plain_text"].startswith("#1 "))
+        desk.claim(1, by=201, now=now)
+        desk.answer(1, by=201, text="请带户口本", now=now)
+        desk.close(1, by=201, now=now)
+        from bot.tickets.model import Rating
+
+        desk.rate(1, by=101, rating=Rating.UNSATISFIED, now=now)
+        desk.answer(1, by=201, text="已电话联系", now=now)
+        desk.close(1, by=201, now=now)
+        desk.asker_reply(1, by=101, now=now)
+        history = await command(h, 204, STAFF_CHAT_ID, "/ticket 1")
+        assert "重新打开 · 郭超（提问人评价不满意）" in history
+        assert "（提问人追问）" in history
+        assert english_words(history) == [], history
+
+
+async def test_item_history_in_chinese_with_paths_relative_to_the_content_folder(tmp_path: Path) -> None:
+    import shutil
+
+    from tests.chat.harness import ROOT
+
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    async with running_bot(tmp_path, now=FRIDAY_10, content_dir=str(content)) as h:
+        name = "2026-12-01-gongjijin-policy.md"
+        item = h.services.queue.by_path(name)
+        assert item is not None
+        (content / "queue" / name).unlink()  # the file goes: the item is withdrawn
+        from tests.editors_chat.flow import ask
+
+        await ask(h, 301, EDITORS_CHAT_ID, "/reload", "已重新读取")
+        shown = (await ask(h, 301, EDITORS_CHAT_ID, f"/item {item.number}", "记录："))["plain_text"]
+        assert f"queue/{name}" in shown and str(tmp_path) not in shown and "content/queue/queue" not in shown
+        history = shown.split("记录：", 1)[1]
+        assert history.count(f"系统 读入（queue/{name}）") == 2 and "撤回（文件已删除）" in history
+        assert english_words(history.replace(f"queue/{name}", "")) == [], history

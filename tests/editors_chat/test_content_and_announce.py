@@ -105,7 +105,7 @@ async def test_edit_and_private_queue_for_an_editor(tmp_path: Path) -> None:
         listing = await ask(h, 301, 301, "/queue", "发布队列")
         assert f"#{number} [草稿]" in listing["plain_text"]
         card = await ask(h, 301, 301, f"/item {number}", "记录")
-        assert "修改后的正文" in card["plain_text"] and "edited" in card["plain_text"]
+        assert "修改后的正文" in card["plain_text"] and "刘编辑 修改（正文、退回草稿（四眼审核））" in card["plain_text"]
         # /cancel leaves nothing behind
         before = len(h.services.queue.all())
         await ask(h, 301, 301, "/new", "哪一期")
