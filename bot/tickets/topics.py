@@ -268,7 +268,7 @@ def _parse_body(
         while i < len(lines) and not lines[i].startswith("### "):
             answer_lines.append(lines[i])
             i += 1
-        answer = "\n".join(answer_lines).strip()
+        answer = join_soft_breaks("\n".join(answer_lines).strip())
         if not question:
             problems.append(f"{path}:{head_line}: FAQ entry without a question after '###'; skipped")
             continue
@@ -280,6 +280,36 @@ def _parse_body(
             FaqEntry(f"{topic}/{n}", topic, question, tuple(alternatives), answer, f"{path}:{head_line}")
         )
     return tuple(entries)
+
+
+_BLOCK_START = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|>|#|```|\|)")
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
+
+
+def join_soft_breaks(text: str) -> str:
+    """A single line break inside a paragraph is no break, as Markdown renders it (a soft line break).
+
+    Answers wrapped by hand in the source read as one paragraph: lines are joined, with nothing between
+    Chinese characters and a space between other words. Blank lines (paragraphs), list items, quotes,
+    headings and a hard break (a line ending in two spaces or a backslash) are kept.
+    """
+    out: list[str] = []
+    for line in text.split("\n"):
+        prev = out[-1] if out else ""
+        joinable = (
+            out
+            and prev.strip()
+            and line.strip()
+            and not _BLOCK_START.match(line)
+            and not prev.endswith(("  ", "\\"))
+        )
+        if not joinable:
+            out.append(line)
+            continue
+        left, right = prev.rstrip(), line.lstrip()  # the right side keeps a hard break's trailing spaces
+        glue = "" if _CJK.match(left[-1]) or _CJK.match(right[0]) else " "
+        out[-1] = left + glue + right
+    return "\n".join(x.removesuffix("\\").rstrip() for x in out)
 
 
 def parse_faq_file(text: str, path: str) -> tuple[Topic, list[str]]:

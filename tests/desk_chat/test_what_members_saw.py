@@ -299,3 +299,24 @@ async def test_item_history_in_chinese_with_paths_relative_to_the_content_folder
         history = shown.split("记录：", 1)[1]
         assert history.count(f"系统 读入（queue/{name}）") == 2 and "撤回（文件已删除）" in history
         assert english_words(history.replace(f"queue/{name}", "")) == [], history
+
+
+# -- FAQ answers read as Markdown paragraphs ----------------------------------------------------------
+
+
+async def test_faq_answer_lines_wrapped_in_the_source_are_joined(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, now=FRIDAY_10) as h:
+        asked = await h.say(101, GROUP_ID, "@servicebot 公积金怎么转移接续")
+        promise = (await reply_to(h, GROUP_ID, asked))["plain_text"]
+        offer = promise.split("可能的答案", 1)[1]
+        # content/faq/housing-fund.md wraps this sentence after "线上渠道）"
+        assert "（或雄安公积金中心线上渠道）申请「异地转移接续」" in offer, offer
+
+
+def test_join_soft_breaks_keeps_paragraphs_lists_and_hard_breaks() -> None:
+    from bot.tickets.topics import join_soft_breaks
+
+    text = "先由单位开户，\n再申请转移。\n\nSee the\nguide\n- 身份证\n- 户口本\n\n电话：12329  \n窗口：新区中心"
+    assert join_soft_breaks(text) == (
+        "先由单位开户，再申请转移。\n\nSee the guide\n- 身份证\n- 户口本\n\n电话：12329\n窗口：新区中心"
+    )
