@@ -87,6 +87,11 @@ def unframe(line: bytes) -> bytes | None:
     return payload if zlib.crc32(payload) == crc else None
 
 
+def segment_header(first_seq: int) -> bytes:
+    """The first line of ``journal-<first_seq>.log``."""
+    return frame(dumps({"segment": first_seq, "format": FORMAT}).encode())
+
+
 def snapshot_name(seq: int) -> str:
     return f"snapshot-{seq:012d}.json"
 
@@ -514,6 +519,13 @@ def recover(directory: Path, *, repair: bool = True, disk: Disk = REAL) -> Recov
                     f"({header_payload[:60]!r}): written by something other than servicebot. Nothing was changed."
                 )
             check_format(header.get("format"), path)
+        if is_last and len(data) < len(segment_header(first)) and segment_header(first).startswith(data):
+            # a rotation cut short: the header is written without its own fsync (the first record's
+            # fdatasync covers it), so a crash before any record leaves it empty or in part; nothing was in it
+            messages.append(f"{where}/{path.name}: removed, a new segment whose creation was interrupted (no records)")
+            actions.append(partial(disk.unlink, path))
+            active = None
+            continue
         if header is None or header.get("segment") != first or header.get("format") != FORMAT:
             what = "is empty" if not data else "has a damaged header"
             messages.append(f"{where}/{path.name}: {what}; moved aside")
@@ -615,7 +627,8 @@ class PendingSnapshot:
 
     seq: int
     frozen: Frozen
-    carry: int  # journal bytes up to ``seq``: they no longer count once the snapshot is written
+    carry: int  # journal bytes appended up to ``seq``: they no longer count once the snapshot is written
+    segment: int  # the segment begun for the records after ``seq``
 
 
 class Journal:
@@ -626,7 +639,8 @@ class Journal:
         self.disk = disk
         self.seq = recovered.seq
         self.sync = sync
-        self.bytes_since_snapshot = recovered.journal_bytes
+        self._appended = recovered.journal_bytes  # journal bytes after the base snapshot (the writer counts)
+        self._compacted = 0  # of those, the ones a later snapshot holds (a compaction thread counts)
         self.snapshot_bytes = 0
         self._snapshots = list(recovered.snapshot_seqs)
         self._files = threading.Lock()  # snapshot bookkeeping and pruning (a compaction thread runs it)
@@ -652,23 +666,39 @@ class Journal:
         else:
             self._start_segment(self.seq + 1)
 
-    def _start_segment(self, first: int) -> None:
-        """Create ``journal-<first>.log`` durably, switch appends to it, and name it in MANIFEST."""
+    def _start_segment(self, first: int, *, manifest: bool = True) -> None:
+        """Create ``journal-<first>.log``, switch appends to it, and (unless told not to) name it in MANIFEST.
+
+        Cheap enough for the writer's thread: the header gets no fsync of its own (the first record's
+        fdatasync makes it durable with that record; a crash before leaves a header-only or empty last
+        segment, which recovery removes); the new name is made durable by one directory fsync before any
+        record in it can be acknowledged.
+        """
         path = self.directory / segment_name(first)
-        header = frame(dumps({"segment": first, "format": FORMAT}).encode())
-        write_file_atomically(path, [header], sync=self.sync, disk=self.disk)
-        fd = self.disk.open_append(path)
-        if self._fd >= 0:
-            try:
+        fd = self.disk.create(path)
+        try:
+            self.disk.write(fd, segment_header(first))
+            if self.sync:
+                self.disk.fsync_dir(self.directory)
+            if self._fd >= 0:
                 self._sync_pending()
-            except BaseException:
-                self.disk.close(fd)
-                raise
+        except BaseException:
+            self.disk.close(fd)
+            self.disk.unlink(path)
+            raise
+        if self._fd >= 0:
             self.disk.close(self._fd)
         self._fd, self._first = fd, first
-        self._end = len(header)
-        # MANIFEST is what notices a deleted newest journal: it names the segment before any record in it
-        # is acknowledged. If it cannot be written, the old one still names a segment that exists.
+        self._end = len(segment_header(first))
+        self._unsynced = True  # the header: made durable by the next fdatasync (or close)
+        if manifest:
+            self.name_in_manifest(first)
+
+    def name_in_manifest(self, first: int) -> None:
+        """MANIFEST names ``journal-<first>.log`` as the journal in use (what notices a deleted newest journal).
+
+        If it cannot be written, the old one still names a segment that exists: logged, not raised.
+        """
         try:
             write_manifest(self.directory, first, sync=self.sync, disk=self.disk)
         except OSError as exc:
@@ -726,7 +756,12 @@ class Journal:
             ) from exc
         self._end = start + len(line)
         self.seq = seq
-        self.bytes_since_snapshot += len(line)
+        self._appended += len(line)
+
+    @property
+    def bytes_since_snapshot(self) -> int:
+        """Journal bytes written since the newest snapshot's record (what compaction would reclaim)."""
+        return self._appended - self._compacted
 
     # ------------------------------------------------------------ compaction
 
@@ -741,16 +776,17 @@ class Journal:
             newest = self._snapshots[-1] if self._snapshots else 0
         if self.seq == 0 or self.seq == newest:
             return None
-        pending = PendingSnapshot(self.seq, freeze(tables), self.bytes_since_snapshot)
+        pending = PendingSnapshot(self.seq, freeze(tables), self._appended, self.seq + 1)
         if self._first != self.seq + 1:
-            self._start_segment(self.seq + 1)
+            self._start_segment(self.seq + 1, manifest=False)  # the compaction thread names it in MANIFEST
         return pending
 
     def finish_snapshot(self, pending: PendingSnapshot) -> None:
         """Write the snapshot begun by :meth:`begin_snapshot`, then drop the files no longer needed."""
+        self.name_in_manifest(pending.segment)
         path = write_frozen_snapshot(self.directory, pending.seq, pending.frozen, sync=self.sync, disk=self.disk)
         self.snapshot_bytes = self.disk.size(path)
-        self.bytes_since_snapshot -= pending.carry
+        self._compacted = pending.carry  # each counter has one writer: no lost update between threads
         with self._files:
             if pending.seq not in self._snapshots:
                 self._snapshots.append(pending.seq)

@@ -15,6 +15,8 @@ import pytest
 from bot.store import Store, StoreCorruptError, StoreError, StoreLockedError
 from bot.store.journal import TableState, write_snapshot
 
+from .faulty import FullDisk
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -283,14 +285,14 @@ def test_damage_in_journal_already_covered_by_the_snapshot_is_harmless(tmp_path:
         assert [x["n"] for x in store.table("tickets").all()] == [1, 2]
 
 
-def test_failed_compaction_does_not_fail_the_durable_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_compaction_does_not_fail_the_durable_write(tmp_path: Path) -> None:
     d = tmp_path / "data"
-    with Store.open(d, compact_after_bytes=1) as store:
-        def broken(tables: object) -> None:
-            raise OSError(28, "No space left on device")
-
-        monkeypatch.setattr(store._journal, "snapshot", broken)
+    disk = FullDisk("snapshot-*")
+    disk.full = True
+    with Store.open(d, compact_after_bytes=1, disk=disk) as store:
         assert store.table("t").insert({"n": 1}) == 1
+        store.wait_compaction()
+        assert disk.failed_writes == 1
     with Store.open(d) as store:
         assert store.table("t").all() == [{"n": 1}]
 
