@@ -403,6 +403,8 @@ def _torn_tail(where: str, path: Path, pos: int, rest: bytes, seq: int, reason: 
 def _read(disk: Disk, path: Path) -> bytes:
     try:
         return disk.read(path)
+    except FileNotFoundError:
+        raise  # removed since the directory was listed (a reader beside a compacting owner reads again)
     except OSError as exc:
         raise StoreError(f"{path}: cannot read it ({exc.strerror or exc}). Nothing was changed.") from exc
 
@@ -481,6 +483,8 @@ def recover(directory: Path, *, repair: bool = True, disk: Disk = REAL) -> Recov
             messages.append(f"{where}/{path.name}: damaged ({exc}); moved aside, using an older state")
             actions.append(partial(_move_aside, disk, path, stamp))
             continue
+        except FileNotFoundError:
+            raise
         except OSError as exc:
             raise StoreError(f"{path}: cannot read it ({exc.strerror or exc}). Nothing was changed.") from exc
         intact.append(snap_seq)
