@@ -66,6 +66,10 @@ TOKEN_REJECTED = (
 )
 
 
+#: seconds a stop waits for the update in its handlers before cutting it (SIGTERM ends within 10 s)
+STOP_GRACE = 4.0
+
+
 class InboxUnavailable(TelegramError):
     """The fetched questions could not be made durable; the fetch fails so Telegram keeps them."""
 
@@ -181,17 +185,24 @@ class InboxProcessor(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates=1)
         self._inbox = inbox
         self._liveness = liveness or Liveness()
+        self._current: tuple[object, asyncio.Future[Any]] | None = None
+        self._cutting = False
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Run the handlers; then forget the update in the inbox — unless it was cancelled half-way."""
         cancelled = False
         self._liveness.processing(True)
+        # its own task, so that a stop can cut this one update (:meth:`cut`) without cancelling PTB's loop
+        task = asyncio.ensure_future(coroutine)
+        self._current = (update, task)
         try:
-            await coroutine
+            await task
         except asyncio.CancelledError:
             cancelled = True  # not handled: it stays pending and is replayed at the next start
-            raise
+            if not task.cancelled() or not self._cutting:
+                raise  # the stop came from outside (PTB cancelling us): pass it on
         finally:
+            self._current = None
             self._liveness.processing(False)
             # Handler errors were already caught and reported by the Application's error handler: such an
             # update counts as handled (replaying it at every start would repeat the error, not fix it).
@@ -202,6 +213,22 @@ class InboxProcessor(BaseUpdateProcessor):
                     log.exception(
                         "inbox: could not mark update %s done (it will be replayed)", update.update_id
                     )
+
+    def cut(self, keep: Callable[[Update], object]) -> None:
+        """Stopping took too long: cancel the update in its handlers (``keep`` it for the next start first).
+
+        A question is replayed and the desk dedupes it (one ticket per message, the promise once); at worst
+        one message the handler had sent just before the cut is sent again.
+        """
+        if self._current is None:
+            return
+        update, task = self._current
+        if isinstance(update, Update):
+            keep(update)
+            log.warning("stopping: update %s cut short after %.0f s; handled again at the next start",
+                        update.update_id, STOP_GRACE)
+        self._cutting = True
+        task.cancel()
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -214,16 +241,29 @@ class InboxApplication(Application[Any, Any, Any, Any, Any, Any]):
     """PTB's Application, except that a stop leaves the backlog to the inbox instead of working through it."""
 
     async def stop(self) -> None:
-        """Take the updates not yet started out of the queue (kept for the next start), then stop."""
+        """Take the updates not yet started out of the queue (kept for the next start), then stop.
+
+        The update in its handlers gets :data:`STOP_GRACE` seconds to finish (it may be waiting for a
+        group's 20-a-minute limit), then it is cut and kept too.
+        """
+        timer: asyncio.TimerHandle | None = None
         if self.running:
             if isinstance(self.bot, InboxBot):
                 stopping(self.bot.liveness)
             self.take_backlog()
-        await super().stop()
+            processor = self.update_processor
+            if isinstance(processor, InboxProcessor):
+                timer = asyncio.get_running_loop().call_later(
+                    STOP_GRACE, processor.cut, lambda update: self._leave_for_next_start([update])
+                )
+        try:
+            await super().stop()
+        finally:
+            if timer is not None:
+                timer.cancel()
 
     def take_backlog(self) -> tuple[int, int]:
         """Empty the update queue without handling it: (questions left pending, other updates kept)."""
-        bot = self.bot
         taken: list[Update] = []
         while True:
             try:
@@ -233,18 +273,25 @@ class InboxApplication(Application[Any, Any, Any, Any, Any, Any]):
             self.update_queue.task_done()
             if isinstance(item, Update):
                 taken.append(item)
-        if not taken or not isinstance(bot, InboxBot):
+        pending, extra = self._leave_for_next_start(taken)
+        if taken:
+            log.info(
+                "stopping: %d question(s) and %d other update(s) left for the next start, %d chatter dropped",
+                pending, extra, len(taken) - pending - extra,
+            )
+        return pending, extra
+
+    def _leave_for_next_start(self, updates: list[Update]) -> tuple[int, int]:
+        """Keep unhandled updates in the inbox: questions are there already; others as keep_at_stop says."""
+        bot = self.bot
+        if not updates or not isinstance(bot, InboxBot):
             return 0, 0
-        pending = [u for u in taken if u.update_id in bot.inbox]
-        extra = [(u.update_id, u.to_dict()) for u in taken if u.update_id not in bot.inbox and bot.keep_at_stop(u)]
+        pending = [u for u in updates if u.update_id in bot.inbox]
+        extra = [(u.update_id, u.to_dict()) for u in updates if u.update_id not in bot.inbox and bot.keep_at_stop(u)]
         try:
             bot.inbox.add_many(extra)
         except (StoreError, OSError):
             log.exception("inbox: %d unhandled update(s) could not be kept at stop; they are lost", len(extra))
-        log.info(
-            "stopping: %d question(s) and %d other update(s) left for the next start, %d chatter dropped",
-            len(pending), len(extra), len(taken) - len(pending) - len(extra),
-        )
         return len(pending), len(extra)
 
 
