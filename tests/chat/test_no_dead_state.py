@@ -121,7 +121,9 @@ def test_a_401_on_get_updates_ends_the_process_with_one_line(tmp_path: Path) -> 
         try:
             wait_until(lambda: len(sb.calls("getUpdates")) >= 2, timeout=60, what="polling")
             sb.inject_fault("getUpdates", 401, count=1000)  # the token revoked in @BotFather
+            started = time.monotonic()
             out, _ = proc.communicate(timeout=60)
+            print(f"401 on getUpdates: exit {proc.returncode} after {time.monotonic() - started:.1f} s")
         finally:
             if proc.poll() is None:
                 proc.kill()

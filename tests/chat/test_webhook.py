@@ -158,6 +158,7 @@ def test_forged_and_oversized_bodies_are_refused_before_they_are_read(tmp_path: 
                 chunked_status = exc.code
             assert chunked_status == 413
             grown = _rss_mb(proc.pid) - before
+            print(f"RSS {before:.0f} MB before, {before + grown:.0f} MB after 3 forged 90 MB POSTs and 2 oversized")
             assert grown < 40, f"the bot grew by {grown:.0f} MB from refused requests"
             # and it still works
             sb.send_user_message(102, GROUP_ID, "/help@servicebot")
@@ -186,3 +187,41 @@ def test_a_webhook_secret_telegram_would_refuse_is_a_clear_error(tmp_path: Path)
         assert "WEBHOOK_SECRET" in done.stderr and "A-Z a-z 0-9 _ -" in done.stderr
         assert "has spaces!" not in done.stderr
         assert not any(c["method"] == "setWebhook" for c in sb.calls())
+
+
+def test_a_question_the_store_cannot_keep_gets_503_and_telegram_delivers_it_again(tmp_path: Path) -> None:
+    import resource
+
+    port = _free_port()
+    with SandboxThread(flood=False) as sb, FeedServer(datetime.now(SHANGHAI).date()) as feeds:
+        config = write_config(
+            tmp_path, sb, feeds,
+            **{"telegram.mode": "webhook",
+               "telegram.webhook": {"listen": "127.0.0.1", "port": port, "url_path": "hook",
+                                    "public_url": f"http://127.0.0.1:{port}/hook"}},
+        )
+        proc = subprocess.Popen(  # output through a pipe: a regular file would hit the size limit too
+            [sys.executable, "-m", "bot", "--config", str(config), "run"], cwd=ROOT,
+            env={**os.environ, "BOT_TOKEN": TOKEN}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        try:
+            sb.send_user_message(101, GROUP_ID, "@servicebot 第一个问题：垃圾分类的桶放在哪里")
+            wait_until(lambda: any(m["plain_text"].startswith("#1 ") for m in bot_messages(sb, STAFF_CHAT_ID)),
+                       timeout=60, what="the first card")
+            segment = max((tmp_path / "data").glob("journal-*.log"))
+            resource.prlimit(proc.pid, resource.RLIMIT_FSIZE, (segment.stat().st_size, resource.RLIM_INFINITY))
+            asked = sb.send_user_message(102, GROUP_ID, "@servicebot 第二个问题：停车证怎么办理")
+            wait_until(lambda: "503" in str(sb._run(lambda: sb.sandbox.core.webhook.last_error_message)),
+                       timeout=60, what="the bot to answer 503")
+            assert not any(m["plain_text"].startswith("#2 ") for m in bot_messages(sb, STAFF_CHAT_ID))
+            resource.prlimit(proc.pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+            wait_until(lambda: any(m["plain_text"].startswith("#2 ") for m in bot_messages(sb, STAFF_CHAT_ID)),
+                       timeout=90, what="the second question's card once space is back")
+            promise = [m for m in bot_messages(sb, GROUP_ID) if m["reply_to_message_id"] == asked["message_id"]]
+            assert len(promise) == 1
+            assert len([m for m in bot_messages(sb, STAFF_CHAT_ID) if m["plain_text"].startswith("#2 ")]) == 1
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=60) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
