@@ -50,9 +50,50 @@ def clone(value: Any) -> Any:
 
 
 def _index_key(value: Any) -> Any:
+    """The hash key of a field's value: a plain str or int is its own key (the common case, no tuple per
+    document); other scalars are tagged with their type, so True, 1 and 1.0 stay apart from each other
+    (and from any str or int); anything else is its canonical JSON."""
+    kind = type(value)
+    if kind is str or kind is int:
+        return value
     if value is None or isinstance(value, str | int | float | bool):
-        return (type(value).__name__, value)
+        return (kind.__name__, value)
     return ("json", json.dumps(value, sort_keys=True, ensure_ascii=False))
+
+
+# An index maps a key to the one document id that has it (most keys of a unique field), or to a set of
+# them: an int costs 28 bytes, a one-element set 216 (100k tickets: ~20 MB per unique index).
+Bucket = int | set[int]
+
+
+def _bucket_add(idx: dict[Any, Bucket], key: Any, doc_id: int) -> None:
+    bucket = idx.get(key)
+    if bucket is None:
+        idx[key] = doc_id
+    elif isinstance(bucket, set):
+        bucket.add(doc_id)
+    elif bucket != doc_id:
+        idx[key] = {bucket, doc_id}
+
+
+def _bucket_remove(idx: dict[Any, Bucket], key: Any, doc_id: int) -> None:
+    bucket = idx.get(key)
+    if bucket is None:
+        return
+    if isinstance(bucket, set):
+        bucket.discard(doc_id)
+        if len(bucket) == 1:
+            idx[key] = next(iter(bucket))
+        elif not bucket:
+            del idx[key]
+    elif bucket == doc_id:
+        del idx[key]
+
+
+def _bucket_ids(bucket: Bucket | None) -> list[int]:
+    if bucket is None:
+        return []
+    return sorted(bucket) if isinstance(bucket, set) else [bucket]
 
 
 P = ParamSpec("P")
@@ -79,7 +120,7 @@ class StoreTable(Table):
         self._store = store
         self._state = state
         self._ids: LRUCache[QueryLike, list[int]] = LRUCache(capacity=self.default_query_cache_capacity)
-        self._indexes: dict[str, dict[Any, set[int]]] = {}
+        self._indexes: dict[str, dict[Any, Bucket]] = {}
         self.add_index(*index)
 
     # ------------------------------------------------------------ indexes
@@ -94,10 +135,10 @@ class StoreTable(Table):
         for name in fields:
             if name in self._indexes:
                 continue
-            idx: dict[Any, set[int]] = {}
+            idx: dict[Any, Bucket] = {}
             for doc_id, doc in self._state.docs.items():
                 if name in doc:
-                    idx.setdefault(_index_key(doc[name]), set()).add(doc_id)
+                    _bucket_add(idx, _index_key(doc[name]), doc_id)
             self._indexes[name] = idx
 
     def find(self, field: str, value: Any) -> list[Document]:
@@ -109,23 +150,17 @@ class StoreTable(Table):
                 f"table {self.name!r}: no index on {field!r} (declared: {', '.join(self._indexes) or 'none'}); "
                 f"declare it with store.table({self.name!r}, index=(..., {field!r}))"
             ) from None
-        ids = sorted(idx.get(_index_key(value), ()))
-        return [self._doc(i) for i in ids]
+        return [self._doc(i) for i in _bucket_ids(idx.get(_index_key(value)))]
 
     def _index_add(self, doc_id: int, doc: Doc) -> None:
         for name, idx in self._indexes.items():
             if name in doc:
-                idx.setdefault(_index_key(doc[name]), set()).add(doc_id)
+                _bucket_add(idx, _index_key(doc[name]), doc_id)
 
     def _index_remove(self, doc_id: int, doc: Doc) -> None:
         for name, idx in self._indexes.items():
             if name in doc:
-                key = _index_key(doc[name])
-                bucket = idx.get(key)
-                if bucket is not None:
-                    bucket.discard(doc_id)
-                    if not bucket:
-                        del idx[key]
+                _bucket_remove(idx, _index_key(doc[name]), doc_id)
 
     # ------------------------------------------------------------ write primitives (memory + op + undo)
 
@@ -296,7 +331,9 @@ class StoreTable(Table):
     def truncate(self) -> None:
         docs = self._state.docs
         saved = dict(docs)
-        indexes = {k: {v: set(s) for v, s in idx.items()} for k, idx in self._indexes.items()}
+        indexes = {
+            k: {v: set(b) if isinstance(b, set) else b for v, b in idx.items()} for k, idx in self._indexes.items()
+        }
         docs.clear()
         for idx in self._indexes.values():
             idx.clear()

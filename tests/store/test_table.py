@@ -162,3 +162,19 @@ def test_closed_store_refuses(any_store: Store) -> None:
     with pytest.raises(StoreError, match="is closed"):
         t.insert({"x": 1})
     assert len(t) == 0
+
+
+def test_index_keeps_values_of_other_types_apart_and_follows_every_write(any_store: Store) -> None:
+    """One id per key is kept as a bare int, several as a set: finds must not tell the difference."""
+    t = any_store.table("typed", index=("v",))
+    ids = {repr(v): t.insert({"v": v}) for v in (1, True, 1.0, "1", None, [1], {"a": 1})}
+    for v in (1, True, 1.0, "1", None, [1], {"a": 1}):
+        assert [d.doc_id for d in t.find("v", v)] == [ids[repr(v)]], v
+    second = t.insert({"v": 1})
+    assert [d.doc_id for d in t.find("v", 1)] == [ids["1"], second]
+    t.remove(doc_ids=[ids["1"]])
+    assert [d.doc_id for d in t.find("v", 1)] == [second]
+    t.update({"v": 2}, doc_ids=[second])
+    assert t.find("v", 1) == [] and [d.doc_id for d in t.find("v", 2)] == [second]
+    t.truncate()
+    assert t.find("v", 2) == [] and t.find("v", True) == []
