@@ -168,6 +168,8 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
     app.add_handler(CommandHandler("withdraw", editors.on_withdraw, filters=ed.desk), group=editors.GROUP)
     app.add_handler(CommandHandler("preview", editors.on_preview, filters=ed.desk), group=editors.GROUP)
     app.add_handler(CommandHandler("reload", editors.on_reload, filters=ed.desk), group=editors.GROUP)
+    # the editors' commands anywhere else (a member group, the staff chat): a polite refusal, as /reply gets
+    app.add_handler(CommandHandler(editors.COMMANDS, members.on_editor_command_elsewhere, filters=~ed.desk))
     editor_jobs.schedule(app, JOB_KWARGS)  # content files now + on change, announcements, daily expiry
 
     # --- jobs ------------------------------------------------------------------------------------

@@ -54,6 +54,7 @@ from bot.editorial.model import DIGEST_NAMES, STATUS_NAMES, Digest, HistoryEntry
 from bot.editorial.rules import EditorialError, InvalidTransition, approve, create_item, edit, withdraw
 
 __all__ = [
+    "COMMANDS",
     "GROUP",
     "EditorFilters",
     "conversation",
@@ -72,6 +73,8 @@ log = logging.getLogger(__name__)
 
 #: Handler group of every editors' handler: before the desk's (0), see the module docstring.
 GROUP = -1
+# every command of the editors' desk (app.py refuses them politely outside the editors chat and private chats)
+COMMANDS = ("new", "announce", "edit", "item", "approve", "withdraw", "preview", "reload")
 
 DIGEST, SECTION, TEXT, LINK, FIRST, UNTIL, ANNOUNCE_WHEN, ANNOUNCE_TEXT, EDIT_TEXT = range(9)
 END = ConversationHandler.END

@@ -45,6 +45,18 @@ async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await msg.reply_text(html.escape(text))
 
 
+async def on_editor_command_elsewhere(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/new, /approve… outside the editors chat and private chats: a polite refusal, as /reply gets."""
+    svc = services(context)
+    msg = update.effective_message
+    user = update.effective_user
+    if msg is None or user is None:
+        return
+    editor = any(e.id == user.id for e in svc.config.people.editors)
+    log.info("editors' command refused here: user %s, chat %s", user.id, msg.chat_id)
+    await msg.reply_text(html.escape(t(svc.lang, "editors_only_here" if editor else "refused_editor")))
+
+
 async def on_mytickets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/mytickets (private): my questions, newest first, with their status."""
     svc = services(context)
@@ -101,14 +113,14 @@ async def on_rate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await answer_query(query, exc.user_message(lang), show_alert=True)
         return
     label = rating.label_en if lang.startswith("en") else rating.label_zh
-    done = dt(lang, "rated", n=number, rating=label)
-    if rating is Rating.UNSATISFIED:
-        done += "\n" + dt(lang, "rated_reopened", n=number)
+    unsatisfied = rating is Rating.UNSATISFIED
+    # 不满意 reopens the ticket: the message says so, never "closed, thank you" first
+    done = dt(lang, "rated_reopened", n=number, rating=label) if unsatisfied else dt(lang, "rated", n=number, rating=label)
     msg = query.message
     if isinstance(msg, Message):
         await svc.outbox.edit(msg.chat_id, msg.message_id, html.escape(done))
     await refresh_card(svc, tk)
-    if rating is Rating.UNSATISFIED:
+    if unsatisfied:
         await to_staff_chat(
             svc, tk, dt(lang, "unsatisfied_staff", n=number, supervisors=supervisors_html(svc))
         )
@@ -116,4 +128,4 @@ async def on_rate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await tell_privately(
                 context.bot, s.user_id, dt(lang, "unsatisfied_staff", n=number, supervisors=s.name)
             )
-    await answer_query(query, dt(lang, "rate_thanks"))
+    await answer_query(query, dt(lang, "rate_followup" if unsatisfied else "rate_thanks"))

@@ -103,7 +103,10 @@ def card_html(svc: Services, t: Ticket) -> str:
     )
     res = "✓" if t.closed_at is not None else f"{when(svc, t.resolution_due)} {dt(lang, 'card_before')}"
     lines.append(f"{dt(lang, 'card_first_due')}：{first} · {dt(lang, 'card_resolution_due')}：{res}")
-    owner = html.escape(t.owner_name) if t.owner_id is not None else dt(lang, "card_nobody")
+    if t.owner_id is not None:
+        owner = html.escape(t.owner_name)
+    else:  # nobody took it: waiting, or closed by the asker's 已解决 under the FAQ offer
+        owner = dt(lang, "card_self_solved" if t.status is Status.CLOSED else "card_nobody")
     if t.auto_assigned and t.owner_id is not None:
         owner += dt(lang, "card_auto")
     line = f"{dt(lang, 'card_owner')}：{owner}"
@@ -117,13 +120,15 @@ def card_html(svc: Services, t: Ticket) -> str:
 
 
 def card_keyboard(lang: str, t: Ticket) -> InlineKeyboardMarkup | None:
-    """认领 while nobody owns it; 转交 / 备注 / 关闭 always until closed; none once closed."""
+    """认领 while nobody owns it, 转交 once someone does (an unclaimed ticket is claimed, not handed on);
+    备注 / 关闭 until closed; none once closed."""
     if t.status is Status.CLOSED:
         return None
     row = []
     if t.owner_id is None:
         row.append(InlineKeyboardButton(dt(lang, "btn_claim"), callback_data=f"tk:claim:{t.number}"))
-    row.append(InlineKeyboardButton(dt(lang, "btn_transfer"), callback_data=f"tk:xfer:{t.number}"))
+    else:
+        row.append(InlineKeyboardButton(dt(lang, "btn_transfer"), callback_data=f"tk:xfer:{t.number}"))
     row.append(InlineKeyboardButton(dt(lang, "btn_note"), callback_data=f"tk:note:{t.number}"))
     row.append(InlineKeyboardButton(dt(lang, "btn_close"), callback_data=f"tk:close:{t.number}"))
     return InlineKeyboardMarkup([row])
@@ -601,8 +606,9 @@ def _pct(v: float | None) -> str:
     return "—" if v is None else f"{v:g}%"
 
 
-def _num(v: float | None) -> str:
-    return "—" if v is None else f"{v:g}"
+def _minutes(lang: str, v: float | None) -> str:
+    """A median in minutes, or "none yet" when no ticket got that far (never "— 分钟")."""
+    return dt(lang, "stats_none") if v is None else dt(lang, "stats_minutes", v=f"{v:g}")
 
 
 def stats_text(svc: Services, now: datetime, days: int = 7) -> str:
@@ -625,8 +631,8 @@ def format_stats(lang: str, library: FaqLibrary, s: Stats, *, days: int | None =
         dt(
             lang,
             "stats_times",
-            first=_num(s.median_first_response_minutes),
-            res=_num(s.median_resolution_minutes),
+            first=_minutes(lang, s.median_first_response_minutes),
+            res=_minutes(lang, s.median_resolution_minutes),
         ),
         dt(lang, "stats_sla", first=_pct(s.first_response_met_percent), res=_pct(s.resolution_met_percent)),
     ]

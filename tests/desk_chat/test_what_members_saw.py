@@ -320,3 +320,55 @@ def test_join_soft_breaks_keeps_paragraphs_lists_and_hard_breaks() -> None:
     assert join_soft_breaks(text) == (
         "先由单位开户，再申请转移。\n\nSee the guide\n- 身份证\n- 户口本\n\n电话：12329\n窗口：新区中心"
     )
+
+
+# -- each reads as a person would expect ----------------------------------------------------------------
+
+
+async def test_unsatisfied_reads_as_reopened_and_the_toast_says_so(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, now=FRIDAY_10) as h:
+        asked = await h.say(101, GROUP_ID, "@servicebot 医保报销怎么办")
+        await reply_to(h, GROUP_ID, asked)
+        card = await h.wait_for_message(STAFF_CHAT_ID, lambda m: m["plain_text"].startswith("#1 "))
+        # an unclaimed card offers 认领, not 转交 (which would only be refused)
+        assert "tk:claim:1" in buttons(card) and "tk:xfer:1" not in buttons(card)
+        await h.press(202, STAFF_CHAT_ID, card["message_id"], "tk:claim:1")
+        card = await h.wait_for_message(
+            STAFF_CHAT_ID, lambda m: m["message_id"] == card["message_id"] and "tk:xfer:1" in buttons(m)
+        )
+        assert "tk:claim:1" not in buttons(card)
+        await h.press(202, STAFF_CHAT_ID, card["message_id"], "tk:close:1")
+        rating = await h.wait_for_message(GROUP_ID, lambda m: "rate:1:unsatisfied" in buttons(m))
+        await h.press(101, GROUP_ID, rating["message_id"], "rate:1:unsatisfied")
+        rated = await h.wait_for_message(
+            GROUP_ID, lambda m: m["message_id"] == rating["message_id"] and m["callback_answers"]
+        )
+        assert "已重新打开" in rated["plain_text"] and "不满意" in rated["plain_text"]
+        assert "已办结" not in rated["plain_text"] and "感谢您的评价" not in rated["plain_text"]
+        toast = rated["callback_answers"][-1]["text"]
+        assert "感谢评价" not in toast and "继续跟进" in toast
+
+
+async def test_stats_without_figures_and_a_self_solved_card(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, now=FRIDAY_10) as h:
+        stats = await command(h, 204, STAFF_CHAT_ID, "/stats")
+        assert "— 分钟" not in stats and "办结中位数 暂无" in stats
+        asked = await h.say(105, GROUP_ID, "@servicebot 孩子上学要什么材料")
+        promise = await reply_to(h, GROUP_ID, asked)
+        await h.wait_for_message(STAFF_CHAT_ID, lambda m: m["plain_text"].startswith("#1 "))
+        await h.press(105, GROUP_ID, promise["message_id"], "faq:ok:1")
+        card = await h.wait_for_message(
+            STAFF_CHAT_ID, lambda m: m["plain_text"].startswith("#1 ") and "已办结" in m["plain_text"]
+        )
+        assert "待认领" not in card["plain_text"] and "负责人：—（提问人自助解决）" in card["plain_text"]
+
+
+async def test_editors_commands_from_a_member_in_the_group_get_a_polite_refusal(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, now=FRIDAY_10) as h:
+        for text in ("/new", "/approve 1", "/item 1", "/withdraw 1 不要了"):
+            assert "抱歉，这是编辑专用的命令" in await command(h, 101, GROUP_ID, text), text
+        assert "工作人员专用" in await command(h, 101, GROUP_ID, "/reply 1 你好")  # as before
+        # staff are no editors either: refused, and nothing in the queue changed
+        before = [(i.number, i.status) for i in h.services.queue.all()]
+        assert "抱歉，这是编辑专用的命令" in await command(h, 201, STAFF_CHAT_ID, "/approve 1")
+        assert [(i.number, i.status) for i in h.services.queue.all()] == before
