@@ -23,6 +23,11 @@ Telegram retries later, https://core.telegram.org/bots/api#setwebhook "in case o
 we will give up after a reasonable amount of attempts"), queues it and answers 200.
 
 ``GET /healthz`` (same port) answers the liveness verdict (bot/chat/liveness.py): 200 ``ok`` or 503.
+
+Without getUpdates, a revoked token would go unnoticed in webhook mode (Telegram simply stops posting), so
+every :data:`CHECK_EVERY_BEATS` heartbeats (a minute by default) the bot asks getWebhookInfo: a 401 stops it
+with one line and exit 1, as in polling mode; a webhook that is no longer ours (deleted, or set elsewhere)
+is set again, with the secret.
 """
 
 from __future__ import annotations
@@ -40,7 +45,8 @@ from typing import Any
 from aiohttp import web
 from telegram import Update
 
-from bot.chat.inbox import InboxBot, InboxUnavailable
+from bot.chat.inbox import TOKEN_REJECTED, InboxBot, InboxUnavailable
+from bot.chat.liveness import heartbeat_interval
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +57,9 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 256 * 1024
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+#: getWebhookInfo every this many heartbeats
+CHECK_EVERY_BEATS = 6
 
 #: setWebhook's secret_token: "1-256 characters. Only characters A-Z, a-z, 0-9, _ and - are allowed"
 _SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -173,6 +182,12 @@ async def serve_webhook(
             await server.start()
             await app.bot.set_webhook(url=public_url, secret_token=secret)
             await app.start()
+            if app.job_queue is not None:
+                every = heartbeat_interval() * CHECK_EVERY_BEATS
+                app.job_queue.run_repeating(
+                    _check_webhook, interval=every, first=every, name="webhook:check",
+                    data=(public_url, secret), job_kwargs={"misfire_grace_time": 600, "coalesce": True},
+                )
             await stop.wait()
         finally:
             await server.stop()
@@ -186,3 +201,21 @@ async def serve_webhook(
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+
+
+async def _check_webhook(context: Any) -> None:
+    """Job: the token still works and the webhook is still ours (see the module docstring)."""
+    from telegram.error import InvalidToken, TelegramError
+
+    public_url, secret = context.job.data
+    bot = context.application.bot
+    try:
+        info = await bot.get_webhook_info()
+        if info.url != public_url:
+            log.warning("webhook: Telegram has %s, not ours; setting it again", "none" if not info.url else "another URL")
+            await bot.set_webhook(url=public_url, secret_token=secret)
+    except InvalidToken:
+        if isinstance(bot, InboxBot):
+            bot.stop_for(TOKEN_REJECTED)
+    except TelegramError as exc:  # the network: the next check tries again
+        log.warning("webhook: check failed: %s", exc)

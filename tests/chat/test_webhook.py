@@ -225,3 +225,26 @@ def test_a_question_the_store_cannot_keep_gets_503_and_telegram_delivers_it_agai
         finally:
             if proc.poll() is None:
                 proc.kill()
+
+
+def test_webhook_mode_sets_a_lost_webhook_again_and_exits_on_a_revoked_token(tmp_path: Path) -> None:
+    port = _free_port()
+    with SandboxThread(flood=False) as sb, FeedServer(datetime.now(SHANGHAI).date()) as feeds:
+        # WatchdogSec=1: heartbeats every 0.5 s, so the webhook check runs every 3 s
+        proc, log = _start_webhook_bot(tmp_path, sb, feeds, port, env={"WATCHDOG_USEC": "1000000"})
+        try:
+            sb._run(lambda: sb.sandbox.core.m_delete_webhook({}))  # someone ran deleteWebhook
+            wait_until(lambda: len(sb.calls("setWebhook")) >= 2, timeout=60, what="the webhook set again")
+            secret = sb.calls("setWebhook")[-1]["params"]["secret_token"]
+            assert secret == sb.calls("setWebhook")[0]["params"]["secret_token"]
+            sb.send_user_message(101, GROUP_ID, "/help@servicebot")
+            wait_until(lambda: any("/ask" in m["plain_text"] for m in bot_messages(sb, GROUP_ID)),
+                       timeout=60, what="the answer through the restored webhook")
+            sb.inject_fault("getWebhookInfo", 401, count=100)  # the token revoked in @BotFather
+            assert proc.wait(timeout=60) == 1
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        text = log.read_text(errors="replace")
+        assert len([ln for ln in text.splitlines() if "rejected the bot token" in ln]) == 1, text[-2000:]
+        assert "Traceback" not in text
