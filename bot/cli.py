@@ -186,14 +186,14 @@ def _calendar_warnings(config: Config) -> list[str]:
 
 
 def _source_health(config: Config) -> dict[str, Any]:
-    """Each source's last fetch and status from the store, if the bot has run (and is not running now)."""
+    """Each source's last fetch and status from the store, read-only (also while the bot runs), if it has run."""
     from bot.store import Store, StoreError
     from bot.store.health import SourceHealth
 
     if not config.data_dir.exists():
         return {}
     try:
-        with Store.open(config.data_dir) as store:
+        with Store.open_read_only(config.data_dir) as store:
             return {st.source: st for st in SourceHealth(store).all()}
     except StoreError as exc:
         print(f"(source health not shown: {exc})")

@@ -221,3 +221,20 @@ def test_stats_prints_the_desks_figures_for_a_period_as_slash_stats_does_while_t
     assert last_days.returncode == 0, last_days.stderr
     assert last_days.stdout.startswith("近 2 天：共 1 件（未结 1 · 已结 0）")
     assert (bad.returncode, bad.stderr) == (2, "--from: required with --to (the first day of the period, YYYY-MM-DD)\n")
+
+
+def test_check_shows_each_sources_health_while_the_bot_runs(tmp_path: Path) -> None:
+    from bot.store.health import SourceHealth
+
+    config = shipped_config(tmp_path)
+    at = datetime(2026, 11, 30, 7, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with Store.open(tmp_path / "data") as store:  # the running bot: it holds the lock throughout
+        SourceHealth(store).record_failure("jobs", "HTTP 503", at=at)
+        before = {p.name: p.read_bytes() for p in (tmp_path / "data").iterdir()}
+        checked = servicebot("check", "--config", str(config))
+        after = {p.name: p.read_bytes() for p in (tmp_path / "data").iterdir()}
+    assert checked.returncode in (0, 1), checked.stderr
+    assert "source health not shown" not in checked.stdout
+    jobs = next(line for line in checked.stdout.splitlines() if line.strip().startswith("jobs "))
+    assert "2026-11-30T07:30 HTTP 503" in jobs
+    assert after == before, "check wrote to the bot's data directory"
