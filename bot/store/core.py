@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -136,22 +137,35 @@ class Store:
 
     @classmethod
     def init(cls, directory: Path, *, fsync: bool = True, disk: Disk = REAL) -> None:
-        """Start a new, empty store in ``directory`` (created if missing; an existing one must hold no store)."""
+        """Start a new, empty store in ``directory`` (created if missing; an existing one must hold no store).
+
+        A missing directory is built beside it under a temporary name and renamed into place once its files
+        are durable, so a crash half-way never leaves an empty ``directory`` (which open would refuse).
+        """
         directory = Path(directory)
+        target = directory
         try:
             if not disk.exists(directory):
-                disk.mkdir(directory)
+                target = directory.with_name(f".{directory.name}.init-{os.getpid()}")
+                disk.mkdir(target)
         except OSError as exc:
             raise StoreError(f"cannot create data directory {directory}: {exc}") from exc
-        lock = _lock(directory, disk)
+        lock = _lock(target, disk)
         try:
-            if holds_store(disk.entries(directory)):
+            if holds_store(disk.entries(target)):
                 raise StoreError(f"{directory} already holds a store; nothing was changed")
-            Journal(directory, Recovered(0, {}, [], None, [], 0), sync=fsync, disk=disk).close()
+            Journal(target, Recovered(0, {}, [], None, [], 0), sync=fsync, disk=disk).close()
         except OSError as exc:
             raise StoreError(f"{directory}: cannot start a new store: {exc}") from exc
         finally:
             disk.unlock(lock)
+        if target != directory:
+            try:
+                disk.replace(target, directory)
+                if fsync:
+                    disk.fsync_dir(directory.parent)
+            except OSError as exc:
+                raise StoreError(f"cannot create data directory {directory}: {exc}") from exc
 
     @classmethod
     def open_read_only(cls, directory: Path, *, attempts: int = 5) -> Store:

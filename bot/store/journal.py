@@ -442,7 +442,7 @@ def recover(directory: Path, *, repair: bool = True, disk: Disk = REAL) -> Recov
     """
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     messages: list[str] = []
-    actions: list[Callable[[], None]] = []
+    actions: list[Callable[[], object]] = []
     where = str(directory)
     try:
         entries = disk.entries(directory)
@@ -525,10 +525,13 @@ def recover(directory: Path, *, repair: bool = True, disk: Disk = REAL) -> Recov
             check_format(header.get("format"), path)
         if is_last and len(data) < len(segment_header(first)) and segment_header(first).startswith(data):
             # a rotation cut short: the header is written without its own fsync (the first record's
-            # fdatasync covers it), so a crash before any record leaves it empty or in part; nothing was in it
-            messages.append(f"{where}/{path.name}: removed, a new segment whose creation was interrupted (no records)")
-            actions.append(partial(disk.unlink, path))
-            active = None
+            # fdatasync covers it), so a crash before any record leaves it empty or in part; nothing was in it;
+            # it is rewritten in place, never removed: MANIFEST may name it already
+            messages.append(
+                f"{where}/{path.name}: header completed; a new segment whose creation was interrupted (no records)"
+            )
+            actions.append(partial(write_file_atomically, path, [segment_header(first)], disk=disk))
+            active = path
             continue
         if header is None or header.get("segment") != first or header.get("format") != FORMAT:
             what = "is empty" if not data else "has a damaged header"
