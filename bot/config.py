@@ -229,7 +229,7 @@ class DigestsConfig(_Model):
 
 class SourceConfig(_Model):
     name: str
-    kind: Literal["feed", "jobs", "json", "weather"]
+    kind: Literal["feed", "jobs", "json", "html", "weather"]
     url: str
     timeout_seconds: float = Field(10.0, gt=0, le=120)
     max_bytes: int = Field(5_000_000, ge=1024)
@@ -243,6 +243,13 @@ class SourceConfig(_Model):
             raise ValueError("expected latitude and longitude for a weather source")
         if self.kind == "json" and not {"title", "link"} <= set(self.fields):
             raise ValueError("expected fields.title and fields.link for a json source")
+        if self.kind == "html":
+            from digests.sources.htmllist import HtmlListError, check_selectors
+
+            try:
+                check_selectors(self.fields)
+            except HtmlListError as exc:
+                raise ValueError(f"html source: {exc}") from None
         return self
 
 

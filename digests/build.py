@@ -20,6 +20,7 @@ from digests.model import Digest, Item, QueuedItem, Section, SectionSpec, Slot, 
 from digests.select import select
 from digests.sources.encoding import looks_like_mojibake
 from digests.sources.feed import FeedError, parse_feed, parse_jobs
+from digests.sources.htmllist import HtmlListError, parse_html_list
 from digests.sources.http import USER_AGENT, FetchCache, FetchResult, Resolver, fetch
 from digests.sources.jsonlist import JsonListError, parse_json_list
 from digests.sources.weather import WeatherError, parse_weather, weather_url
@@ -61,6 +62,10 @@ def source_url(spec: SourceSpec) -> str:
     return spec.url
 
 
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    return next((v for k, v in headers.items() if k.lower() == name), None)
+
+
 def load_source(spec: SourceSpec, fetched: FetchResult) -> SourceResult:
     """Parse a fetched body according to the source's kind (pure)."""
     if not fetched.ok:
@@ -71,11 +76,14 @@ def load_source(spec: SourceSpec, fetched: FetchResult) -> SourceResult:
             return SourceResult(spec.name, fetched.status, weather=parse_weather(fetched.body), body_bytes=fetched.body_bytes, elapsed=fetched.elapsed)
         if spec.kind == "json":
             items = parse_json_list(fetched.body, spec.fields, source=spec.name, base_url=base)
+        elif spec.kind == "html":
+            items = parse_html_list(fetched.body, spec.fields, source=spec.name, base_url=base,
+                                    content_type=_header(fetched.headers, "content-type"))
         elif spec.kind == "jobs":
             items = parse_jobs(fetched.body, source=spec.name, headers=fetched.headers, base_url=base)
         else:
             items = parse_feed(fetched.body, source=spec.name, headers=fetched.headers, base_url=base)
-    except (FeedError, JsonListError, WeatherError) as exc:
+    except (FeedError, JsonListError, HtmlListError, WeatherError) as exc:
         return SourceResult(spec.name, "failed", reason=str(exc), body_bytes=fetched.body_bytes, elapsed=fetched.elapsed)
     kept, warnings = drop_mojibake(items)
     return SourceResult(

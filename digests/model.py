@@ -29,7 +29,7 @@ __all__ = [
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 Slot = Literal["morning", "tea"]
-SourceKind = Literal["feed", "json", "weather", "jobs"]
+SourceKind = Literal["feed", "json", "html", "weather", "jobs"]
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 
@@ -62,7 +62,8 @@ class SourceSpec:
     max_bytes: int = 5_000_000
     latitude: float | None = None
     longitude: float | None = None
-    # json sources: our field name (title, link, published, summary, id) -> the JSON key
+    # json sources: our field name (title, link, published, summary, id, employer, location) -> the
+    # JSON key; html sources: the same names plus items -> a CSS selector (``a@href`` for an attribute)
     fields: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
 
 

@@ -14,7 +14,7 @@ import html
 from collections.abc import Sequence
 from typing import Literal
 
-from digests.model import Digest, Item, QueuedItem, Section, WeatherReport
+from digests.model import SHANGHAI, Digest, Item, QueuedItem, Section, WeatherReport
 from digests.sources.text import clean_text, shorten
 from digests.templates import Templates
 
@@ -76,6 +76,10 @@ def _item_line(item: Item, t: Templates) -> str:
     title = _e(shorten(item.title, TITLE_LIMIT))
     mark = _e(t.updated) if item.updated else ""
     extras = [_e(x) for x in (item.employer, item.location) if x]
+    if extras and item.published is not None:  # a job: title · employer · place · date
+        local = item.published.astimezone(SHANGHAI)
+        month_name = t.months[local.month - 1] if t.months else str(local.month)
+        extras.append(_e(t.item_date.format(month=local.month, day=local.day, month_name=month_name)))
     if item.link and utf16_len(item.link) <= 1000:  # an absurd URL is dropped, the title kept
         title = f'<a href="{_e(item.link)}">{title}</a>'
     return " · ".join(["• " + mark + title, *extras])

@@ -57,6 +57,7 @@ class Templates:
     closing: str
     closing_ask: str
     weather: WeatherTexts
+    item_date: str = "{month}月{day}日"  # {month} {day} {month_name}: a job line's date
 
 
 class _Reader:
@@ -134,6 +135,7 @@ def load_templates(lang: str = "zh", directory: Path | None = None) -> Templates
         empty=r.text("empty"),
         closing=r.text("closing"),
         closing_ask=r.text("closing_ask"),
+        item_date=r.text("item_date") if isinstance(data, Mapping) and "item_date" in data else "{month}月{day}日",
         weather=WeatherTexts(
             high_low=r.text("weather.high_low"),
             high_only=r.text("weather.high_only"),

@@ -49,10 +49,11 @@ MAX_ADVANCE_MINUTES = 7 * 24 * 60   # the training panel's limit: one week per s
 # demo source name -> sample file in content/samples (see its SOURCES.txt)
 SAMPLE_FILES = {
     "weather": "open-meteo-xiongan-daily.json",
+    "xiongan-notices": "xiongan-tzgg.gb2312.html",
     "gov-latest": "govcn-zuixin.reshaped.json",
-    "xinhua-politics": "xinhua-china-politics.rss.xml",
-    "xinhua-finance": "xinhua-finance.rss.xml",
-    "jobs": "wwr-remote-design-jobs-2022.rss",
+    "jobs-rencai": "xiongan-rencai.html",
+    "jobs-api": "xiongan-jobs.json",
+    "xiongan-wechat": "rsshub-wechat-xiongan.rss.xml",
 }
 
 
@@ -127,6 +128,8 @@ def _samples_app(samples: Path, holder: dict[str, BotApp]) -> web.Application:
                 n = len(data["daily"]["time"])
                 data["daily"]["time"] = [(today + timedelta(days=i)).isoformat() for i in range(n)]
             return web.json_response(data)
+        if name.endswith(".html"):  # as the sites serve them: the page's own <meta charset>, none in the header
+            return web.Response(body=path.read_bytes(), content_type="text/html")
         content_type = "application/json" if name.endswith(".json") else "application/rss+xml"
         return web.Response(body=path.read_bytes(), content_type=content_type, charset="utf-8")
 

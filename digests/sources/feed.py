@@ -20,6 +20,9 @@ __all__ = ["SUMMARY_LIMIT", "FeedError", "parse_feed", "parse_jobs"]
 SUMMARY_LIMIT = 200
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _LOCATION = re.compile(r"(?:Headquarters|Location)\s*:\s*(.+?)(?:\s+URL\s*:|$)")
+# Chinese job feeds (RSSHub routes of local talent sites, WeChat accounts): labels in the description
+_ZH_LOCATION = re.compile(r"(?:工作地点|工作地址|地点)\s*[:：]\s*([^\s，,；;。]+)")
+_ZH_EMPLOYER = re.compile(r"(?:招聘单位|用人单位|招聘企业|单位名称|公司)\s*[:：]\s*([^\s，,；;。]+)")
 
 
 class FeedError(ValueError):
@@ -117,7 +120,8 @@ def parse_jobs(
     headers: Mapping[str, str] | None = None,
     base_url: str | None = None,
 ) -> list[Item]:
-    """Parse a job feed: "Employer: Job title" titles, region or Headquarters/Location as location."""
+    """Parse a job feed: "Employer: Job title" (or "单位：岗位") titles, else 招聘单位：… in the
+    description; region, Headquarters/Location or 工作地点：… as location."""
     parsed = _parse(data, headers, base_url)
     items = _entries_to_items(parsed, source=source, section=section, base_url=base_url)
     regions: dict[str, str] = {}
@@ -129,11 +133,16 @@ def parse_jobs(
     for item in items:
         employer: str | None = None
         title = item.title
-        if ": " in title:
-            employer, title = (part.strip() for part in title.split(": ", 1))
+        for separator in (": ", "："):
+            if separator in title:
+                employer, title = (part.strip() for part in title.split(separator, 1))
+                break
+        if employer is None:
+            match = _ZH_EMPLOYER.search(item.summary)
+            employer = match[1].strip() if match else None
         location = regions.get(item.title)
         if location is None:
-            match = _LOCATION.search(item.summary)
+            match = _LOCATION.search(item.summary) or _ZH_LOCATION.search(item.summary)
             location = match[1].strip() if match else None
         jobs.append(
             Item(

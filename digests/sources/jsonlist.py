@@ -2,8 +2,9 @@
 ``{"TITLE", "SUB_TITLE", "URL", "DOCRELPUBTIME": "YYYY-MM-DD"}``, not as RSS.
 
 A field mapping (our name -> the JSON key) says where each value is: ``title`` and ``link`` are
-required, ``published``, ``summary`` and ``id`` optional. ``items`` may name the key holding the
-array when the top level is an object (dotted for nested keys, e.g. ``data.list``).
+required, ``published``, ``summary``, ``id``, and for job lists ``employer`` and ``location``
+optional; a key may be dotted for a nested value (``company.name``). ``items`` may name the key
+holding the array when the top level is an object (dotted too, e.g. ``data.list``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from digests.model import Item
+from digests.sources.encoding import decode
 from digests.sources.text import clean_text, parse_date, resolve_link, shorten, stable_id
 
 __all__ = ["GOV_CN_FIELDS", "JsonListError", "parse_json_list"]
@@ -45,7 +47,13 @@ def _rows(document: Any, path: str | None) -> list[Any]:
 def _text(row: Mapping[str, Any], key: str | None) -> str | None:
     if not key:
         return None
-    value = row.get(key)
+    value: Any = row.get(key)
+    if value is None and "." in key:  # a nested value: {"company": {"name": ...}}
+        value = row
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, Mapping) else None
+    if isinstance(value, Mapping | list):
+        return None
     return None if value is None else str(value)
 
 
@@ -62,7 +70,7 @@ def parse_json_list(
     if missing:
         raise JsonListError(f"expected fields.{sorted(missing)[0]} in the field mapping of source {source!r}")
     try:
-        document = json.loads(data)
+        document = json.loads(decode(data).text)  # UTF-8 by the RFC; GBK from some sites all the same
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise JsonListError(f"not JSON: {exc}") from exc
     items: list[Item] = []
@@ -87,6 +95,8 @@ def parse_json_list(
                 published=parse_date(_text(row, fields.get("published"))),
                 source=source,
                 section=section,
+                employer=clean_text(_text(row, fields.get("employer"))) or None,
+                location=clean_text(_text(row, fields.get("location"))) or None,
             )
         )
     return items

@@ -100,8 +100,13 @@ def config_data(data_dir: Path, api_base: str, feeds_url: str, **overrides: Any)
         {"name": "xinhua-finance", "kind": "feed", "url": f"{feeds_url}/finance.xml", "timeout_seconds": 3},
         {"name": "jobs", "kind": "jobs", "url": f"{feeds_url}/jobs.rss", "timeout_seconds": 3},
     ]
+    # the shipped sections name the shipped (local) sources; these tests feed them the fixture feeds
+    by_section = {"weather": ["weather"], "policy": ["gov-latest", "xinhua-politics"], "jobs": ["jobs"],
+                  "life": ["xinhua-finance"]}
     for slot in ("morning", "tea"):
         for section in data["digests"][slot]["sections"]:
+            if section.get("sources"):
+                section["sources"] = by_section[section["key"]]
             section["max_age_hours"] = 24 * 365 * 10  # the fixture feeds are from 2022-2026
     for key, value in overrides.items():
         target = data

@@ -72,6 +72,14 @@ def test_unknown_source_in_a_section_is_reported(tmp_path: Path) -> None:
     assert any("digests.tea.sections[0].sources: unknown source 'nope'" in line for line in lines), lines
 
 
+def test_an_html_source_with_a_broken_selector_names_the_source_and_the_field(tmp_path: Path) -> None:
+    data = example()
+    index = next(i for i, s in enumerate(data["sources"]) if s["kind"] == "html")
+    data["sources"][index]["fields"]["title"] = "a[title"
+    lines = error_lines(write(tmp_path, data))
+    assert any(f"sources[{index}]" in line and "fields.title: not a valid CSS selector" in line for line in lines), lines
+
+
 def test_yaml_syntax_error_has_line_and_column(tmp_path: Path) -> None:
     p = tmp_path / "config.yaml"
     p.write_text("timezone: Asia/Shanghai\nchats: [\n  groups: 1\n", encoding="utf-8")
