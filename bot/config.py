@@ -266,6 +266,13 @@ class HealthConfig(_Model):
     alert_after_failures: int = Field(3, ge=1)
 
 
+class MetricsConfig(_Model):
+    """Prometheus metrics (bot/chat/metrics.py): off unless ``port`` is set; local by default."""
+
+    listen: str = "127.0.0.1"
+    port: int | None = Field(None, ge=1, le=65535)
+
+
 class Config(_Model):
     """The whole of config.yaml, parsed once at start-up."""
 
@@ -281,6 +288,7 @@ class Config(_Model):
     sources: tuple[SourceConfig, ...] = ()
     network: NetworkConfig = NetworkConfig()
     health: HealthConfig = HealthConfig()
+    metrics: MetricsConfig = MetricsConfig()
     editorial: EditorialConfig = EditorialConfig()
     demo: bool = False
 

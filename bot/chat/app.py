@@ -86,6 +86,7 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
         .bot(bot)
         .concurrent_updates(InboxProcessor(inbox, bot.liveness))  # one at a time, as before; marks kept ones done
         .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
     )
     app: BotApp = builder.build()
     bot.on_fatal(app.stop_running)  # a revoked token: stop, and `servicebot run` exits 1
@@ -196,6 +197,20 @@ async def _post_init(app: BotApp) -> None:
     # records it; a running job is waited for when the application stops.
     assert app.job_queue is not None
     app.job_queue.run_once(jobs.on_catch_up, when=0, name="digest:catch-up", job_kwargs=JOB_KWARGS)
+    if svc.config.metrics.port:  # opt-in Prometheus metrics (bot/chat/metrics.py)
+        from bot.chat.metrics import MetricsServer
+
+        server = MetricsServer(svc, getattr(app.bot, "liveness", None), listen=svc.config.metrics.listen,
+                               port=svc.config.metrics.port)
+        await server.start()
+        svc.extra["metrics"] = server
+
+
+async def _post_shutdown(app: BotApp) -> None:
+    """Release what post_init started."""
+    server = services_of(app).extra.pop("metrics", None)
+    if server is not None:
+        await server.stop()
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -96,6 +96,7 @@ class Outbox:
         self.max_retry_after = max_retry_after
         self.migrated: dict[int, int] = {}
         self.failures = 0
+        self.refused = 0  # sends Telegram refused or forbade (permanent failures), for the metrics
         # why the last send returned None: "transient" (network, flood) is worth trying again later,
         # "permanent" (refused, forbidden) is not
         self.last_failure: str | None = None
@@ -177,6 +178,7 @@ class Outbox:
                 attempts_after += 1
                 await asyncio.sleep(1)
         self.failures += 1
+        self.refused += failure == "permanent"
         self.last_failure = failure
         return None
 
