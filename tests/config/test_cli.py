@@ -229,12 +229,12 @@ def test_check_shows_each_sources_health_while_the_bot_runs(tmp_path: Path) -> N
     config = shipped_config(tmp_path)
     at = datetime(2026, 11, 30, 7, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
     with Store.open(tmp_path / "data") as store:  # the running bot: it holds the lock throughout
-        SourceHealth(store).record_failure("jobs", "HTTP 503", at=at)
+        SourceHealth(store).record_failure("jobs-api", "HTTP 503", at=at)
         before = {p.name: p.read_bytes() for p in (tmp_path / "data").iterdir()}
         checked = servicebot("check", "--config", str(config))
         after = {p.name: p.read_bytes() for p in (tmp_path / "data").iterdir()}
     assert checked.returncode in (0, 1), checked.stderr
     assert "source health not shown" not in checked.stdout
-    jobs = next(line for line in checked.stdout.splitlines() if line.strip().startswith("jobs "))
+    jobs = next(line for line in checked.stdout.splitlines() if line.strip().startswith("jobs-api "))
     assert "2026-11-30T07:30 HTTP 503" in jobs
     assert after == before, "check wrote to the bot's data directory"
