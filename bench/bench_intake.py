@@ -33,6 +33,7 @@ from bot.clock import Clock
 from bot.config import parse_config
 from bot.store import Store
 from bot.store.journal import TableState, write_snapshot
+from bot.store.tickets import ticket_doc
 from bot.tickets.model import Status, Ticket
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,12 +121,7 @@ def _ticket(n: int) -> Ticket:
 
 
 def _docs(size: int) -> dict[int, dict[str, Any]]:
-    out = {}
-    for n in range(1, size + 1):
-        d = _ticket(n).to_dict()
-        d["source"] = f"{GROUP}:{n}"
-        out[n] = d
-    return out
+    return {n: ticket_doc(_ticket(n)) for n in range(1, size + 1)}  # as TicketStore stores them
 
 
 class StockTicketRepository:

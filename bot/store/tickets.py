@@ -5,6 +5,10 @@
   update finds its ticket instead of opening a duplicate);
 - table ``tickets_meta``: the counter for the next number (only goes up, never reused).
 
+A stored document leaves out the fields still at their default (:data:`DEFAULTS`: no owner, no answers,
+flags off, …; ``Ticket.from_dict`` fills them in): a closed ticket is about 13 keys instead of 32, which
+at 100k tickets is ~60 MB less in memory and a smaller snapshot to read at start.
+
 ``add`` writes the ticket, its dedupe key and the counter in one ``store.batch()`` (one journal record),
 so a crash leaves either all of them or none. ``save`` writes the whole ticket — state and audit
 events together — in one record; ``save(t, durable=False)`` writes it without its own fsync (it
@@ -13,7 +17,7 @@ survives the process being killed, and the next write's fsync makes it durable):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +26,7 @@ from tinydb.table import Document
 from bot.store.core import Store
 from bot.tickets.model import Status, Ticket
 
-__all__ = ["TicketStore"]
+__all__ = ["DEFAULTS", "TicketStore", "ticket_doc"]
 
 _COUNTER_ID = 1
 _ACTIVE = (Status.OPEN, Status.CLAIMED, Status.ANSWERED)
@@ -32,10 +36,45 @@ def _source(chat_id: int, message_id: int) -> str:
     return f"{chat_id}:{message_id}"
 
 
-def _doc(ticket: Ticket) -> dict[str, Any]:
-    d = ticket.to_dict()
+#: ``Ticket.to_dict()`` fields not stored while they hold these values (``Ticket.from_dict`` defaults).
+DEFAULTS: dict[str, Any] = {
+    "thread_id": None,
+    "chat_title": "",
+    "owner_id": None,
+    "owner_name": "",
+    "first_response_at": None,
+    "closed_at": None,
+    "last_activity_at": None,
+    "answers": [],
+    "notes": [],
+    "rating": None,
+    "warned_first_response": False,
+    "escalated_first_response": False,
+    "warned_resolution": False,
+    "escalated_resolution": False,
+    "auto_assigned": False,
+    "faq_offered": None,
+    "reopened": 0,
+    "card_message_id": None,
+    "faq_buttons_message_id": None,
+    "events": [],
+}
+
+
+def _at_default(key: str, value: Any) -> bool:
+    if key not in DEFAULTS:
+        return False
+    default = DEFAULTS[key]
+    return value is None if default is None else type(value) is type(default) and value == default
+
+
+def ticket_doc(ticket: Ticket) -> dict[str, Any]:
+    """The stored document of ``ticket``: its fields except those at their default, plus its dedupe key."""
+    d = {k: v for k, v in ticket.to_dict().items() if not _at_default(k, v)}
     d["source"] = _source(ticket.chat_id, ticket.message_id)
     return d
+
+
 
 
 class TicketStore:
@@ -56,19 +95,25 @@ class TicketStore:
                 raise ValueError(f"ticket #{ticket.number} already stored")
             if self._t.find("source", _source(ticket.chat_id, ticket.message_id)):
                 raise ValueError(f"message {ticket.chat_id}:{ticket.message_id} is already ticket")
-            self._t.insert(Document(_doc(ticket), doc_id=ticket.number))
+            self._t.insert(Document(ticket_doc(ticket), doc_id=ticket.number))
             nxt = max(self.next_number(), ticket.number + 1)
             self._meta.upsert(Document({"next": nxt}, doc_id=_COUNTER_ID))
 
     def save(self, ticket: Ticket, *, durable: bool = True) -> None:
         if not self._t.contains(doc_id=ticket.number):
             raise KeyError(ticket.number)
-        doc = Document(_doc(ticket), doc_id=ticket.number)
+        doc = ticket_doc(ticket)
+
+        def replace(stored: MutableMapping[str, Any]) -> None:
+            # the whole document, not a merge: a field back at its default is left out, not kept stale
+            stored.clear()
+            stored.update(doc)
+
         if durable:
-            self._t.update(doc, doc_ids=[ticket.number])
+            self._t.update(replace, doc_ids=[ticket.number])
             return
         with self._store.unsynced():
-            self._t.update(doc, doc_ids=[ticket.number])
+            self._t.update(replace, doc_ids=[ticket.number])
 
     def get(self, number: int) -> Ticket | None:
         doc = self._t.get(doc_id=number)

@@ -74,3 +74,28 @@ def test_add_refuses_duplicates_and_save_needs_an_existing_ticket(desk: Desk) ->
     t.number = 42
     with pytest.raises(KeyError):
         repo.save(t)
+
+
+REQUIRED = {"number", "chat_id", "message_id", "asker_id", "asker_name", "text", "topic", "status", "created_at",
+            "first_response_due", "resolution_due", "source"}
+
+
+def test_a_stored_ticket_leaves_out_its_defaults_and_reads_back_equal(tmp_path: Path, desk: Desk) -> None:
+    from bot.store.tickets import DEFAULTS, ticket_doc
+    from bot.tickets.model import Ticket
+
+    fresh = {k: v for k, v in ticket_doc(Ticket(1, GROUP, 1, ASKER, "刘", "问", "general", NOW, NOW, NOW)).items()}
+    assert set(fresh) == REQUIRED
+    # DEFAULTS are exactly what Ticket.from_dict gives for a missing key
+    rebuilt = Ticket.from_dict({k: v for k, v in fresh.items() if k != "source"}).to_dict()
+    assert {k: rebuilt[k] for k in DEFAULTS} == DEFAULTS
+    with Store.open(tmp_path / "data") as store:
+        d = _desk(store, desk)
+        t = d.open_ticket(chat_id=GROUP, message_id=7, asker_id=ASKER, asker_name="刘", text="孩子上学要什么材料",
+                          now=NOW).ticket
+        d.claim(t.number, by=ALICE, now=NOW)
+        before = d.get(t.number)
+        assert before is not None
+    with Store.open(tmp_path / "data") as store:
+        after = TicketStore(store).get(t.number)
+    assert after == before
