@@ -441,7 +441,7 @@ async def on_staff_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
                         n=t.number,
                         by=html.escape(by.name if by else str(user.id)),
                         to=user_link(t.owner_id or 0, t.owner_name),
-                        reason=html.escape(msg.text.strip()),
+                        reason=html.escape(shorten(msg.text.strip(), CARD_QUOTE, "…")),  # within 4096
                     ),
                     reply_to=t.card_message_id,
                 )

@@ -372,3 +372,20 @@ async def test_editors_commands_from_a_member_in_the_group_get_a_polite_refusal(
         before = [(i.number, i.status) for i in h.services.queue.all()]
         assert "抱歉，这是编辑专用的命令" in await command(h, 201, STAFF_CHAT_ID, "/approve 1")
         assert [(i.number, i.status) for i in h.services.queue.all()] == before
+
+
+async def test_a_long_transfer_reason_still_gives_a_message_within_the_limit(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, now=FRIDAY_10) as h:
+        asked = await h.say(101, GROUP_ID, "@servicebot 医保报销怎么办")
+        await reply_to(h, GROUP_ID, asked)
+        card = await h.wait_for_message(STAFF_CHAT_ID, lambda m: m["plain_text"].startswith("#1 "))
+        await h.press(202, STAFF_CHAT_ID, card["message_id"], "tk:claim:1")
+        await h.wait_for_message(STAFF_CHAT_ID, lambda m: m["message_id"] == card["message_id"] and "tk:xfer:1" in buttons(m))
+        await h.press(202, STAFF_CHAT_ID, card["message_id"], "tk:xfer:1")
+        await h.wait_for_message(STAFF_CHAT_ID, lambda m: m["message_id"] == card["message_id"] and "tk:to:1:203" in buttons(m))
+        await h.press(202, STAFF_CHAT_ID, card["message_id"], "tk:to:1:203")
+        prompt = await h.wait_for_message(STAFF_CHAT_ID, lambda m: "转交给 张丽" in m["plain_text"])
+        await h.say(202, STAFF_CHAT_ID, "涉及公积金" * 818, reply_to_message_id=prompt["message_id"])  # 4090
+        moved = await h.wait_for_message(STAFF_CHAT_ID, lambda m: m["plain_text"].startswith("↪️ #1 已由"))
+        assert utf16(moved["plain_text"]) <= 4096 and moved["plain_text"].endswith("…")
+        assert h.services.desk.get(1).owner_id == 203
