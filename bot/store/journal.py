@@ -41,12 +41,16 @@ FORMAT_NAME = "servicebot-store"
 FORMAT_VERSION = 1
 FORMAT = f"{FORMAT_NAME}/{FORMAT_VERSION}"
 MANIFEST = "MANIFEST"
+#: an empty file, made durable in advance, that the next segment is renamed from (see Journal._start_segment)
+SPARE = "journal-next.log"
 _SNAPSHOT_RE = re.compile(r"^snapshot-(\d{12})\.json$")
 _SEGMENT_RE = re.compile(r"^journal-(\d{12})\.log$")
 _FORMAT_RE = re.compile(rf"^{FORMAT_NAME}/(\d+)$")
 #: documents per json.dumps call when writing a snapshot: short enough that a thread writing a snapshot
 #: gives the GIL back within about a millisecond
 SNAPSHOT_BATCH = 200
+#: a large file written atomically is fdatasynced every this many bytes as it goes
+SYNC_EVERY_BYTES = 4 << 20
 
 Doc = dict[str, Any]
 
@@ -142,9 +146,16 @@ def write_file_atomically(
     try:
         fd = disk.create(tmp)
         try:
+            unsynced = 0
             for chunk in chunks:
                 disk.write(fd, chunk)
                 size += len(chunk)
+                unsynced += len(chunk)
+                if sync and unsynced >= SYNC_EVERY_BYTES:
+                    # a snapshot is flushed as it is written, a few MB at a time: one fsync of 85 MB at the end
+                    # would hold up the journal's fdatasyncs (every question's write) behind it on the disk
+                    disk.fdatasync(fd)
+                    unsynced = 0
             if sync:
                 disk.fsync(fd)
         finally:
@@ -465,6 +476,26 @@ def recover(directory: Path, *, repair: bool = True, disk: Disk = REAL) -> Recov
 
     snapshots = _numbered(entries, directory, _SNAPSHOT_RE)
     segments = _numbered(entries, directory, _SEGMENT_RE)
+    if entries.get(SPARE):
+        spare = directory / SPARE
+        data = _read(disk, spare)
+        m = re.match(rb'^[0-9a-f]{8} \{"segment":(\d+),', data)
+        if m and unframe(data[: data.find(b"\n")]) == segment_header(int(m.group(1)))[9:-1]:
+            first = int(m.group(1))
+            if segment_name(first) in entries:
+                raise StoreCorruptError(
+                    f"{spare}: holds journal segment {first}, and {segment_name(first)} exists as well; move one "
+                    "of them out of the data directory. Nothing was changed."
+                )
+            if repair:  # a pure name repair (the content is the segment's), done at once
+                disk.replace(spare, directory / segment_name(first))
+                disk.fsync_dir(directory)
+                messages.append(f"{where}: {SPARE} renamed to {segment_name(first)} (a crash undid that rename)")
+                entries = {**entries, segment_name(first): True}
+                del entries[SPARE]
+                segments = sorted([*segments, (first, directory / segment_name(first))])
+            else:
+                segments = sorted([*segments, (first, spare)])
     manifest_segment = _read_manifest(directory, entries, disk, messages)
     had_files = bool(snapshots or segments)
     if MANIFEST not in entries and had_files:
@@ -499,6 +530,7 @@ def recover(directory: Path, *, repair: bool = True, disk: Disk = REAL) -> Recov
 
     active: Path | None = None
     stopped = False
+    intact_header = False
     journal_bytes = 0
     for i, (first, path) in enumerate(segments):
         is_last = i == len(segments) - 1
@@ -540,6 +572,7 @@ def recover(directory: Path, *, repair: bool = True, disk: Disk = REAL) -> Recov
             stopped = True
             active = None
             continue
+        intact_header = True  # a segment that starts right: an empty store is a state, not damage
         pos = nl + 1
         bad_reason = ""
         while pos < len(data):
@@ -602,7 +635,7 @@ def recover(directory: Path, *, repair: bool = True, disk: Disk = REAL) -> Recov
                 f"{where}: cannot restore: {MANIFEST} says records up to {manifest_segment - 1} were written, the "
                 f"files left reach record {seq}. Problems: {' | '.join(messages) or 'none'}. Nothing was changed."
             )
-    if had_files and messages and seq == 0 and not any(t.docs for t in tables.values()):
+    if had_files and messages and seq == 0 and not intact_header and not any(t.docs for t in tables.values()):
         raise StoreCorruptError(
             f"{where}: nothing intact to restore (" + " | ".join(messages) + "); refusing to open it as an "
             "empty store. Nothing was changed; move the files aside to start empty."
@@ -672,26 +705,54 @@ class Journal:
                 write_manifest(directory, self._first, sync=sync, disk=disk)
         else:
             self._start_segment(self.seq + 1)
+        self._spare_ready = False
+        self.prepare_spare()
+
+    def prepare_spare(self) -> None:
+        """Make an empty ``journal-next.log`` durable, for the next rotation to rename (logged if it fails)."""
+        try:
+            path = self.directory / SPARE
+            fd = self.disk.create(path)
+            self.disk.close(fd)
+            if self.sync:
+                self.disk.fsync_dir(self.directory)
+        except OSError as exc:
+            log.warning("store %s: could not prepare %s (%s); the next rotation makes its own", self.directory, SPARE, exc)
+            return
+        self._spare_ready = True
 
     def _start_segment(self, first: int, *, manifest: bool = True) -> None:
-        """Create ``journal-<first>.log``, switch appends to it, and (unless told not to) name it in MANIFEST.
+        """Start ``journal-<first>.log``, switch appends to it, and (unless told not to) name it in MANIFEST.
 
-        Cheap enough for the writer's thread: the header gets no fsync of its own (the first record's
-        fdatasync makes it durable with that record; a crash before leaves a header-only or empty last
-        segment, which recovery removes); the new name is made durable by one directory fsync before any
-        record in it can be acknowledged.
+        Cheap enough for the writer's thread (it runs inside the write that starts a compaction): the header
+        gets no fsync of its own (the first record's fdatasync makes it durable with that record; a crash
+        before leaves a header-only or empty last segment, which recovery completes). The file is the spare
+        ``journal-next.log``, made durable in advance, renamed: no directory fsync is needed before a record
+        in it is acknowledged, because if a crash undoes the rename, recovery finds the segment under the
+        spare's name by its header. Without a spare, the file is created and one directory fsync makes its
+        name durable.
         """
         path = self.directory / segment_name(first)
-        fd = self.disk.create(path)
+        use_spare = getattr(self, "_spare_ready", False)
+        self._spare_ready = False
+        created = False
+        if use_spare:
+            fd = self.disk.open_append(self.directory / SPARE)
+        else:
+            fd = self.disk.create(path)
+            created = True
         try:
             self.disk.write(fd, segment_header(first))
-            if self.sync:
+            if use_spare:
+                self.disk.replace(self.directory / SPARE, path)
+            elif self.sync:
                 self.disk.fsync_dir(self.directory)
             if self._fd >= 0:
                 self._sync_pending()
         except BaseException:
             self.disk.close(fd)
-            self.disk.unlink(path)
+            if created:
+                self.disk.unlink(path)
             raise
         if self._fd >= 0:
             self.disk.close(self._fd)
@@ -798,6 +859,7 @@ class Journal:
             if pending.seq not in self._snapshots:
                 self._snapshots.append(pending.seq)
             self._prune()
+        self.prepare_spare()
 
     def snapshot(self, tables: Tables) -> None:
         """Compact now, on the calling thread: snapshot at the current seq, new segment, prune."""

@@ -146,7 +146,7 @@ def test_a_question_the_store_cannot_keep_is_not_confirmed_and_is_handled_once_i
             sb.send_user_message(101, GROUP_ID, "@servicebot 第一个问题：垃圾分类的桶放在哪里")
             wait_until(lambda: any(m["plain_text"].startswith("#1 ") for m in bot_messages(sb, STAFF_CHAT_ID)),
                        timeout=60, what="the first card")
-            segment = max((tmp_path / "data").glob("journal-*.log"))
+            segment = max((tmp_path / "data").glob("journal-[0-9]*.log"))
             # the disk is full: no file of the bot's may grow past the journal's present size
             resource.prlimit(proc.pid, resource.RLIMIT_FSIZE, (segment.stat().st_size, resource.RLIM_INFINITY))
             polls = len(sb.calls("getUpdates"))

@@ -19,7 +19,7 @@ from .test_process import bot_messages, start_bot, wait_until, write_config
 def test_a_recovery_at_start_is_reported_in_the_ops_chat(tmp_path: Path) -> None:
     with Store.open(tmp_path / "data") as store:
         store.table("t").insert({"n": 1})
-    segment = sorted((tmp_path / "data").glob("journal-*.log"))[-1]
+    segment = sorted((tmp_path / "data").glob("journal-[0-9]*.log"))[-1]
     with segment.open("ab") as f:
         f.write(b"0badc0de {\"seq\":2,\"op")  # a torn last record
     with SandboxThread(flood=False) as sb, FeedServer(datetime.now(SHANGHAI).date()) as feeds:

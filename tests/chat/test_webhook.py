@@ -208,7 +208,7 @@ def test_a_question_the_store_cannot_keep_gets_503_and_telegram_delivers_it_agai
             sb.send_user_message(101, GROUP_ID, "@servicebot 第一个问题：垃圾分类的桶放在哪里")
             wait_until(lambda: any(m["plain_text"].startswith("#1 ") for m in bot_messages(sb, STAFF_CHAT_ID)),
                        timeout=60, what="the first card")
-            segment = max((tmp_path / "data").glob("journal-*.log"))
+            segment = max((tmp_path / "data").glob("journal-[0-9]*.log"))
             resource.prlimit(proc.pid, resource.RLIMIT_FSIZE, (segment.stat().st_size, resource.RLIM_INFINITY))
             asked = sb.send_user_message(102, GROUP_ID, "@servicebot 第二个问题：停车证怎么办理")
             wait_until(lambda: "503" in str(sb._run(lambda: sb.sandbox.core.webhook.last_error_message)),

@@ -42,7 +42,7 @@ def _store(d: Path, n: int = 3) -> Path:
 
 
 def _segment(d: Path) -> Path:
-    return sorted(d.glob("journal-*.log"))[-1]
+    return sorted(d.glob("journal-[0-9]*.log"))[-1]
 
 
 def _append_record(d: Path, payload: bytes) -> int:
@@ -235,7 +235,7 @@ def _compacted(d: Path) -> Path:
 @pytest.mark.parametrize("lose", ["last segment", "all segments", "newest snapshot and last segment"])
 def test_deleted_newest_files_are_noticed_not_opened_without_them(tmp_path: Path, lose: str) -> None:
     d = _compacted(tmp_path / "data")
-    segments = sorted(d.glob("journal-*.log"))
+    segments = sorted(d.glob("journal-[0-9]*.log"))
     snapshots = sorted(d.glob("snapshot-*.json"))
     gone = {"last segment": segments[-1:], "all segments": segments,
             "newest snapshot and last segment": [snapshots[-1], segments[-1]]}[lose]
@@ -251,7 +251,7 @@ def test_deleted_newest_files_are_noticed_not_opened_without_them(tmp_path: Path
 
 def test_moving_the_manifest_aside_accepts_the_loss_and_reports_it(tmp_path: Path) -> None:
     d = _compacted(tmp_path / "data")
-    sorted(d.glob("journal-*.log"))[-1].unlink()
+    sorted(d.glob("journal-[0-9]*.log"))[-1].unlink()
     (d / "MANIFEST").rename(tmp_path / "MANIFEST.old")
     with Store.open(d) as store:
         assert any("no MANIFEST" in m for m in store.recovery)
@@ -276,7 +276,7 @@ def test_the_manifest_follows_compaction(tmp_path: Path) -> None:
     with Store.open(d, compact_after_bytes=500) as store:
         for i in range(60):
             store.table("t").insert({"n": i, "pad": "x" * 40})
-    newest = sorted(d.glob("journal-*.log"))[-1]
+    newest = sorted(d.glob("journal-[0-9]*.log"))[-1]
     assert newest.name != "journal-000000000001.log"
     payload = (d / "MANIFEST").read_bytes()[9:-1]
     assert zlib.crc32(payload) == int((d / "MANIFEST").read_bytes()[:8], 16)

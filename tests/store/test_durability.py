@@ -33,7 +33,7 @@ def _ns(directory: Path) -> list[int]:
 
 
 def _segments(directory: Path) -> list[Path]:
-    return sorted(directory.glob("journal-*.log"))
+    return sorted(directory.glob("journal-[0-9]*.log"))
 
 
 def _snapshots(directory: Path) -> list[Path]:

@@ -26,7 +26,7 @@ def test_read_only_beside_the_owner_sees_its_writes_and_changes_nothing(tmp_path
             tickets.insert({"n": i, "text": f"问题 {i}"})
         owner.compact()
         tickets.insert({"n": 4, "text": "问题 4"})  # after the snapshot: in the journal only
-        with open(next(d.glob("journal-*.log")), "ab") as segment:
+        with open(next(d.glob("journal-[0-9]*.log")), "ab") as segment:
             segment.write(b"0badc0de {\"seq\":")  # the owner's next record, half-written right now
         before = _files(d)
         copy = Store.open_read_only(d, attempts=2)
