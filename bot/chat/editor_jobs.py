@@ -28,6 +28,7 @@ from telegram.ext import Application, ContextTypes
 from bot.chat.context import Services, services_of
 from bot.chat.editor_texts import et
 from bot.chat.jobs import send_through_ledger
+from bot.chat.outbox import html_to_plain, split_plain, tg_len
 from bot.editorial.content import ContentWatcher, load_queue_dir, present_keys
 from bot.editorial.model import HistoryEntry, QueueItem
 from bot.store.ledger import DeliveryKey
@@ -133,11 +134,42 @@ async def on_content_watch(context: ContextTypes.DEFAULT_TYPE) -> None:
         await reload_content(svc)
 
 
+ANNOUNCE_PART = 4000  # UTF-16 units of text per part (Telegram: 4096 after entity parsing; a margin kept)
+
+
+def _units(part_html: str) -> int:
+    return tg_len(html_to_plain(part_html))
+
+
 def render_announcement(svc: Services, item: QueueItem) -> list[str]:
-    """The announcement as Telegram-HTML parts (the text as the editor wrote it, with its link)."""
+    """The announcement as Telegram-HTML parts (the text as the editor wrote it, with its link).
+
+    A queue file may hold far more than one message: a long text goes in parts, split between
+    paragraphs (each paragraph's markup stays whole); a paragraph too long for a message on its own is
+    sent as plain text in pieces."""
     more = "详情" if svc.lang != "en" else "Details"
     link = f'\n\n<a href="{html.escape(item.link)}">{more}</a>' if item.link else ""
-    return [f"📢 {svc.publisher.mention_bot(item.html)}{link}"]
+    body = svc.publisher.mention_bot(item.html)
+    whole = f"📢 {body}{link}"
+    if _units(whole) <= ANNOUNCE_PART:
+        return [whole]
+    blocks: list[str] = []
+    for para in body.split("\n\n"):
+        if _units(para) <= ANNOUNCE_PART - 10:
+            blocks.append(para)
+        else:
+            blocks += [html.escape(p, quote=False) for p in split_plain(html_to_plain(para), ANNOUNCE_PART - 10)]
+    parts: list[str] = []
+    current = "📢"
+    for block in [*blocks, link.strip()] if link else blocks:
+        candidate = f"{current}\n\n{block}" if current != "📢" else f"📢 {block}"
+        if _units(candidate) <= ANNOUNCE_PART:
+            current = candidate
+        else:
+            parts.append(current)
+            current = block
+    parts.append(current)
+    return parts
 
 
 async def deliver_announcements(app: Application[Any, Any, Any, Any, Any, Any]) -> list[int]:

@@ -47,7 +47,7 @@ from bot.chat.context import Services, services
 from bot.chat.editor_jobs import reload_content
 from bot.chat.editor_texts import TEXTS, et
 from bot.chat.jobs import is_service_day, scheduled_at
-from bot.chat.outbox import answer_query, html_to_plain, tg_len
+from bot.chat.outbox import answer_query, html_to_plain, split_plain, tg_len
 from bot.config import Config
 from bot.editorial.content import SECTION_ALIASES
 from bot.editorial.model import DIGEST_NAMES, STATUS_NAMES, Digest, HistoryEntry, QueueItem
@@ -371,6 +371,9 @@ def _summary(svc: Services, item: QueueItem) -> str:
     )
 
 
+ITEM_CARD_TEXT = 2500  # UTF-16 units of the item's text on its /item card
+
+
 def _card(svc: Services, item: QueueItem) -> str:
     """Everything about one item (/item 12), HTML."""
     lang = svc.lang
@@ -403,7 +406,12 @@ def _card(svc: Services, item: QueueItem) -> str:
         lines.append(et(lang, "item_approver", approver=html.escape(_who(svc, item.approver_id))))
     if item.published_on:
         lines.append(et(lang, "item_published", days=", ".join(d.isoformat() for d in item.published_on)))
-    lines += ["", item.html, "", et(lang, "item_history")]
+    # the card must fit one message with its history: a long text is shown shortened, as plain text
+    body = item.html
+    if tg_len(html_to_plain(body)) > ITEM_CARD_TEXT:
+        plain = html_to_plain(body)
+        body = html.escape(split_plain(plain, ITEM_CARD_TEXT)[0].rstrip() + "…", quote=False)
+    lines += ["", body, "", et(lang, "item_history")]
     for h in item.history[-10:]:
         lines.append(
             et(

@@ -389,3 +389,38 @@ async def test_a_long_transfer_reason_still_gives_a_message_within_the_limit(tmp
         moved = await h.wait_for_message(STAFF_CHAT_ID, lambda m: m["plain_text"].startswith("↪️ #1 已由"))
         assert utf16(moved["plain_text"]) <= 4096 and moved["plain_text"].endswith("…")
         assert h.services.desk.get(1).owner_id == 203
+
+
+async def test_a_long_announcement_goes_in_parts_and_its_item_card_fits(tmp_path: Path) -> None:
+    import shutil
+
+    from bot.chat.editor_jobs import deliver_announcements
+    from tests.chat.harness import ROOT
+    from tests.editors_chat.flow import ask
+
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    paragraphs = ["**停水通知**", "今晚起容东片区临时停水，请提前储水。" * 150, "恢复供水时间另行通知。" * 200]
+    (content / "queue" / "2026-11-27-long.md").write_text(
+        '---\ndigest: announcement\ndate: 2026-11-27\ntime: "10:30"\nstatus: approved\n---\n'
+        + "\n\n".join(paragraphs) + "\n",
+        encoding="utf-8",
+    )
+    async with running_bot(tmp_path, now=FRIDAY_10, content_dir=str(content)) as h:
+        item = h.services.queue.by_path("2026-11-27-long.md")
+        assert item is not None and item.status == "approved"
+        card = await ask(h, 302, EDITORS_CHAT_ID, f"/item {item.number}", "记录")
+        assert utf16(card["plain_text"]) <= 4096 and "…" in card["plain_text"]
+        h.set_time(datetime(2026, 11, 27, 10, 31, tzinfo=SHANGHAI))
+        assert await deliver_announcements(h.app) == [item.number]
+        parts = [m for m in h.messages(GROUP_ID) if m["sender_id"] == BOT and m["plain_text"].startswith(("📢", "今晚", "恢复"))]
+        assert len(parts) >= 2 and all(utf16(p["plain_text"]) <= 4096 for p in parts)
+        assert parts[0]["plain_text"].startswith("📢 停水通知") and "<b>停水通知</b>" in parts[0]["text"]
+        joined = "".join(p["plain_text"] for p in parts).replace("\n", "")
+        assert joined == "📢 " + "".join(paragraphs).replace("**", "")
+
+
+def dataclasses_replace(obj: Any, **changes: Any) -> Any:
+    import dataclasses
+
+    return dataclasses.replace(obj, **changes)
