@@ -38,6 +38,7 @@ DESK_TEXTS: Final[dict[str, dict[str, str]]] = {
         "faq_human": "👩‍💼 已转人工，工作人员会在承诺时限内答复。",
         "only_asker": "仅提问人本人可以操作。",
         "faq_late_solved_html": "ℹ️ #{n} 提问人在自动答复下点了「已解决」，但工单已由 {owner} 处理，未关闭；如确已解决，请负责人关闭。",
+        "attachment_only": "（图片或文件，见附件）",
         "ask_empty": "请在 /ask 后面写上您的问题，例如：/ask 孩子转学需要哪些材料？",
         "claimed_ok": "已认领 #{n}",
         "pick_owner": "请选择 #{n} 的新负责人：",
@@ -139,6 +140,7 @@ DESK_TEXTS: Final[dict[str, dict[str, str]]] = {
         "faq_human": "👩‍💼 Passed to staff; they will answer within the promised time.",
         "only_asker": "Only the person who asked can do this.",
         "faq_late_solved_html": "ℹ️ #{n}: the asker tapped 'Solved' under the automatic answer, but {owner} has the ticket; it stays open. If it is solved, the owner closes it.",
+        "attachment_only": "(a photo or document, see the attachment)",
         "ask_empty": "Please write your question after /ask, e.g. /ask Which documents does a school transfer need?",
         "claimed_ok": "Claimed #{n}",
         "pick_owner": "Pick the new owner of #{n}:",
@@ -230,6 +232,8 @@ EVENT_LABELS: Final[dict[str, dict[str, str]]] = {
         "auto_closed": "自动办结",
         "faq_resolved": "自助解决",
         "forgotten": "个人信息已删除",
+        "thanked": "提问人致谢",
+        "human_requested": "转人工",
     },
     "en": {
         "created": "asked",
@@ -246,6 +250,8 @@ EVENT_LABELS: Final[dict[str, dict[str, str]]] = {
         "auto_closed": "auto-closed",
         "faq_resolved": "solved by FAQ",
         "forgotten": "personal data erased",
+        "thanked": "the asker said thanks",
+        "human_requested": "asked for a person",
     },
 }
 

@@ -24,6 +24,8 @@ from bot.chat.outbox import answer_query
 from bot.chat.staff import post_card, refresh_card, to_staff_chat, user_link
 from bot.tickets.desk import Intake
 from bot.tickets.errors import DeskError, InvalidInput, TakenByStaff
+from bot.tickets.intake import Decision, Verdict, Via, classify
+from bot.tickets.model import Ticket
 
 log = logging.getLogger(__name__)
 
@@ -99,27 +101,85 @@ async def on_any_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         staff_usernames_of(svc).learn(user.id, user.username)
 
 
-async def is_question(svc: Services, message: Message, bot: User) -> bool:
-    """A group message is a question when it mentions the bot or a staff member, or replies to one."""
-    text = message.text or message.caption or ""
-    lowered = text.lower()
+def _mentions_desk(svc: Services, message: Message, bot: User, staff_names: set[str]) -> bool:
+    """The bot or a staff member is @-mentioned (entity, text_mention, or the name glued to Chinese)."""
+    lowered = (message.text or message.caption or "").lower()
     roster = svc.desk.roster
     bot_name = (bot.username or "").lower()
     if bot_name and f"@{bot_name}" in lowered:  # entity or not: "@servicebot" glued to Chinese has none
         return True
-    for ent in message.entities or ():
+    for ent in (*(message.entities or ()), *(message.caption_entities or ())):
         mentioned = ent.user.id if ent.type == MessageEntity.TEXT_MENTION and ent.user is not None else None
         if mentioned is not None and (mentioned == bot.id or roster.is_staff(mentioned)):
             return True
+    return any(f"@{n}" in lowered for n in staff_names)
+
+
+def _own_ticket(svc: Services, message: Message, bot: User) -> tuple[Via, Ticket] | None:
+    """A reply to the bot's promise or answer about the sender's own ticket ("#N" in it)."""
+    reply = message.reply_to_message
+    sender = message.from_user
+    if reply is None or reply.from_user is None or reply.from_user.id != bot.id or sender is None:
+        return None
+    m = _NUMBER.search(reply.text or reply.caption or "")
+    if m is None:
+        return None
+    try:
+        t = svc.desk.get(int(m.group(1)))
+    except DeskError:
+        return None
+    private = message.chat.type == ChatType.PRIVATE
+    if t.asker_id != sender.id or not (t.chat_id == message.chat_id or private):
+        return None
+    answered = any(a.message_id == reply.message_id for a in t.answers) or (private and bool(t.answers))
+    return (Via.REPLY_ANSWER if answered else Via.REPLY_PROMISE), t
+
+
+async def addressed(svc: Services, message: Message, bot: User) -> tuple[Via, Ticket | None]:
+    """How a message reached the desk, and the sender's own ticket when it replies to one."""
+    own = _own_ticket(svc, message, bot)
+    if own is not None:
+        return own
+    if message.chat.type == ChatType.PRIVATE:
+        return Via.PRIVATE, None
+    text = (message.text or message.caption or "").lower()
+    names = await staff_usernames(svc, message) if "@" in text else set()
+    if _mentions_desk(svc, message, bot, names):
+        return Via.MENTION, None
     reply = message.reply_to_message
     replied_to = reply.from_user.id if reply is not None and reply.from_user is not None else None
-    if replied_to is not None and (replied_to == bot.id or roster.is_staff(replied_to)):
-        return True
-    if "@" in lowered:
-        names = await staff_usernames(svc, message)
-        if any(f"@{n}" in lowered for n in names):
-            return True
-    return False
+    if replied_to is not None and replied_to == bot.id:
+        return Via.REPLY_BOT, None  # a digest, a notice, someone else's promise or answer, a hint
+    if replied_to is not None and svc.desk.roster.is_staff(replied_to):
+        return Via.REPLY_STAFF, None
+    return Via.NONE, None
+
+
+def has_attachment(message: Message) -> bool:
+    """A photo or a document (a screenshot, a scanned form): the staff card carries a copy."""
+    return bool(message.photo) or message.document is not None
+
+
+async def decide(svc: Services, message: Message, bot: User) -> tuple[Decision, Ticket | None]:
+    """The intake decision for a member's message (bot/tickets/intake.py), and the ticket it is about."""
+    via, ticket = await addressed(svc, message, bot)
+    if via is Via.NONE:
+        return Decision(Verdict.CHATTER, via, ("not-addressed",)), None
+    decision = classify(message.text or message.caption or "", via, attachment=has_attachment(message))
+    return decision, ticket
+
+
+def acted_on(decision: Decision, ticket: Ticket | None) -> bool:
+    """Whether the handlers do anything with the message (and so the inbox keeps it)."""
+    if decision.verdict is Verdict.THANKS:
+        return ticket is not None  # thanks on one's own ticket are recorded; other thanks are not stored
+    return decision.verdict in (Verdict.QUESTION, Verdict.EMPTY, Verdict.SIGNUP)
+
+
+async def is_question(svc: Services, message: Message, bot: User) -> bool:
+    """A member's group message the desk acts on: a question, thanks on their ticket, a bare mention."""
+    decision, ticket = await decide(svc, message, bot)
+    return acted_on(decision, ticket)
 
 
 def command_of(message: Message) -> str | None:
@@ -142,7 +202,7 @@ async def is_desk_question(
     """
     message = update.message or update.edited_message
     sender = message.from_user if message is not None else None
-    if message is None or sender is None or sender.is_bot or not message.text:
+    if message is None or sender is None or sender.is_bot or not (message.text or has_attachment(message)):
         return False
     private = message.chat.type == ChatType.PRIVATE
     in_group = message.chat_id in member_groups
@@ -150,7 +210,10 @@ async def is_desk_question(
     if command is not None:
         return command == "ask" and (private or in_group)
     if private:
-        return sender.id not in editors  # editors' private messages belong to the editors' queue
+        if sender.id in editors:  # editors' private messages belong to the editors' queue
+            return False
+        decision, ticket = await decide(svc, message, bot)
+        return acted_on(decision, ticket)
     if not in_group or svc.desk.roster.is_staff(sender.id):
         return False
     return await is_question(svc, message, bot)
@@ -239,20 +302,8 @@ async def take_question(svc: Services, message: Message, asker: User, text: str)
     return intake
 
 
-async def _followup(svc: Services, message: Message, asker: User) -> bool:
-    """The asker replying to the bot's message about their own ticket: a follow-up, not a new question."""
-    reply = message.reply_to_message
-    if reply is None or reply.from_user is None or reply.from_user.id != message.get_bot().id:
-        return False
-    m = _NUMBER.search(reply.text or "")
-    if m is None:
-        return False
-    try:
-        t = svc.desk.get(int(m.group(1)))
-    except DeskError:
-        return False
-    if t.asker_id != asker.id or t.chat_id != message.chat_id:
-        return False
+async def _followup(svc: Services, message: Message, asker: User, t: Ticket) -> None:
+    """The asker asking again under their own ticket's promise or answer: a follow-up, not a new question."""
     reopened = svc.desk.asker_reply(t.number, by=asker.id, now=svc.clock.now())
     if reopened is not None:
         t = reopened
@@ -264,11 +315,26 @@ async def _followup(svc: Services, message: Message, asker: User) -> bool:
     )
     key = "asker_reopened" if reopened is not None else "asker_followup_ok"
     await message.reply_text(html.escape(dt(svc.lang, key, n=t.number)), disable_notification=True)
-    return True
+
+
+async def _act(svc: Services, message: Message, asker: User, bot: User, text: str) -> None:
+    """Do what the intake decision says: a ticket, a follow-up, thanks recorded, the ask hint, or nothing."""
+    decision, ticket = await decide(svc, message, bot)
+    if decision.via is not Via.NONE:  # the reasons only, never the text (privacy)
+        log.info("intake %s/%s: %s", message.chat_id, message.message_id, decision.explain())
+    verdict = decision.verdict
+    if verdict is Verdict.QUESTION and ticket is not None:
+        await _followup(svc, message, asker, ticket)
+    elif verdict is Verdict.QUESTION:
+        await take_question(svc, message, asker, text or dt(svc.lang, "attachment_only"))
+    elif verdict is Verdict.THANKS and ticket is not None:
+        svc.desk.thank(ticket.number, by=asker.id, now=svc.clock.now())
+    elif verdict is Verdict.EMPTY:  # a bare "@servicebot", "在吗": the hint a bare /ask gets, and no ticket
+        await message.reply_text(html.escape(dt(svc.lang, "ask_empty")))
 
 
 async def on_group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A member group message: a question when it mentions/replies to the bot or staff; else ignored."""
+    """A member group message: a question when addressed to the desk and asking something; else ignored."""
     svc = services(context)
     message = update.effective_message
     asker = update.effective_user
@@ -276,27 +342,18 @@ async def on_group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     if svc.desk.roster.is_staff(asker.id):
         return  # staff talking in the group are not asking the desk
-    if not await is_question(svc, message, context.bot.bot):
-        return  # chatter: not answered, not stored
-    if await _followup(svc, message, asker):
-        return
     text = strip_mention(message.text or message.caption or "", context.bot.username)
-    if not has_words(text):  # a bare "@servicebot": the hint a bare /ask gets, and no ticket
-        await message.reply_text(html.escape(dt(svc.lang, "ask_empty")))
-        return
-    await take_question(svc, message, asker, text)
+    await _act(svc, message, asker, context.bot.bot, text)
 
 
 async def on_private_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """In a private chat with the bot, any message is a question."""
+    """In a private chat with the bot: a question unless it only greets, thanks or acknowledges."""
     svc = services(context)
     message = update.effective_message
     asker = update.effective_user
-    if message is None or asker is None or not (message.text or message.caption):
+    if message is None or asker is None:
         return
-    if await _followup(svc, message, asker):
-        return
-    await take_question(svc, message, asker, message.text or message.caption or "")
+    await _act(svc, message, asker, context.bot.bot, message.text or message.caption or "")
 
 
 async def on_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -308,7 +365,9 @@ async def on_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     parts = (message.text or "").split(maxsplit=1)
     text = parts[1] if len(parts) > 1 else ""
-    if not has_words(text):
+    decision = classify(text, Via.ASK)
+    log.info("intake %s/%s: %s", message.chat_id, message.message_id, decision.explain())
+    if not has_words(text) or not decision.is_question:
         await message.reply_text(html.escape(dt(svc.lang, "ask_empty")))
         return
     await take_question(svc, message, asker, text)

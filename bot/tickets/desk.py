@@ -584,6 +584,32 @@ class Desk:
         self.repo.save(t)
         return t
 
+    def thank(self, number: int, *, by: int, now: datetime) -> Ticket | None:
+        """The asker thanked under the answer (or the promise): recorded in the history, nothing else.
+
+        No reopen, no new deadline, no staff ping, and not counted as activity (auto-close keeps its
+        clock). None when ``by`` is not the asker (someone else's thanks are not stored)."""
+        t = self.get(number)
+        if by != t.asker_id:
+            return None
+        last = t.last_activity_at
+        t.record(EventKind.THANKED, now, by)
+        t.last_activity_at = last
+        self.repo.save(t)
+        return t
+
+    def request_human(self, number: int, *, by: int, now: datetime) -> Ticket:
+        """转人工 under the FAQ offer (asker only): recorded; the ticket stays with the staff, unchanged."""
+        t = self.get(number)
+        if by != t.asker_id:
+            raise NotAsker(number)
+        self._require_active(t)
+        if self.taken(t):
+            raise TakenByStaff(number, t.owner_name)
+        t.record(EventKind.HUMAN_REQUESTED, now, by, entry=t.faq_offered)
+        self.repo.save(t)
+        return t
+
     # -- sweeps ------------------------------------------------------------------------------------
 
     def on_duty_for(self, topic: str, now: datetime) -> list[StaffMember]:

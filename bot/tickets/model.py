@@ -69,6 +69,8 @@ class EventKind(StrEnum):
     AUTO_CLOSED = "auto_closed"
     FAQ_RESOLVED = "faq_resolved"
     FORGOTTEN = "forgotten"
+    THANKED = "thanked"  # the asker thanked under the answer: history only (no reopen, no ping)
+    HUMAN_REQUESTED = "human_requested"  # the asker pressed 转人工 under the FAQ offer
 
 
 def _dt(value: Any) -> datetime | None:

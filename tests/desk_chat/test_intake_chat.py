@@ -1,0 +1,97 @@
+"""Issue 13 §1 through the sandbox: only questions become tickets; thanks under an answer are history only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bot.tickets.model import EventKind, Rating, Status
+from sandbox import GROUP_ID, STAFF_CHAT_ID
+from tests.chat.harness import SHANGHAI, Harness, running_bot
+
+BOT = 9000
+FRIDAY_10 = datetime(2026, 11, 27, 10, 0, tzinfo=SHANGHAI)
+
+
+def replies_to(h: Harness, chat_id: int, m: dict[str, Any]) -> list[dict[str, Any]]:
+    return [x for x in h.messages(chat_id) if x["sender_id"] == BOT and x["reply_to_message_id"] == m["message_id"]]
+
+
+def stored_bytes(h: Harness, tmp_path: Path) -> bytes:
+    h.store.flush()
+    return b"".join(p.read_bytes() for p in (tmp_path / "data").rglob("*") if p.is_file())
+
+
+async def test_replies_to_a_notice_that_ask_nothing_are_not_tickets_nor_stored(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, now=FRIDAY_10) as h:
+        notice = await h.services.outbox.send(GROUP_ID, "读书会本周六 14:00 开始。报名：回复本条")
+        assert notice is not None
+        said = [
+            await h.say(103, GROUP_ID, text, reply_to_message_id=notice.message_id)
+            for text in ("👍", "收到，谢谢", "我报名读书会，2个人", "周末的活动去过挺好玩的")
+        ]
+        # a question under the same notice is one: its promise comes after all the others were handled
+        asked = await h.say(104, GROUP_ID, "读书会在哪里集合？", reply_to_message_id=notice.message_id)
+        promise = await h.wait_for_message(GROUP_ID, lambda m: m["reply_to_message_id"] == asked["message_id"])
+        assert "已受理 #1" in promise["plain_text"]
+        await h.settle()
+        for m in said:
+            assert replies_to(h, GROUP_ID, m) == [], m["plain_text"]
+            assert h.services.desk.repo.by_message(GROUP_ID, m["message_id"]) is None
+        assert h.services.desk.repo.next_number() == 2
+        stored = stored_bytes(h, tmp_path)
+        assert "在哪里集合".encode() in stored
+        for text in ("收到，谢谢", "我报名读书会", "挺好玩"):
+            assert text.encode() not in stored, text
+        cards = [m for m in h.messages(STAFF_CHAT_ID) if m["sender_id"] == BOT]
+        assert len(cards) == 1 and cards[0]["plain_text"].startswith("#1 ")
+
+
+async def test_thanks_under_the_answer_change_nothing_but_the_history(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, now=FRIDAY_10) as h:
+        q = await h.say(101, GROUP_ID, "@servicebot 社保卡丢了怎么补办")
+        card = await h.wait_for_message(STAFF_CHAT_ID, lambda m: m["plain_text"].startswith("#1 "))
+        await h.say(201, STAFF_CHAT_ID, "带身份证到社保大厅补办", reply_to_message_id=card["message_id"])
+        answer = await h.wait_for_message(GROUP_ID, lambda m: "社保大厅补办" in m["plain_text"])
+        assert answer["reply_to_message_id"] == q["message_id"]
+        await h.press(201, STAFF_CHAT_ID, card["message_id"], "tk:close:1")
+        rating = await h.wait_for_message(GROUP_ID, lambda m: "rate:1:satisfied" in str(m.get("reply_markup")))
+        await h.press(101, GROUP_ID, rating["message_id"], "rate:1:satisfied")
+        await h.wait_for_message(GROUP_ID, lambda m: m["message_id"] == rating["message_id"] and m["callback_answers"])
+        before = h.services.desk.get(1)
+        assert before.status is Status.CLOSED and before.rating is Rating.SATISFIED
+        staff_before = len(h.messages(STAFF_CHAT_ID))
+
+        thanks = await h.say(101, GROUP_ID, "好的，谢谢李老师！", reply_to_message_id=answer["message_id"])
+        # handled when its event is in the history
+        for _ in range(200):
+            if h.services.desk.get(1).events[-1].kind is EventKind.THANKED:
+                break
+            await h.settle(0.05)
+        after = h.services.desk.get(1)
+        assert after.events[-1].kind is EventKind.THANKED and after.events[-1].actor_id == 101
+        assert after.status is Status.CLOSED and after.reopened == 0 and after.rating is Rating.SATISFIED
+        assert after.resolution_due == before.resolution_due and after.last_activity_at == before.last_activity_at
+        assert len(after.events) == len(before.events) + 1
+        # asking again under the same answer is a follow-up (a marker: everything before it was handled)
+        again = await h.say(101, GROUP_ID, "那补办要几天？", reply_to_message_id=answer["message_id"])
+        await h.wait_for_message(STAFF_CHAT_ID, lambda m: "追问" in m["plain_text"] and "几天" in m["plain_text"])
+        await h.wait_for_message(GROUP_ID, lambda m: m["reply_to_message_id"] == again["message_id"])
+        assert replies_to(h, GROUP_ID, thanks) == []
+        staff_new = h.messages(STAFF_CHAT_ID)[staff_before:]
+        assert not [m for m in staff_new if "谢谢" in (m["plain_text"] or "")]  # no ping for the thanks
+        assert h.services.desk.get(1).reopened == 1  # by the follow-up, not by the thanks
+        assert h.services.desk.repo.next_number() == 2
+        assert "谢谢" not in str(h.services.desk.get(1).to_dict())  # the event, not the words
+
+
+async def test_a_greeting_in_private_gets_the_hint_and_no_ticket(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, now=FRIDAY_10) as h:
+        hello = await h.say(102, None, "你好")
+        hint = await h.wait_for_message(102, lambda m: m["sender_id"] == BOT and m["message_id"] > hello["message_id"])
+        assert "/ask" in hint["plain_text"]
+        asked = await h.say(102, None, "公租房申请条件")
+        promise = await h.wait_for_message(102, lambda m: m["sender_id"] == BOT and m["message_id"] > asked["message_id"])
+        assert "已受理 #1" in promise["plain_text"]
+        assert h.services.desk.repo.next_number() == 2
