@@ -204,7 +204,6 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     """Run the bot until SIGINT/SIGTERM; exit 1 with one line on what retrying cannot heal (a rejected token)."""
     from bot.chat import control
     from bot.chat.app import build_application
-    from bot.chat.webhook import WebhookSecretError, serve_webhook, webhook_secret
     from bot.logs import add_secret, setup_logging
     from bot.store import Store, StoreError
 
@@ -213,6 +212,9 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     webhook = args.webhook or config.telegram.mode == "webhook"
     hook = config.telegram.webhook
     if webhook:
+        # aiohttp (~8 MB) only for webhook mode: a polling bot never loads it
+        from bot.chat.webhook import WebhookSecretError, serve_webhook, webhook_secret
+
         if not hook.public_url:
             print("config.yaml: telegram.webhook.public_url: expected the HTTPS URL Telegram posts to", file=sys.stderr)
             return 2

@@ -3,7 +3,8 @@
 The figures (RSS idle, time to ready, ours vs the code before) are in bench/bench_footprint.py; this only
 pins the imports, in a fresh interpreter: building the application loads no segmentation (jieba, ~60 MB
 with its dictionary), no BM25 (numpy), no plotting (matplotlib), no feed fetching (requests, urllib3,
-feedparser). Each is imported by the first question, weekly report or digest that uses it.
+feedparser, lxml), no HTTP server (aiohttp: webhook mode, metrics). Each is imported by the first
+question, weekly report or digest that uses it, or by the mode that serves it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("jieba", "numpy", "rank_bm25", "matplotlib", "requests", "urllib3", "feedparser")
+HEAVY = ("jieba", "numpy", "rank_bm25", "matplotlib", "requests", "urllib3", "feedparser", "aiohttp", "lxml")
 
 PROBE = f"""
 import json, sys

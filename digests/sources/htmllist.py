@@ -51,6 +51,17 @@ def _compile(selector: str) -> Any:
         raise HtmlListError(f"not a valid CSS selector {selector!r}: {exc}") from exc
 
 
+def _check(selector: str) -> None:
+    """Raise HtmlListError for a selector that does not translate; cssselect alone, without lxml (~7 MB
+    that config validation at start-up need not load: lxml comes with the first page parsed)."""
+    from cssselect import GenericTranslator, SelectorError
+
+    try:
+        GenericTranslator().css_to_xpath(selector)
+    except SelectorError as exc:
+        raise HtmlListError(f"not a valid CSS selector {selector!r}: {exc}") from exc
+
+
 def _split(spec: str) -> tuple[str, str | None]:
     """``"a@href"`` -> ("a", "href"); ``"@title"`` -> ("", "title"): the element itself."""
     selector, _, attr = spec.rpartition("@") if "@" in spec else (spec, "", "")
@@ -68,7 +79,7 @@ def check_selectors(fields: Mapping[str, str]) -> None:
         selector, _ = _split(spec) if key != "items" else (spec, None)
         if selector:
             try:
-                _compile(selector)
+                _check(selector)
             except HtmlListError as exc:
                 raise HtmlListError(f"fields.{key}: {exc}") from None
 
