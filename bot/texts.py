@@ -33,6 +33,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
             "/mine — 我负责的工单\n"
             "/ticket 编号 — 工单的办理记录\n"
             "/reply 编号 内容 — 答复工单\n"
+            "/reopen 编号 — 重新打开已答复或已办结的工单\n"
             "/stats — 近 7 天统计"
         ),
         "help_editors": (
@@ -53,6 +54,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "cmd_queue": "待办工单",
         "cmd_mine": "我负责的工单",
         "cmd_ticket": "工单办理记录：/ticket 编号",
+        "cmd_reopen": "重新打开工单：/reopen 编号",
         "cmd_reply": "答复工单：/reply 编号 内容",
         "cmd_stats": "近 7 天统计",
         "cmd_new": "新建稿件",
@@ -93,6 +95,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
             "/mine — the tickets I own\n"
             "/ticket N — a ticket's history\n"
             "/reply N text — answer a ticket\n"
+            "/reopen N — reopen an answered or closed ticket\n"
             "/stats — the last 7 days"
         ),
         "help_editors": (
@@ -113,6 +116,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "cmd_queue": "open tickets",
         "cmd_mine": "the tickets I own",
         "cmd_ticket": "a ticket's history: /ticket N",
+        "cmd_reopen": "reopen a ticket: /reopen N",
         "cmd_reply": "answer a ticket: /reply N text",
         "cmd_stats": "the last 7 days",
         "cmd_new": "a new item",

@@ -157,6 +157,7 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
     app.add_handler(CommandHandler("ticket", staff.on_ticket, filters=not_editors_chat))
     app.add_handler(CommandHandler("stats", staff.on_stats, filters=not_editors_chat))
     app.add_handler(CommandHandler("reply", staff.on_reply, filters=not_editors_chat))
+    app.add_handler(CommandHandler("reopen", staff.on_reopen, filters=not_editors_chat))
     desk_jobs.schedule(app, JOB_KWARGS)  # the SLA sweep (every minute), weekly report, calendar check
 
     # --- editors: the queue (bot/chat/editors.py) ------------------------------------------------

@@ -10,7 +10,7 @@ scope                                      commands
 =========================================  =====================================================
 default (every private chat)               /ask /mytickets /help — what members do
 all group chats (the member groups)        /ask /help (/mytickets answers privately only)
-the staff chat                             /queue /mine /ticket /reply /stats /help
+the staff chat                             /queue /mine /ticket /reply /reopen /stats /help
 the editors chat                           /new /queue /item /approve /withdraw /edit /announce
                                            /preview /reload /help
 each staff member's / editor's private     the members' commands plus that person's own
@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 MEMBER_PRIVATE = ("ask", "mytickets", "help")
 MEMBER_GROUP = ("ask", "help")
-STAFF = ("queue", "mine", "ticket", "reply", "stats", "help")
+STAFF = ("queue", "mine", "ticket", "reply", "reopen", "stats", "help")
 EDITORS = ("new", "queue_editors", "item", "approve", "withdraw", "edit", "announce", "preview", "reload", "help")
 
 

@@ -21,7 +21,7 @@ from bot.chat.context import Services, services
 from bot.chat.desk_texts import dt
 from bot.chat.inbox import inbox_of
 from bot.chat.outbox import answer_query
-from bot.chat.staff import post_card, refresh_card, to_staff_chat, user_link
+from bot.chat.staff import post_card, refresh_card, supervisors_html, to_staff_chat, user_link
 from bot.tickets.desk import Intake
 from bot.tickets.errors import DeskError, InvalidInput, TakenByStaff
 from bot.tickets.intake import Decision, Verdict, Via, classify
@@ -373,6 +373,14 @@ async def on_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await take_question(svc, message, asker, text)
 
 
+def topic_staff_html(svc: Services, t: Ticket) -> str:
+    """Mentions of the staff on duty for the ticket's topic now (else all who take the topic)."""
+    people = svc.desk.on_duty_for(t.topic, svc.clock.now()) or [
+        s for s in svc.desk.roster.staff if s.takes_routine(t.topic)
+    ]
+    return "、".join(user_link(s.user_id, s.name) for s in people) or supervisors_html(svc)
+
+
 # -- the FAQ offer's buttons ------------------------------------------------------------------------------
 
 
@@ -401,6 +409,8 @@ async def on_faq_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             await refresh_card(svc, t)
             outcome = dt(lang, "faq_solved")
         else:
+            t = svc.desk.request_human(number, by=query.from_user.id, now=svc.clock.now())  # in the history
+            await to_staff_chat(svc, t, dt(lang, "human_staff_html", n=number, who=topic_staff_html(svc, t)))
             outcome = dt(lang, "faq_human")
     except TakenByStaff as exc:
         # A late press (the buttons were not removed in time, or an old client): refused, never a silent

@@ -56,10 +56,15 @@ def message_link(chat_id: int, message_id: int) -> str | None:
 
 
 def when(svc: Services, moment: datetime) -> str:
-    """A deadline as staff read it: HH:MM today, MM-DD HH:MM otherwise (in the configured zone)."""
+    """A deadline as staff read it: HH:MM today, else with its date (12月4日 10:30; 12-04 10:30 in English)."""
     local = moment.astimezone(svc.config.tz)
     today = svc.clock.now().astimezone(svc.config.tz).date()
-    return f"{local:%H:%M}" if local.date() == today else f"{local:%m-%d %H:%M}"
+    if local.date() == today:
+        return f"{local:%H:%M}"
+    if svc.lang.startswith("en"):
+        return f"{local:%m-%d %H:%M}" if local.year == today.year else f"{local:%Y-%m-%d %H:%M}"
+    day = f"{local.month}月{local.day}日" if local.year == today.year else f"{local.year}年{local.month}月{local.day}日"
+    return f"{day} {local:%H:%M}"
 
 
 def status_label(lang: str, status: Status) -> str:
@@ -488,15 +493,18 @@ async def _staff_guard(update: Update, svc: Services) -> tuple[Message, int] | N
 
 def _queue_lines(svc: Services, tickets: list[Ticket]) -> list[str]:
     lang = svc.lang
+    now = svc.clock.now()
     out = []
     for t in tickets:
         first = t.first_response_at is None
         due = t.first_response_due if first else t.resolution_due
+        overdue = dt(lang, "queue_overdue") if now >= due else ""
         text = t.text if len(t.text) <= 30 else t.text[:29] + "…"
         out.append(
             dt(
                 lang,
                 "queue_line",
+                overdue=overdue,
                 n=t.number,
                 topic=svc.library.topic(t.topic).label(lang),
                 status=status_label(lang, t.status),
@@ -578,7 +586,11 @@ def _event_detail(svc: Services, kind: str, d: dict[str, Any], names: dict[int, 
     if kind == "reopened" and d.get("reason"):
         # the desk records stable words ("unsatisfied", "asker replied"); shown in the configured language
         reason = str(d["reason"])
-        key = {"unsatisfied": "reopen_unsatisfied", "asker replied": "reopen_asker_replied"}.get(reason)
+        key = {
+            "unsatisfied": "reopen_unsatisfied",
+            "asker replied": "reopen_asker_replied",
+            "staff": "reopen_staff",
+        }.get(reason)
         return f"（{dt(svc.lang, key) if key else reason}）"
     return ""
 
@@ -600,6 +612,27 @@ async def on_ticket(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await msg.reply_text(html.escape(exc.user_message(svc.lang)))
         return
     await svc.outbox.send_long(msg.chat_id, history_text(svc, t), reply_to=msg.message_id)
+
+
+async def on_reopen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reopen 128: an answered or closed ticket back to work (owner or supervisor; recorded)."""
+    svc = services(context)
+    guard = await _staff_guard(update, svc)
+    if guard is None:
+        return
+    msg, user = guard
+    args = context.args or []
+    if len(args) != 1 or not args[0].lstrip("#").isdigit():
+        await msg.reply_text(html.escape(dt(svc.lang, "reopen_usage")))
+        return
+    try:
+        t = svc.desk.reopen(int(args[0].lstrip("#")), by=user, now=svc.clock.now(), reason="staff")
+    except DeskError as exc:
+        log.info("/reopen by %s refused: %s", user, exc.code)
+        await msg.reply_text(html.escape(exc.user_message(svc.lang)))
+        return
+    await refresh_card(svc, t)
+    await msg.reply_text(html.escape(dt(svc.lang, "reopened_ok", n=t.number, due=when(svc, t.resolution_due))))
 
 
 def _pct(v: float | None) -> str:

@@ -527,13 +527,17 @@ class Desk:
     def reopen(self, number: int, *, by: int, now: datetime, reason: str = "") -> Ticket:
         """Reopen a closed or answered ticket: by the asker (their reply), the owner or a supervisor."""
         t = self.get(number)
+        staff = None
         if by != t.asker_id:
             staff = self._staff(by)
-            self._require_owner_or_supervisor(t, staff)
+            if t.owner_id is not None:
+                self._require_owner_or_supervisor(t, staff)
         if t.status not in (Status.CLOSED, Status.ANSWERED):
             raise InvalidAction(
                 f"工单 #{number} 仍在办理中。", f"Ticket #{number} is still being handled.", number=number
             )
+        if staff is not None and t.owner_id is None:  # nobody owns it (solved by the FAQ): the first to act does
+            self._set_owner(t, staff)
         self._reopen(t, now, by, reason)
         self.repo.save(t)
         return t
