@@ -211,6 +211,7 @@ class SectionConfig(_Model):
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     max_age_hours: int = Field(72, ge=1)
+    days: int = Field(2, ge=1, le=3)  # a weather section: today, tomorrow, the day after
 
 
 class DigestConfig(_Model):
@@ -229,7 +230,7 @@ class DigestsConfig(_Model):
 
 class SourceConfig(_Model):
     name: str
-    kind: Literal["feed", "jobs", "json", "html", "weather"]
+    kind: Literal["feed", "jobs", "json", "html", "weather", "air_quality"]
     url: str
     timeout_seconds: float = Field(10.0, gt=0, le=120)
     max_bytes: int = Field(5_000_000, ge=1024)
@@ -239,8 +240,8 @@ class SourceConfig(_Model):
 
     @model_validator(mode="after")
     def _weather_has_place(self) -> SourceConfig:
-        if self.kind == "weather" and (self.latitude is None or self.longitude is None):
-            raise ValueError("expected latitude and longitude for a weather source")
+        if self.kind in ("weather", "air_quality") and (self.latitude is None or self.longitude is None):
+            raise ValueError(f"expected latitude and longitude for a {self.kind} source")
         if self.kind == "json" and not {"title", "link"} <= set(self.fields):
             raise ValueError("expected fields.title and fields.link for a json source")
         if self.kind == "html":

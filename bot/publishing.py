@@ -61,6 +61,7 @@ def section_specs(digest: DigestConfig, group: GroupConfig | None = None) -> lis
             include=s.include,
             exclude=s.exclude,
             max_age_hours=s.max_age_hours,
+            days=s.days,
         )
         for s in digest.sections
         if wanted is None or s.key in wanted
@@ -176,6 +177,8 @@ class Publisher:
             cache=self.cache,
             allow_hosts=self.config.network.allow_hosts,
             user_agent=self.config.network.user_agent,
+            # a forecast without the digest's day is a failed source (reported), not an empty section
+            day=now.astimezone(self.config.tz).date() if now is not None else None,
         )
         self.skipped = set(skipped)
         return {**results, **skipped}

@@ -12,18 +12,34 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
-from digests.model import Digest, Item, QueuedItem, Section, SectionSpec, Slot, SourceSpec, WeatherReport
+from digests.model import (
+    AirQuality,
+    Digest,
+    Item,
+    QueuedItem,
+    Section,
+    SectionSpec,
+    Slot,
+    SourceSpec,
+    WeatherReport,
+)
 from digests.select import select
 from digests.sources.encoding import looks_like_mojibake
 from digests.sources.feed import FeedError, parse_feed, parse_jobs
 from digests.sources.htmllist import HtmlListError, parse_html_list
 from digests.sources.http import USER_AGENT, FetchCache, FetchResult, Resolver, fetch
 from digests.sources.jsonlist import JsonListError, parse_json_list
-from digests.sources.weather import WeatherError, parse_weather, weather_url
+from digests.sources.weather import (
+    WeatherError,
+    air_quality_url,
+    parse_air_quality,
+    parse_weather,
+    weather_url,
+)
 from digests.templates import Templates, load_templates
 
 if TYPE_CHECKING:
@@ -42,6 +58,7 @@ class SourceResult:
     status: SourceStatus
     items: tuple[Item, ...] = ()
     weather: tuple[WeatherReport, ...] = ()
+    air: tuple[AirQuality, ...] = ()
     reason: str | None = None
     body_bytes: int = 0
     elapsed: float = 0.0
@@ -55,25 +72,50 @@ class SourceResult:
 
 def source_url(spec: SourceSpec) -> str:
     """The URL actually requested for ``spec`` (weather sources add the forecast query)."""
-    if spec.kind == "weather":
+    if spec.kind in ("weather", "air_quality"):
         if spec.latitude is None or spec.longitude is None:
-            raise ValueError(f"source {spec.name!r}: a weather source needs latitude and longitude")
-        return weather_url(spec.url, spec.latitude, spec.longitude)
+            raise ValueError(f"source {spec.name!r}: a {spec.kind} source needs latitude and longitude")
+        make = weather_url if spec.kind == "weather" else air_quality_url
+        return make(spec.url, spec.latitude, spec.longitude)
     return spec.url
+
+
+def _covers(days: Sequence[date], day: date | None) -> str | None:
+    """Why a forecast that lacks ``day`` is no forecast for the digest (None when it covers it)."""
+    if day is None or day in days:
+        return None
+    if not days:
+        return f"the forecast has no days (expected {day.isoformat()})"
+    return f"the forecast does not cover {day.isoformat()} (it has {min(days).isoformat()}..{max(days).isoformat()})"
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
     return next((v for k, v in headers.items() if k.lower() == name), None)
 
 
-def load_source(spec: SourceSpec, fetched: FetchResult) -> SourceResult:
-    """Parse a fetched body according to the source's kind (pure)."""
+def load_source(spec: SourceSpec, fetched: FetchResult, day: date | None = None) -> SourceResult:
+    """Parse a fetched body according to the source's kind (pure).
+
+    With ``day`` (the digest's day), a forecast or air-quality answer without that day is a failed
+    source: a stale or mis-zoned forecast must be reported, not shown as an empty section.
+    """
     if not fetched.ok:
         return SourceResult(spec.name, "failed", reason=fetched.reason, body_bytes=fetched.body_bytes, elapsed=fetched.elapsed)
     base = fetched.final_url or spec.url
+    size, took = fetched.body_bytes, fetched.elapsed
     try:
         if spec.kind == "weather":
-            return SourceResult(spec.name, fetched.status, weather=parse_weather(fetched.body), body_bytes=fetched.body_bytes, elapsed=fetched.elapsed)
+            reports = parse_weather(fetched.body)
+            problem = _covers([r.day for r in reports], day)
+            if problem:
+                return SourceResult(spec.name, "failed", reason=problem, body_bytes=size, elapsed=took)
+            return SourceResult(spec.name, fetched.status, weather=reports, body_bytes=size, elapsed=took)
+        if spec.kind == "air_quality":
+            air = parse_air_quality(fetched.body)
+            problem = _covers([a.day for a in air], day)
+            if problem:
+                return SourceResult(spec.name, "failed", reason=problem, body_bytes=size, elapsed=took)
+            return SourceResult(spec.name, fetched.status, air=air, body_bytes=size, elapsed=took)
         if spec.kind == "json":
             items = parse_json_list(fetched.body, spec.fields, source=spec.name, base_url=base)
         elif spec.kind == "html":
@@ -141,8 +183,8 @@ def _fetch_one(
     )
 
 
-def _parsed(spec: SourceSpec, fetched: FetchResult | SourceResult) -> SourceResult:
-    return fetched if isinstance(fetched, SourceResult) else load_source(spec, fetched)
+def _parsed(spec: SourceSpec, fetched: FetchResult | SourceResult, day: date | None = None) -> SourceResult:
+    return fetched if isinstance(fetched, SourceResult) else load_source(spec, fetched, day)
 
 
 def fetch_source(
@@ -158,7 +200,7 @@ def fetch_source(
     fetched = _fetch_one(
         spec, cache=cache, allow_hosts=allow_hosts, user_agent=user_agent, session=session, resolver=resolver
     )
-    return _parsed(spec, fetched)
+    return _parsed(spec, fetched)  # no day: a one-off fetch shows whatever the forecast has
 
 
 def fetch_all(
@@ -170,8 +212,11 @@ def fetch_all(
     max_workers: int = 64,
     grace: float = 0.5,
     resolver: Resolver | None = None,
+    day: date | None = None,
 ) -> dict[str, SourceResult]:
     """Fetch every source concurrently, then parse what arrived.
+
+    ``day`` is the digest's day: a weather or air-quality source whose answer lacks it is failed.
 
     The deadline (the longest source timeout plus ``grace``) bounds the network only: a source
     whose download has not ended by then is reported failed and its thread abandoned (it ends on
@@ -204,7 +249,7 @@ def fetch_all(
     for future, spec in futures.items():
         if future.done() and not future.cancelled() and future.exception() is None:
             try:
-                results[spec.name] = _parsed(spec, future.result())
+                results[spec.name] = _parsed(spec, future.result(), day)
             except Exception as exc:  # one source's parser bug never stops the others
                 results[spec.name] = SourceResult(spec.name, "failed", reason=f"{type(exc).__name__}: {exc}")
         elif future.done() and not future.cancelled():
@@ -247,6 +292,9 @@ def build(
     for spec in sections:
         heading = spec.title or t.sections.get(spec.key, spec.key)
         weather: WeatherReport | None = None
+        later: tuple[WeatherReport, ...] = ()
+        air: tuple[AirQuality, ...] = ()
+        wanted = [day + timedelta(days=n) for n in range(max(spec.days, 1))]
         candidates: list[Item] = []
         for name in spec.sources:
             result = results.get(name)
@@ -256,7 +304,16 @@ def build(
             if not result.ok:
                 failed[name] = result.reason or "failed"
                 continue
-            weather = weather or next((w for w in result.weather if w.day == day), None)
+            if result.weather and weather is None:
+                by_day = {w.day: w for w in result.weather}
+                weather = by_day.get(day)
+                if weather is None:  # a forecast without today is a broken source, not an empty section
+                    failed[name] = _covers(list(by_day), day) or "failed"
+                later = tuple(by_day[d] for d in wanted[1:] if d in by_day) if weather else ()
+            if result.air and not air:
+                air = tuple(a for a in result.air if a.day in wanted)
+                if not any(a.day == day for a in air):
+                    failed[name] = _covers([a.day for a in result.air], day) or "failed"
             candidates.extend(replace(item, section=spec.key) for item in result.items)
         chosen = select(candidates, spec, seen, now, exclude_ids=taken)
         taken.update(item.id for item in chosen.items)
@@ -268,6 +325,8 @@ def build(
                 items=chosen.items,
                 queued=tuple(q for q in queued if q.section == spec.key),
                 weather=weather,
+                later=later,
+                air=air if weather is not None else (),
             )
         )
     return Digest(

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 __all__ = [
     "SHANGHAI",
+    "AirQuality",
     "Digest",
     "Item",
     "QueuedItem",
@@ -29,7 +30,7 @@ __all__ = [
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 Slot = Literal["morning", "tea"]
-SourceKind = Literal["feed", "json", "html", "weather", "jobs"]
+SourceKind = Literal["feed", "json", "html", "weather", "air_quality", "jobs"]
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 
@@ -78,6 +79,7 @@ class SectionSpec:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     max_age_hours: int = 72
+    days: int = 2  # weather sections: today, tomorrow (and the day after with 3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,20 +95,64 @@ class WeatherReport:
     wind_max: float | None = None  # km/h
     gusts_max: float | None = None  # km/h
     wind_direction: float | None = None  # degrees, where the wind comes from
+    snowfall_sum: float | None = None  # cm
+    # 寒潮 by GB/T 21987-2017: the daily minimum falls >= 8 °C in 24 h (>= 10 °C in 48 h, >= 12 °C
+    # in 72 h) and ends <= 4 °C. Set by the parser, which sees the previous days (past_days).
+    cold_wave: bool = False
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        """Warning keys whose thresholds are crossed: heavy_rain, thunderstorm, heat, gusts."""
+        """Warning keys whose thresholds are crossed, most serious first."""
         found: list[str] = []
-        if self.code in (95, 96, 99):
+        code = self.code
+        if code in (95, 96, 99):
             found.append("thunderstorm")
-        if self.code in (65, 82) or (self.precipitation_sum is not None and self.precipitation_sum >= 25.0):
+        if code in (65, 82) or (self.precipitation_sum is not None and self.precipitation_sum >= 25.0):
             found.append("heavy_rain")
+        if code in (56, 57, 66, 67):  # freezing drizzle / freezing rain: 冻雨, roads glazed
+            found.append("freezing_rain")
+        if code in (71, 73, 75, 77, 85, 86) or (self.snowfall_sum is not None and self.snowfall_sum > 0):
+            found.append("snow")
+        if self.cold_wave:
+            found.append("cold_wave")
+        if code in (45, 48):
+            found.append("fog")
         if self.high is not None and self.high >= 35.0:
             found.append("heat")
         if self.gusts_max is not None and self.gusts_max >= 62.0:  # Beaufort 8, 17.2 m/s
             found.append("gusts")
+        elif (self.wind_max is not None and self.wind_max >= 39.0) or (
+            self.gusts_max is not None and self.gusts_max >= 50.0
+        ):  # 大风 as CMA counts it: mean force 6 (10.8 m/s) or gusts force 7 (13.9 m/s)
+            found.append("strong_wind")
         return tuple(found)
+
+
+#: the Chinese AQI categories of HJ 633-2012 (table 2), by upper bound of the index
+AQI_CATEGORIES: tuple[tuple[int, str], ...] = (
+    (50, "excellent"),  # 优
+    (100, "good"),  # 良
+    (150, "light"),  # 轻度污染
+    (200, "moderate"),  # 中度污染
+    (300, "heavy"),  # 重度污染
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AirQuality:
+    """One day's air quality: daily means of the hourly forecast and the Chinese AQI from them."""
+
+    day: date
+    pm2_5: float | None = None  # µg/m³, mean of the day's hours
+    pm10: float | None = None
+    aqi: int | None = None
+
+    @property
+    def category(self) -> str | None:
+        """excellent | good | light | moderate | heavy | severe (优 … 严重污染); None without an index."""
+        if self.aqi is None:
+            return None
+        return next((name for bound, name in AQI_CATEGORIES if self.aqi <= bound), "severe")
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +174,9 @@ class Section:
     items: tuple[Item, ...] = ()
     queued: tuple[QueuedItem, ...] = ()
     weather: WeatherReport | None = None
+    # the days after ``weather`` (tomorrow, the day after) and air quality by day
+    later: tuple[WeatherReport, ...] = ()
+    air: tuple[AirQuality, ...] = ()
 
     @property
     def empty(self) -> bool:

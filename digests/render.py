@@ -14,7 +14,7 @@ import html
 from collections.abc import Sequence
 from typing import Literal
 
-from digests.model import SHANGHAI, Digest, Item, QueuedItem, Section, WeatherReport
+from digests.model import SHANGHAI, AirQuality, Digest, Item, QueuedItem, Section, WeatherReport
 from digests.sources.text import clean_text, shorten
 from digests.templates import Templates
 
@@ -45,8 +45,7 @@ def _beaufort(kmh: float) -> int:
     return sum(1 for threshold in _BEAUFORT_KMH if kmh >= threshold)
 
 
-def render_weather(report: WeatherReport, t: Templates) -> list[str]:
-    """The weather section's lines (plain text, already escaped); nulls are left out."""
+def _weather_pieces(report: WeatherReport, t: Templates) -> list[str]:
     w = t.weather
     pieces: list[str] = []
     condition = w.conditions.get(report.code) if report.code is not None else None
@@ -67,8 +66,56 @@ def render_weather(report: WeatherReport, t: Templates) -> list[str]:
             w.directions[round(report.wind_direction / 45.0) % 8] if report.wind_direction is not None else ""
         )
         pieces.append(" ".join(w.wind.format(direction=direction, level=_beaufort(report.wind_max)).split()))
+    return pieces
+
+
+def _air_text(air: AirQuality | None, t: Templates, *, short: bool) -> str | None:
+    if air is None or air.category is None:
+        return None
+    category = t.weather.aqi_categories.get(air.category, air.category)
+    if short:
+        return t.weather.air_short.format(category=category)
+    return t.weather.air.format(
+        category=category,
+        aqi=air.aqi,
+        pm25=_number(air.pm2_5) if air.pm2_5 is not None else "-",
+        pm10=_number(air.pm10) if air.pm10 is not None else "-",
+    )
+
+
+def render_weather(
+    report: WeatherReport,
+    t: Templates,
+    *,
+    later: Sequence[WeatherReport] = (),
+    air: Sequence[AirQuality] = (),
+) -> list[str]:
+    """The weather section's lines (plain text, already escaped); nulls are left out.
+
+    Today: conditions, its warnings one per line, air quality; then one short line per later day
+    (明天/后天) with its conditions, air category and the names of its warnings.
+    """
+    w = t.weather
+    by_day = {a.day: a for a in air}
+    pieces = _weather_pieces(report, t)
     lines = [_e(w.separator.join(pieces))] if pieces else []
     lines.extend(_e(w.warnings[key]) for key in report.warnings if key in w.warnings)
+    today_air = by_day.get(report.day)
+    air_line = _air_text(today_air, t, short=False)
+    if air_line:
+        lines.append(_e(air_line))
+        if today_air is not None and today_air.aqi is not None and today_air.aqi > 150 and "air_pollution" in w.warnings:
+            lines.append(_e(w.warnings["air_pollution"]))
+    for label, day in zip(w.day_labels, later, strict=False):
+        parts = _weather_pieces(day, t)
+        day_air = _air_text(by_day.get(day.day), t, short=True)
+        if day_air:
+            parts.append(day_air)
+        names = list(dict.fromkeys(w.warnings_short[k] for k in day.warnings if k in w.warnings_short))
+        if names:
+            parts.append("⚠️ " + "、".join(names) if t.lang == "zh" else "⚠️ " + ", ".join(names))
+        if parts:
+            lines.append(_e(w.later.format(label=label, text=w.separator.join(parts))))
     return lines
 
 
@@ -97,7 +144,7 @@ def _queued_line(queued: QueuedItem, t: Templates, limit: int) -> str:
 def _section_lines(section: Section, t: Templates, limit: int) -> list[str]:
     lines: list[str] = []
     if section.weather is not None:
-        lines.extend(render_weather(section.weather, t))
+        lines.extend(render_weather(section.weather, t, later=section.later, air=section.air))
     lines.extend(_queued_line(q, t, limit) for q in section.queued)
     lines.extend(_item_line(i, t) for i in section.items)
     return lines

@@ -39,6 +39,12 @@ class WeatherTexts:
     directions: tuple[str, ...]
     conditions: Mapping[int, str]
     warnings: Mapping[str, str]
+    warnings_short: Mapping[str, str]
+    air: str
+    air_short: str
+    aqi_categories: Mapping[str, str]
+    day_labels: tuple[str, ...]
+    later: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,5 +152,11 @@ def load_templates(lang: str = "zh", directory: Path | None = None) -> Templates
             directions=r.texts("weather.directions", 8),
             conditions=codes,
             warnings=r.mapping("weather.warnings"),
+            warnings_short=r.mapping("weather.warnings_short"),
+            air=r.text("weather.air"),
+            air_short=r.text("weather.air_short"),
+            aqi_categories=r.mapping("weather.aqi_categories"),
+            day_labels=r.texts("weather.day_labels", 2),
+            later=r.text("weather.later"),
         ),
     )

@@ -24,7 +24,7 @@ import signal
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,8 @@ MAX_ADVANCE_MINUTES = 7 * 24 * 60   # the training panel's limit: one week per s
 
 # demo source name -> sample file in content/samples (see its SOURCES.txt)
 SAMPLE_FILES = {
-    "weather": "open-meteo-xiongan-daily.json",
+    "weather": "open-meteo-xiongan-december.json",
+    "air": "open-meteo-air-quality-xiongan.json",
     "xiongan-notices": "xiongan-tzgg.gb2312.html",
     "gov-latest": "govcn-zuixin.reshaped.json",
     "jobs-rencai": "xiongan-rencai.html",
@@ -124,9 +125,16 @@ def _samples_app(samples: Path, holder: dict[str, BotApp]) -> web.Application:
             data = json.loads(path.read_text(encoding="utf-8"))
             app = holder.get("app")
             today = services_of(app).clock.now().date() if app else None
-            if today is not None:
+            if today is not None and "daily" in data:  # the request's past days come before today
                 n = len(data["daily"]["time"])
-                data["daily"]["time"] = [(today + timedelta(days=i)).isoformat() for i in range(n)]
+                past = min(int(request.query.get("past_days", "0") or 0), n - 1)
+                data["daily"]["time"] = [(today + timedelta(days=i - past)).isoformat() for i in range(n)]
+            if today is not None and "hourly" in data:
+                first = date.fromisoformat(data["hourly"]["time"][0][:10])
+                shift = today - first
+                data["hourly"]["time"] = [
+                    (datetime.fromisoformat(t) + shift).strftime("%Y-%m-%dT%H:%M") for t in data["hourly"]["time"]
+                ]
             return web.json_response(data)
         if name.endswith(".html"):  # as the sites serve them: the page's own <meta charset>, none in the header
             return web.Response(body=path.read_bytes(), content_type="text/html")

@@ -106,7 +106,7 @@ def config_data(data_dir: Path, api_base: str, feeds_url: str, **overrides: Any)
     for slot in ("morning", "tea"):
         for section in data["digests"][slot]["sections"]:
             if section.get("sources"):
-                section["sources"] = by_section[section["key"]]
+                section["sources"] = list(by_section[section["key"]])
             section["max_age_hours"] = 24 * 365 * 10  # the fixture feeds are from 2022-2026
     for key, value in overrides.items():
         target = data

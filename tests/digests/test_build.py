@@ -87,9 +87,9 @@ def test_the_deadline_bounds_the_download_not_our_parsing(
     fast = [SourceSpec(specs[0].name, "feed", specs[0].url, timeout=0.4, connect_timeout=0.4)]
     real = build_module.load_source
 
-    def slow_parse(spec, fetched):  # type: ignore[no-untyped-def]
+    def slow_parse(spec, fetched, day=None):  # type: ignore[no-untyped-def]
         time.sleep(2.0)  # far beyond the 0.4 s + 0.1 s deadline, whatever the machine's load
-        return real(spec, fetched)
+        return real(spec, fetched, day)
 
     monkeypatch.setattr(build_module, "load_source", slow_parse)
     results = fetch_all(fast, allow_hosts=LOCAL, grace=0.1)
@@ -118,8 +118,12 @@ def test_build_end_to_end_and_failed_sources_reported(server: LocalServer) -> No
     ]
     queued = [QueuedItem("q1", "services", "医保<b>新规</b>"), QueuedItem("q2", "events", "不在本时段")]
     digest = build("morning", DAY, sections, results, queued, {}, NOW, "zh")
-    assert dict(digest.failed_sources) == {"broken": results["broken"].reason}
-    assert digest.sections[0].weather is None  # the forecast covers July 2025, not this day
+    # the forecast covers July 2025, not this day: a failed source, never a silently missing section
+    assert dict(digest.failed_sources) == {
+        "broken": results["broken"].reason,
+        "weather": "the forecast does not cover 2026-01-20 (it has 2025-07-09..2025-07-11)",
+    }
+    assert digest.sections[0].weather is None
     assert [i.source for i in digest.sections[1].items] == ["xinhua"] * 3
     assert [q.item_id for q in digest.sections[2].queued] == ["q1"]
     assert len(digest.seen_updates) == 5

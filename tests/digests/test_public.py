@@ -22,7 +22,10 @@ def test_shipped_templates_cover_every_wmo_code_and_warning(lang: str) -> None:
     t = load_templates(lang)
     assert set(t.titles) == {"morning", "tea"}
     assert {0, 1, 2, 3, 45, 48, 51, 53, 55, 61, 63, 65, 71, 73, 75, 80, 81, 82, 95, 96, 99} <= set(t.weather.conditions)
-    assert set(t.weather.warnings) == {"thunderstorm", "heavy_rain", "heat", "gusts"}
+    kinds = {"thunderstorm", "heavy_rain", "freezing_rain", "snow", "cold_wave", "fog", "heat", "gusts", "strong_wind"}
+    assert set(t.weather.warnings) == kinds | {"air_pollution"}
+    assert set(t.weather.warnings_short) == kinds
+    assert set(t.weather.aqi_categories) == {"excellent", "good", "light", "moderate", "heavy", "severe"}
     assert {"weather", "policy", "services", "jobs", "traffic", "life", "events"} <= set(t.sections)
 
 
