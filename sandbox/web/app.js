@@ -551,42 +551,23 @@ async function sendCommand(command) {
 // ------------------------------------------------------------------ the "/" menu: the bot's commands
 
 // Which list a user sees, as Telegram determines it (https://core.telegram.org/bots/api#determining-list-of-commands):
-// the narrowest scope that has commands, each first with the user's language_code, then without. The page
-// asks the sandbox's getMyCommands for each scope, so any scope the sandbox keeps is honoured.
-function commandQueries(chatId, userId) {
-  const chat = chatById(chatId);
-  const admin = Boolean(chat && (chat.admins || []).includes(userId));
-  const scopes = isPrivate(chatId)
-    ? [{ type: "chat", chat_id: chatId }, { type: "all_private_chats" }, { type: "default" }]
-    : [{ type: "chat_member", chat_id: chatId, user_id: userId },
-       admin ? { type: "chat_administrators", chat_id: chatId } : null,
-       { type: "chat", chat_id: chatId },
-       admin ? { type: "all_chat_administrators" } : null,
-       { type: "all_group_chats" }, { type: "default" }].filter(Boolean);
-  const user = state.users.get(userId);
-  const lang = user && user.language_code;
-  const out = [];
-  for (const scope of scopes) {
-    if (lang) out.push({ scope, language_code: lang });
-    out.push({ scope });
-  }
-  return out;
-}
-
-async function botApi(method, params) {
-  const resp = await fetch(`/botweb/${method}`, { method: "POST", headers: { "Content-Type": "application/json" },
-                                                  body: JSON.stringify(params) });
-  const data = await resp.json();
-  if (!data.ok) throw new Error(data.description || method);
-  return data.result;
-}
-
+// the narrowest scope that has commands, each first with the user's language_code, then without. The sandbox
+// resolves it (GET /sandbox/chats/{id}/commands), so the page and the tests share one rule.
 async function loadCommands() {
   const chatId = state.current, actor = state.actor;
   if (chatId === null || !actor) return [];
   const key = `${chatId}:${actor}`;
-  const answers = await Promise.all(commandQueries(chatId, actor).map((q) => botApi("getMyCommands", q).catch(() => [])));
-  const list = answers.find((a) => Array.isArray(a) && a.length) || [];
+  const user = state.users.get(actor);
+  const query = new URLSearchParams({ user_id: String(actor) });
+  if (user && user.language_code) query.set("language_code", user.language_code);
+  let list = [];
+  try {
+    const resp = await fetch(`/sandbox/chats/${chatId}/commands?${query}`);
+    const data = await resp.json();
+    if (Array.isArray(data)) list = data;
+  } catch (err) {
+    list = [];
+  }
   if (state.current === chatId && state.actor === actor) {
     state.commands = { key, list };
     $("commands-button").hidden = !list.length;

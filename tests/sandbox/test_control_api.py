@@ -30,7 +30,7 @@ async def test_user_message_then_bot_reply_then_listing(http: ClientSession) -> 
         msg = await r.json()
     assert msg["from"]["username"] == "guochao" and msg["entities"] == [{"offset": 0, "length": 11, "type": "mention"}]
     # the bot answers over the Bot API with a form body, as python-telegram-bot sends it
-    async with http.post("/botANY:TOKEN/sendMessage", data={
+    async with http.post("/bot123:ANY-TOKEN/sendMessage", data={
             "chat_id": str(GROUP_ID), "text": "<i>已收到</i>", "parse_mode": "HTML",
             "reply_parameters": f'{{"message_id": {msg["message_id"]}}}',
             "reply_markup": '{"inline_keyboard": [[{"text": "好评", "callback_data": "rate:5"}]]}'}) as r:
@@ -46,18 +46,18 @@ async def test_user_message_then_bot_reply_then_listing(http: ClientSession) -> 
     async with http.post("/sandbox/users/101/callbacks", json={
             "chat_id": GROUP_ID, "message_id": records[1]["message_id"], "data": "rate:5"}) as r:
         assert r.status == 200 and (await r.json())["callback_query_id"]
-    async with http.get("/botT/getUpdates", params={"timeout": "0"}) as r:
+    async with http.get("/bot123:T/getUpdates", params={"timeout": "0"}) as r:
         kinds = [next(k for k in u if k != "update_id") for u in (await r.json())["result"]]
     assert kinds == ["message", "callback_query"]
 
 
 async def test_bot_api_errors_have_telegrams_status_and_shape(http: ClientSession) -> None:
-    async with http.get("/botT/sendMessage", params={"chat_id": "-42", "text": "x"}) as r:
+    async with http.get("/bot123:T/sendMessage", params={"chat_id": "-42", "text": "x"}) as r:
         assert r.status == 400
         assert await r.json() == {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"}
     async with http.post("/sandbox/faults", json={"method": "sendMessage", "error_code": 429, "retry_after": 3}) as r:
         assert r.status == 200
-    async with http.post("/botT/sendMessage", json={"chat_id": GROUP_ID, "text": "x"}) as r:
+    async with http.post("/bot123:T/sendMessage", json={"chat_id": GROUP_ID, "text": "x"}) as r:
         assert r.status == 429
         assert await r.json() == {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 3",
                                   "parameters": {"retry_after": 3}}
@@ -106,7 +106,7 @@ def test_python_m_sandbox_serves_until_terminated() -> None:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         assert f"127.0.0.1:{port}" in line
-        me = requests.get(f"http://127.0.0.1:{port}/botX/getMe", timeout=5).json()
+        me = requests.get(f"http://127.0.0.1:{port}/bot123:X/getMe", timeout=5).json()
         assert me["result"]["username"] == "servicebot"
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -130,7 +130,7 @@ async def test_calls_log_of_an_upload_is_json(http: ClientSession) -> None:
     form = FormData()
     form.add_field("chat_id", str(GROUP_ID))
     form.add_field("photo", b"\x89PNG", filename="w.png", content_type="image/png")
-    async with http.post("/botT/sendPhoto", data=form) as r:
+    async with http.post("/bot123:T/sendPhoto", data=form) as r:
         assert r.status == 200 and (await r.json())["result"]["photo"]
     async with http.get("/sandbox/calls") as r:
         assert r.status == 200
