@@ -219,11 +219,18 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
             print("config.yaml: telegram.webhook.public_url: expected the HTTPS URL Telegram posts to", file=sys.stderr)
             return 2
         try:  # there is no unauthenticated webhook mode: without a configured secret, a random one
-            secret, _generated = webhook_secret(os.environ.get(hook.secret_token_env, "").strip() or None)
+            secret, generated = webhook_secret(os.environ.get(hook.secret_token_env, "").strip() or None)
         except WebhookSecretError as exc:
             print(f"environment: {hook.secret_token_env}: {exc}", file=sys.stderr)
             return 2
         add_secret(secret)
+        if generated:
+            import logging
+
+            logging.getLogger("bot.cli").info(
+                "webhook: %s is not set; a random secret was made for this run and given to setWebhook",
+                hook.secret_token_env,
+            )
     try:
         store = Store.open(config.data_dir)
     except StoreError as exc:

@@ -143,7 +143,7 @@ def write_health(directory: Path, liveness: Liveness) -> dict[str, Any]:
     """Write ``health.json`` atomically; what was written."""
     data = liveness.snapshot()
     path = directory / HEALTH_FILE
-    tmp = directory / (HEALTH_FILE + ".tmp")
+    tmp = directory / (HEALTH_FILE + ".new")  # not *.tmp: the store reports leftover *.tmp files as its own
     try:
         tmp.write_text(json.dumps(data), encoding="utf-8")
         os.replace(tmp, path)
