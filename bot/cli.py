@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("health", help="is the running bot alive and working? exit 0 (ok) or 1 (what is wrong)")
     disc = sub.add_parser("discover", help="print the ids of chats and users that message the bot")
     disc.add_argument("--seconds", type=float, default=120, help="how long to listen (default: %(default)s)")
+    from bot.sources_cmd import add_sources_parser
+
+    add_sources_parser(sub)
     return parser
 
 
@@ -574,7 +577,14 @@ COMMANDS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
     "forget": cmd_forget,
     "discover": cmd_discover,
     "health": cmd_health,
+    "sources": lambda config, args: _sources(config, args),
 }
+
+
+def _sources(config: Config, args: argparse.Namespace) -> int:
+    from bot.sources_cmd import cmd_sources  # OPML export/import (bot/sources_cmd.py)
+
+    return cmd_sources(config, args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
