@@ -110,6 +110,8 @@ class MessageRecord:
     entities: list[dict[str, Any]] = field(default_factory=list)
     caption: str | None = None
     photo: list[dict[str, Any]] | None = None
+    document: dict[str, Any] | None = None  # {"file_id", "file_unique_id", "file_name", "mime_type"}
+    sticker: dict[str, Any] | None = None
     reply_to_message_id: int | None = None
     message_thread_id: int | None = None
     is_topic_message: bool = False
@@ -132,6 +134,7 @@ class MessageRecord:
             "plain_text": self.text, "caption": self.caption, "parse_mode": self.parse_mode,
             "entities": self.entities, "photo": self.photo is not None,
             "photo_file_id": self.photo[-1]["file_id"] if self.photo else None,
+            "document": self.document, "sticker": self.sticker,
             "reply_to_message_id": self.reply_to_message_id, "message_thread_id": self.message_thread_id,
             "reply_markup": self.reply_markup, "link_preview_options": self.link_preview_options,
             "disable_notification": self.disable_notification, "forward_origin": self.forward_origin,
@@ -354,8 +357,13 @@ class TelegramCore:
                 out["entities"] = rec.entities
             if rec.link_preview_options is not None:
                 out["link_preview_options"] = rec.link_preview_options
-        if rec.photo is not None:
-            out["photo"] = rec.photo
+        if rec.sticker is not None:
+            out["sticker"] = rec.sticker
+        if rec.photo is not None or rec.document is not None:
+            if rec.photo is not None:
+                out["photo"] = rec.photo
+            if rec.document is not None:
+                out["document"] = rec.document
             if rec.caption is not None:
                 out["caption"] = rec.caption
                 if rec.entities:
@@ -606,6 +614,32 @@ class TelegramCore:
             reply_markup=markup, disable_notification=self._bool(params, "disable_notification"),
         ))
         return self.message_api(rec)
+
+    def m_copy_message(self, params: dict[str, Any]) -> Any:
+        """copyMessage (https://core.telegram.org/bots/api#copymessage): the message's content, without a
+        link to the original, sent by the bot; returns only the new MessageId. Service messages cannot
+        be copied ("Bad Request: message can't be copied")."""
+        chat_id = self._resolve_chat_id(params.get("chat_id"))
+        self._writable_chat(chat_id)
+        from_chat = self._resolve_chat_id(params.get("from_chat_id"))
+        self._readable_chat(from_chat)
+        src = self._find(from_chat, self._int(params, "message_id", required=True) or 0)
+        if src is None:
+            raise bad_request("message to copy not found")
+        if src.service is not None:
+            raise bad_request("message can't be copied")
+        reply_to = self._reply_target(chat_id, params)
+        thread, is_topic = self._thread(chat_id, params, reply_to)
+        markup = _check_markup(params.get("reply_markup"))
+        self._check_flood(chat_id)
+        rec = self._store(MessageRecord(
+            chat_id=chat_id, message_id=self._new_message_id(chat_id), sender_id=self.world.bot.id,
+            date=self.now(), text=src.text, source_text=src.text, entities=list(src.entities),
+            caption=src.caption, photo=src.photo, document=src.document, sticker=src.sticker,
+            reply_to_message_id=reply_to, message_thread_id=thread, is_topic_message=is_topic,
+            reply_markup=markup, disable_notification=self._bool(params, "disable_notification"),
+        ))
+        return {"message_id": rec.message_id}
 
     def _bot_message(self, params: dict[str, Any], what: str) -> MessageRecord:
         if params.get("inline_message_id"):
@@ -952,8 +986,12 @@ class TelegramCore:
     def send_user_message(self, user_id: int, chat_id: int | None, text: str | None = None, *,
                           reply_to_message_id: int | None = None, message_thread_id: int | None = None,
                           forward_from_chat_id: int | None = None, forward_from_message_id: int | None = None,
-                          entities: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        """A person of the world writes in a chat (chat_id None or = user_id: the private chat)."""
+                          entities: list[dict[str, Any]] | None = None, photo: bool = False,
+                          document: str | None = None, sticker: str | None = None) -> dict[str, Any]:
+        """A person of the world writes in a chat (chat_id None or = user_id: the private chat).
+
+        ``photo`` / ``document`` (a file name): the message is a photo or a file and ``text`` its caption
+        (optional, at most 1024 characters); ``sticker`` (its emoji): a sticker, no text."""
         user = self.world.user(user_id)
         if user is None or user.is_bot:
             raise ControlError(f"unknown user {user_id} (not in the world's users)", 404)
@@ -987,8 +1025,13 @@ class TelegramCore:
             if text is None:
                 text = src.text or src.caption or ""
                 entities = src.entities
-        if not text:
+        media = photo or document is not None
+        if sticker is not None and (text or media):
+            raise ControlError("a sticker has no text and no caption")
+        if not text and not media and sticker is None:
             raise ControlError("text is empty")
+        if media and text and utf16_len(text) > MAX_CAPTION:
+            raise ControlError("caption is longer than 1024 characters")
         if reply_to_message_id is not None and self._find(chat_id, reply_to_message_id) is None:
             raise ControlError(f"message {reply_to_message_id} not found in chat {chat_id}")
         thread: int | None = message_thread_id
@@ -1004,9 +1047,22 @@ class TelegramCore:
             is_topic = True
             if reply_to_message_id is None:
                 reply_to_message_id = thread  # a message in a topic replies to the topic's first message
+        found = (list(entities) if entities is not None else compute_entities(text)) if text else []
+        n = len(self.files) + 1
+        sizes = [{"file_id": f"AgAU{n:06d}_{w}", "file_unique_id": f"AQAU{n:06d}{w}", "width": w,
+                  "height": w * 3 // 4, "file_size": 1000 * w} for w in (90, 320, 1280)] if photo else None
+        doc = ({"file_id": f"BQAU{n:06d}", "file_unique_id": f"AgAU{n:06d}", "file_name": document,
+                "mime_type": "application/pdf" if document.endswith(".pdf") else "application/octet-stream",
+                "file_size": 20480} if document is not None else None)
+        stk = ({"file_id": f"CAAU{n:06d}", "file_unique_id": f"AgAS{n:06d}", "type": "regular", "width": 512,
+                "height": 512, "is_animated": False, "is_video": False, "emoji": sticker}
+               if sticker is not None else None)
+        for f in [*(sizes or ()), *((doc,) if doc else ()), *((stk,) if stk else ())]:
+            self.files[str(f["file_id"])] = b""
         rec = self._store(MessageRecord(
             chat_id=chat_id, message_id=self._new_message_id(chat_id), sender_id=user_id, date=self.now(),
-            text=text, source_text=text, entities=list(entities) if entities is not None else compute_entities(text),
+            text=None if media or stk else text, source_text=None if media or stk else text,
+            caption=text if media and text else None, photo=sizes, document=doc, sticker=stk, entities=found,
             reply_to_message_id=reply_to_message_id, message_thread_id=thread, is_topic_message=is_topic,
             forward_origin=forward,
         ))
@@ -1177,6 +1233,7 @@ _METHODS: dict[str, Callable[[TelegramCore, dict[str, Any]], Any]] = {
     "getme": TelegramCore.m_get_me,
     "sendmessage": TelegramCore.m_send_message,
     "sendphoto": TelegramCore.m_send_photo,
+    "copymessage": TelegramCore.m_copy_message,
     "editmessagetext": TelegramCore.m_edit_message_text,
     "editmessagereplymarkup": TelegramCore.m_edit_message_reply_markup,
     "deletemessage": TelegramCore.m_delete_message,

@@ -42,6 +42,8 @@ BotApp = Application[Any, Any, Any, Any, Any, Any]
 # loop would silently skip a digest. Missed runs coalesce into one and may start up to 10 minutes late;
 # anything later is the catch-up logic's business (see jobs.py).
 JOB_KWARGS = {"misfire_grace_time": 600, "coalesce": True}
+# what a question can be: text, or a photo or document (a screenshot, a scanned form) with its caption
+QUESTION_CONTENT = filters.TEXT | filters.PHOTO | filters.Document.ALL
 
 
 def build_application(config: Config, token: str, *, store: Store, clock: Clock | None = None) -> BotApp:
@@ -134,11 +136,12 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
     app.add_handler(CommandHandler("ask", questions.on_ask, filters=member_groups | filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("mytickets", members.on_mytickets))
     app.add_handler(
-        MessageHandler(member_groups & filters.TEXT & ~filters.COMMAND, questions.on_group_message)
+        MessageHandler(member_groups & QUESTION_CONTENT & ~filters.COMMAND, questions.on_group_message)
     )
     app.add_handler(
         MessageHandler(  # editors' private messages belong to the editors' queue, not the desk
-            filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & ~editor_users, questions.on_private_message
+            filters.ChatType.PRIVATE & QUESTION_CONTENT & ~filters.COMMAND & ~editor_users,
+            questions.on_private_message,
         )
     )
     app.add_handler(CallbackQueryHandler(questions.on_faq_button, pattern=r"^faq:"))

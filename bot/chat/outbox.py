@@ -233,6 +233,27 @@ class Outbox:
             log.error("chat %s message %s: keyboard edit failed: %s", chat_id, message_id, exc)
         return False
 
+    async def copy(self, chat_id: int, from_chat_id: int, message_id: int, *, reply_to: int | None = None) -> bool:
+        """copyMessage (a member's photo or document onto the staff card, no link back): True when it landed."""
+        for _ in range(self.max_retry_after + 1):
+            try:
+                await self.bot.copy_message(
+                    chat_id=self.resolve(chat_id),
+                    from_chat_id=self.resolve(from_chat_id),
+                    message_id=message_id,
+                    reply_parameters=(
+                        ReplyParameters(message_id=reply_to, allow_sending_without_reply=True) if reply_to else None
+                    ),
+                    disable_notification=True,
+                )
+                return True
+            except RetryAfter as exc:
+                await asyncio.sleep(_retry_after(exc) + 0.1)
+            except TelegramError as exc:
+                log.warning("chat %s: copy of %s/%s refused: %s", chat_id, from_chat_id, message_id, exc)
+                return False
+        return False
+
     async def alert(self, text: str) -> None:
         """Tell the ops chat; never raises (an alert about an alert would loop)."""
         if self.ops_chat_id is None:

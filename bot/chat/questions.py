@@ -298,7 +298,10 @@ async def take_question(svc: Services, message: Message, asker: User, text: str)
                 inbox.mark_promised(chat.id, message.message_id)
             if promise is not None and keyboard is not None:
                 t = svc.desk.set_faq_buttons(t.number, promise.message_id)  # removed once a person takes it
-        await post_card(svc, t)
+        t = await post_card(svc, t)
+        if has_attachment(message) and t.card_message_id is not None:
+            # the screenshot or scanned form goes to the staff with the card, as a reply to it
+            await svc.outbox.copy(svc.config.chats.staff, chat.id, message.message_id, reply_to=t.card_message_id)
     return intake
 
 

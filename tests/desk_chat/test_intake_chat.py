@@ -95,3 +95,35 @@ async def test_a_greeting_in_private_gets_the_hint_and_no_ticket(tmp_path: Path)
         promise = await h.wait_for_message(102, lambda m: m["sender_id"] == BOT and m["message_id"] > asked["message_id"])
         assert "已受理 #1" in promise["plain_text"]
         assert h.services.desk.repo.next_number() == 2
+
+
+async def test_a_photo_asking_the_bot_is_a_question_and_its_card_carries_the_photo(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, now=FRIDAY_10) as h:
+        q = await h.say(101, GROUP_ID, "@servicebot 这个表格第三栏怎么填", photo=True)
+        promise = await h.wait_for_message(GROUP_ID, lambda m: m["reply_to_message_id"] == q["message_id"])
+        assert "已受理 #1" in promise["plain_text"]
+        card = await h.wait_for_message(STAFF_CHAT_ID, lambda m: (m["plain_text"] or "").startswith("#1 "))
+        assert "第三栏怎么填" in card["plain_text"]
+        copy = await h.wait_for_message(STAFF_CHAT_ID, lambda m: m["photo"])
+        assert copy["reply_to_message_id"] == card["message_id"] and copy["sender_id"] == BOT
+        assert copy["caption"] == "@servicebot 这个表格第三栏怎么填"
+        await h.say(201, STAFF_CHAT_ID, "第三栏填单位统一社会信用代码", reply_to_message_id=card["message_id"])
+        answer = await h.wait_for_message(GROUP_ID, lambda m: "信用代码" in (m["plain_text"] or ""))
+        assert answer["reply_to_message_id"] == q["message_id"]  # the answer replies to the photo
+
+
+async def test_a_document_sent_privately_is_a_question_and_a_sticker_under_a_notice_is_nothing(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, now=FRIDAY_10) as h:
+        notice = await h.services.outbox.send(GROUP_ID, "明天 9:00-12:00 停水")
+        assert notice is not None
+        sticker = await h.say(103, GROUP_ID, None, sticker="👍", reply_to_message_id=notice.message_id)
+        emoji = await h.say(103, GROUP_ID, "👌", reply_to_message_id=notice.message_id)
+        doc = await h.say(102, None, "", document="申请表.pdf")
+        promise = await h.wait_for_message(102, lambda m: m["sender_id"] == BOT and m["message_id"] > doc["message_id"])
+        assert "已受理 #1" in promise["plain_text"]
+        card = await h.wait_for_message(STAFF_CHAT_ID, lambda m: (m["plain_text"] or "").startswith("#1 "))
+        assert "图片或文件" in card["plain_text"]
+        copy = await h.wait_for_message(STAFF_CHAT_ID, lambda m: m["document"] is not None)
+        assert copy["document"]["file_name"] == "申请表.pdf" and copy["reply_to_message_id"] == card["message_id"]
+        assert replies_to(h, GROUP_ID, sticker) == [] and replies_to(h, GROUP_ID, emoji) == []
+        assert h.services.desk.repo.next_number() == 2

@@ -247,3 +247,23 @@ async def test_command_menus_by_scope_as_telegram_resolves_them(bot: Bot, sandbo
         await bot.set_my_commands([("ask", "提问")], scope=BotCommandScopeChat(112))
     with pytest.raises(BadRequest, match="Chat not found"):
         await bot.set_my_commands([("ask", "提问")], scope=BotCommandScopeChat(-100999999))
+
+
+async def test_members_photos_documents_stickers_and_copy_message(bot: Bot, sandbox: Sandbox) -> None:
+    photo = sandbox.send_user_message(101, GROUP_ID, "@servicebot 第三栏怎么填", photo=True)
+    assert "text" not in photo and photo["caption"] == "@servicebot 第三栏怎么填"
+    assert photo["caption_entities"][0]["type"] == "mention" and len(photo["photo"]) == 3
+    doc = sandbox.send_user_message(101, None, None, document="表.pdf")
+    assert doc["document"]["file_name"] == "表.pdf" and "caption" not in doc
+    sticker = sandbox.send_user_message(101, GROUP_ID, None, sticker="👍", reply_to_message_id=photo["message_id"])
+    assert sticker["sticker"]["emoji"] == "👍" and "text" not in sticker
+    card = await bot.send_message(STAFF_CHAT_ID, "#1 card")
+    copied = await bot.copy_message(STAFF_CHAT_ID, GROUP_ID, photo["message_id"],
+                                    reply_parameters=ReplyParameters(message_id=card.message_id))
+    record = sandbox.messages(STAFF_CHAT_ID)[-1]
+    assert record["message_id"] == copied.message_id and record["photo"] and record["sender_id"] == BOT_ID
+    assert record["caption"] == "@servicebot 第三栏怎么填" and record["reply_to_message_id"] == card.message_id
+    await bot.copy_message(STAFF_CHAT_ID, 101, doc["message_id"])
+    assert sandbox.messages(STAFF_CHAT_ID)[-1]["document"]["file_name"] == "表.pdf"
+    with pytest.raises(BadRequest, match="(?i)message to copy not found"):
+        await bot.copy_message(STAFF_CHAT_ID, GROUP_ID, 99999)
