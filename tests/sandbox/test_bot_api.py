@@ -265,5 +265,5 @@ async def test_members_photos_documents_stickers_and_copy_message(bot: Bot, sand
     assert record["caption"] == "@servicebot 第三栏怎么填" and record["reply_to_message_id"] == card.message_id
     await bot.copy_message(STAFF_CHAT_ID, 101, doc["message_id"])
     assert sandbox.messages(STAFF_CHAT_ID)[-1]["document"]["file_name"] == "表.pdf"
-    with pytest.raises(BadRequest, match="(?i)message to copy not found"):
+    with pytest.raises(BadRequest, match=r"(?i)message to copy not found"):
         await bot.copy_message(STAFF_CHAT_ID, GROUP_ID, 99999)
