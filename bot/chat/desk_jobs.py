@@ -19,6 +19,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.chat.context import Services, services_of
 from bot.chat.desk_texts import dt
+from bot.chat.promise import refresh_promise
 from bot.chat.staff import (
     CARD_QUOTE,
     refresh_card,
@@ -116,7 +117,9 @@ async def _sweep(svc: Services, app: App, now: datetime) -> SweepResult:
         sent = await svc.outbox.send(staff_chat, text, reply_to=t.card_message_id)
         if sent is None:
             continue  # not marked: tried again next minute
-        svc.desk.mark_sent(notice, now)
+        t = svc.desk.mark_sent(notice, now)
+        if notice.kind == NoticeKind.ESCALATE:
+            await refresh_promise(svc, t)  # the asker sees 已超时，主管 Y 跟进 on their promise
         (out.warned if notice.kind == NoticeKind.WARN else out.escalated).append(t.number)
     for t in svc.desk.auto_close(now):
         await refresh_card(svc, t)

@@ -117,9 +117,9 @@ async def on_rate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     # 不满意 reopens the ticket: the message says so, never "closed, thank you" first
     done = dt(lang, "rated_reopened", n=number, rating=label) if unsatisfied else dt(lang, "rated", n=number, rating=label)
     msg = query.message
-    if isinstance(msg, Message):
-        await svc.outbox.edit(msg.chat_id, msg.message_id, html.escape(done))
-    await refresh_card(svc, tk)
+    if isinstance(msg, Message) and msg.message_id != tk.promise_message_id:
+        await svc.outbox.edit(msg.chat_id, msg.message_id, html.escape(done))  # an old, separate rating prompt
+    await refresh_card(svc, tk)  # and the promise: 您的评价 …, or 已重新打开 after 不满意
     if unsatisfied:
         await to_staff_chat(
             svc, tk, dt(lang, "unsatisfied_staff", n=number, supervisors=supervisors_html(svc))

@@ -12,7 +12,7 @@ import re
 import time
 from collections.abc import Collection
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update, User
+from telegram import Bot, Message, MessageEntity, Update, User
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
@@ -21,6 +21,8 @@ from bot.chat.context import Services, services
 from bot.chat.desk_texts import dt
 from bot.chat.inbox import inbox_of
 from bot.chat.outbox import answer_query
+from bot.chat.promise import refresh_promise
+from bot.chat.promise import render as render_promise
 from bot.chat.staff import post_card, refresh_card, supervisors_html, to_staff_chat, user_link
 from bot.tickets.desk import Intake
 from bot.tickets.errors import DeskError, InvalidInput, TakenByStaff
@@ -234,31 +236,6 @@ def has_words(text: str) -> bool:
 # -- intake -------------------------------------------------------------------------------------------------
 
 
-def _faq_keyboard(lang: str, number: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(dt(lang, "btn_solved"), callback_data=f"faq:ok:{number}"),
-                InlineKeyboardButton(dt(lang, "btn_human"), callback_data=f"faq:human:{number}"),
-            ]
-        ]
-    )
-
-
-def promise_html(svc: Services, intake: Intake) -> str:
-    """The one reply to the asker: the promise, the complete checklist, an FAQ answer if one fits."""
-    lang = svc.lang
-    parts = [html.escape(intake.promise(lang))]
-    if intake.checklist is not None:
-        parts.append(html.escape(intake.checklist.render(intake.topic.label(lang), lang)))
-    if intake.faq is not None:
-        entry = intake.faq.entry
-        parts.append(
-            f"<b>{html.escape(dt(lang, 'faq_offer', question=entry.question))}</b>\n{html.escape(entry.answer)}"
-        )
-    return "\n\n".join(parts)
-
-
 async def take_question(svc: Services, message: Message, asker: User, text: str) -> Intake | None:
     """Open (or find, on redelivery) the ticket; reply to the asker once; post the staff card once."""
     chat = message.chat
@@ -285,19 +262,16 @@ async def take_question(svc: Services, message: Message, asker: User, text: str)
         inbox = inbox_of(svc)
         # A replayed question (bot/chat/inbox.py) killed between its promise and its card: only the card is missing.
         if intake.created or inbox is None or not inbox.promised(chat.id, message.message_id):
-            keyboard = _faq_keyboard(svc.lang, t.number) if intake.faq is not None else None
+            text, keyboard = render_promise(svc, t, first=True)
             promise = await svc.outbox.send(
-                chat.id,
-                promise_html(svc, intake),
-                reply_to=message.message_id,
-                thread_id=t.thread_id,
-                keyboard=keyboard,
-                quiet=True,
+                chat.id, text, reply_to=message.message_id, thread_id=t.thread_id, keyboard=keyboard, quiet=True
             )
             if inbox is not None:
                 inbox.mark_promised(chat.id, message.message_id)
-            if promise is not None and keyboard is not None:
-                t = svc.desk.set_faq_buttons(t.number, promise.message_id)  # removed once a person takes it
+            if promise is not None:
+                t = svc.desk.set_promise(t.number, promise.message_id)  # edited in place from now on
+                if keyboard is not None:
+                    t = svc.desk.set_faq_buttons(t.number, promise.message_id)  # removed once a person takes it
         t = await post_card(svc, t)
         if has_attachment(message) and t.card_message_id is not None:
             # the screenshot or scanned form goes to the staff with the card, as a reply to it
@@ -430,8 +404,12 @@ async def on_faq_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     except DeskError as exc:
         await answer_query(query, exc.user_message(lang), show_alert=True)
         return
-    if isinstance(msg, Message):
-        await svc.outbox.edit(msg.chat_id, msg.message_id, f"{msg.text_html}\n\n{html.escape(outcome)}")
     if t.faq_buttons_message_id is not None:
-        svc.desk.set_faq_buttons(number, None)  # the edit above took the buttons away
+        t = svc.desk.set_faq_buttons(number, None)  # the edit below takes the buttons away
+    if isinstance(msg, Message) and msg.message_id == t.promise_message_id:
+        await refresh_promise(svc, t)  # 已解决: the status line says so; 转人工: the buttons go, the toast says it
+        await answer_query(query, outcome)
+        return
+    if isinstance(msg, Message):  # a promise from before it was remembered: the outcome goes below it
+        await svc.outbox.edit(msg.chat_id, msg.message_id, f"{msg.text_html}\n\n{html.escape(outcome)}")
     await answer_query(query)

@@ -32,6 +32,7 @@ from telegram.ext import ContextTypes
 from bot.chat.context import Services, services
 from bot.chat.desk_texts import dt, event_label
 from bot.chat.outbox import MAX_MESSAGE, Sent, answer_query, split_plain, tg_len
+from bot.chat.promise import message_link, rating_keyboard, refresh_promise
 from bot.tickets.desk import Stats
 from bot.tickets.errors import DeskError, InvalidAction, NotOwner, NotStaff
 from bot.tickets.model import Rating, Status, Ticket
@@ -45,14 +46,6 @@ _DATA = re.compile(r"^tk:(claim|xfer|to|note|close|card):(\d{1,9})(?::(\d{1,15})
 
 
 # -- rendering ---------------------------------------------------------------------------------------
-
-
-def message_link(chat_id: int, message_id: int) -> str | None:
-    """t.me/c/<id without -100>/<message id> for a supergroup message; None for other chats."""
-    raw = str(chat_id)
-    if not raw.startswith("-100"):
-        return None
-    return f"https://t.me/c/{raw[4:]}/{message_id}"
 
 
 def when(svc: Services, moment: datetime) -> str:
@@ -166,18 +159,22 @@ async def post_card(svc: Services, t: Ticket) -> Ticket:
 
 
 async def refresh_card(svc: Services, t: Ticket) -> None:
-    """Edit the card in place (the keyboard passed again, or removed once closed)."""
+    """Edit the card in place (the keyboard passed again, or removed once closed), and the promise with it."""
     if t.card_message_id is None:
         await post_card(svc, t)
         return
     await svc.outbox.edit(
         svc.config.chats.staff, t.card_message_id, card_html(svc, t), keyboard=card_keyboard(svc.lang, t)
     )
-    await retire_faq_buttons(svc, t)
+    if not await refresh_promise(svc, t):  # the asker's promise follows the card (bot/chat/promise.py)
+        await retire_faq_buttons(svc, t)
 
 
 async def retire_faq_buttons(svc: Services, t: Ticket) -> None:
-    """Once a person has the ticket (or it is closed), the FAQ offer's 已解决 / 转人工 go from the promise."""
+    """Once a person has the ticket (or it is closed), the FAQ offer's 已解决 / 转人工 go from the promise.
+
+    For a promise that is not remembered (a ticket from before ``promise_message_id``, or one whose
+    edit failed); a remembered promise loses its buttons in :func:`refresh_promise`."""
     if t.faq_buttons_message_id is None or not (svc.desk.taken(t) or t.status is Status.CLOSED):
         return
     if await svc.outbox.edit_keyboard(t.chat_id, t.faq_buttons_message_id, None):
@@ -275,24 +272,14 @@ class _NotDelivered(DeskError):
         )
 
 
-def rating_keyboard(lang: str, number: int) -> InlineKeyboardMarkup:
-    en = lang.startswith("en")
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    r.label_en if en else r.label_zh, callback_data=f"rate:{number}:{r.value}"
-                )
-                for r in Rating
-            ]
-        ]
-    )
-
-
 async def close_ticket(svc: Services, number: int, by: int) -> Ticket:
-    """Close through the desk, edit the card, ask the asker for a rating under their question."""
+    """Close through the desk, edit the card; the promise shows 已办结 with the rating buttons.
+
+    A ticket whose promise is not remembered (from before) gets the rating prompt as its own message."""
     t = svc.desk.close(number, by=by, now=svc.clock.now())
     await refresh_card(svc, t)
+    if t.promise_message_id is not None:
+        return t
     await svc.outbox.send(
         t.chat_id,
         html.escape(dt(svc.lang, "rate_prompt", n=t.number)),

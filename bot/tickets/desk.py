@@ -384,6 +384,13 @@ class Desk:
         self.repo.save(t, durable=False)  # as set_card: the next write makes it durable
         return t
 
+    def set_promise(self, number: int, message_id: int) -> Ticket:
+        """Remember the public reply to the question: it is edited in place through the ticket's life."""
+        t = self.get(number)
+        t.promise_message_id = message_id
+        self.repo.save(t, durable=False)  # as set_card: the next write makes it durable
+        return t
+
     def resolve_by_faq(self, number: int, *, by: int, now: datetime) -> Ticket:
         """The asker tapped 已解决 under the FAQ offer: the ticket closes without staff work."""
         t = self.get(number)

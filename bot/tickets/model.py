@@ -190,6 +190,7 @@ class Ticket:
     reopened: int = 0
     card_message_id: int | None = None  # the staff-chat card, edited in place
     faq_buttons_message_id: int | None = None  # the promise whose FAQ buttons are still live
+    promise_message_id: int | None = None  # the public reply to the question, edited through its life
     events: list[Event] = field(default_factory=list)
 
     @property
@@ -242,6 +243,7 @@ class Ticket:
             "reopened": self.reopened,
             "card_message_id": self.card_message_id,
             "faq_buttons_message_id": self.faq_buttons_message_id,
+            "promise_message_id": self.promise_message_id,
             "events": [e.to_dict() for e in self.events],
         }
 
@@ -278,5 +280,6 @@ class Ticket:
             reopened=int(d.get("reopened", 0)),
             card_message_id=d.get("card_message_id"),
             faq_buttons_message_id=d.get("faq_buttons_message_id"),
+            promise_message_id=d.get("promise_message_id"),
             events=[Event.from_dict(e) for e in d.get("events", [])],
         )

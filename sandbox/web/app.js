@@ -158,7 +158,18 @@ function entityElement(ent, text) {
       return [el("pre", {}, code), code];
     }
     case "blockquote": return [el("blockquote")];
-    case "expandable_blockquote": return [el("blockquote", { class: "expandable" })];
+    case "expandable_blockquote": {
+      // Telegram shows an expandable quote collapsed to 3 lines with the ability to show the full text
+      // (Bot API 7.4; TDLib textEntityTypeExpandableBlockQuote): a tap unfolds it, another folds it again
+      const q = el("blockquote", { class: "expandable", tabindex: "0", role: "button", "aria-expanded": "false" });
+      const toggle = () => {
+        const open = q.classList.toggle("expanded");
+        q.setAttribute("aria-expanded", String(open));
+      };
+      q.addEventListener("click", toggle);
+      q.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); toggle(); } });
+      return [q];
+    }
     case "spoiler": {
       const s = el("span", { class: "spoiler", tabindex: "0", role: "button", title: t("spoiler"), "aria-label": t("spoiler") });
       const reveal = () => { s.classList.add("revealed"); s.removeAttribute("role"); s.removeAttribute("tabindex"); s.removeAttribute("aria-label"); };

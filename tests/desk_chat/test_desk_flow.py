@@ -151,7 +151,7 @@ async def test_faq_offer_and_solved_by_the_asker_only(tmp_path: Path) -> None:
         done = await h.wait_for_message(
             GROUP_ID,
             lambda m: (
-                m["message_id"] == promise["message_id"] and "已解决" in m["plain_text"].split("\n")[-1]
+                m["message_id"] == promise["message_id"] and "✅ 已解决（自助）" in m["plain_text"]
             ),
         )
         assert not buttons(done)

@@ -250,3 +250,19 @@ async def test_english_is_available(browser: Browser, sandbox: Sandbox) -> None:
     await page.get_by_role("button", name="中文").click()
     await expect(page.locator("#send")).to_have_text("发送")
     assert await page.evaluate("document.documentElement.lang") == "zh-CN"
+
+
+async def test_an_expandable_quote_shows_folded_and_unfolds_on_a_tap(browser: Browser, sandbox: Sandbox) -> None:
+    """Bot API 7.4 <blockquote expandable>: collapsed to 3 lines by default, the full text on a tap."""
+    page = await open_page(browser, sandbox.url + f"/?chat={GROUP_ID}&as=101")
+    body = "\n".join(f"第 {i} 行" for i in range(1, 13))
+    sent = await bot_call(sandbox, "sendMessage", chat_id=GROUP_ID, parse_mode="HTML",
+                          text=f"已受理 #1 · 子女入学\n<blockquote expandable>{body}</blockquote>")
+    quote = page.locator(f"#m-{GROUP_ID}-{sent['message_id']} .text blockquote.expandable")
+    await expect(quote).to_contain_text("第 12 行")
+    folded = await quote.evaluate("q => [q.clientHeight, q.scrollHeight]")
+    assert folded[0] < folded[1] / 2  # most of it hidden while folded
+    await quote.click()
+    await expect(quote).to_have_attribute("aria-expanded", "true")
+    opened = await quote.evaluate("q => [q.clientHeight, q.scrollHeight]")
+    assert opened[0] >= opened[1] - 1

@@ -1,0 +1,217 @@
+"""The promise: the one public reply to a question, edited in place through the ticket's life.
+
+What the group sees (at most 3 visible lines; everything longer is folded)::
+
+    💡 <b>FAQ question</b>：the FAQ answer on one line…        (only when an FAQ entry fits)
+    已受理 #12 · 子女入学 · 受理人 王敏 · 预计 14:30 前答复     (the status line, edited in place)
+    ▸ 【一次性告知 · 子女入学】 …                                (an expandable blockquote, folded)
+
+The status line follows the ticket: 预计 … 前答复 (open) -> 受理人 X (claim, transfer, auto-assign) ->
+已超时，主管 Y 跟进 (escalation) -> ✅ 已答复 with a link to the answer -> 已办结 / 已自动办结 with the
+rating buttons -> 您的评价 … (or 已重新打开 after 不满意 / a follow-up). No new group message for any of it.
+
+The folded checklist is Bot API 7.4's ``<blockquote expandable>`` (https://core.telegram.org/bots/api#html-style;
+TDLib: "collapsed by default to 3 lines with the ability to show full text").
+
+Editing: https://core.telegram.org/bots/api#editmessagetext — a bot may edit its own messages in a group
+at any time (the 48-hour limit applies only to business messages); Telegram answers "message is not
+modified" to an edit that changes nothing, which :meth:`Outbox.edit` counts as success.
+
+The view is a pure function of the ticket (:func:`promise_view`); :func:`refresh_promise` sends the edit
+through the outbox, the one sender.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.chat.context import Services
+from bot.chat.desk_texts import dt
+from bot.tickets.model import EventKind, Rating, Status, Ticket
+from bot.tickets.topics import Checklist, FaqEntry
+
+FAQ_LINE = 60  # characters of the FAQ answer shown on its visible line; the whole answer is in the fold
+
+
+def message_link(chat_id: int, message_id: int) -> str | None:
+    """t.me/c/<id without -100>/<message id> for a supergroup message; None for other chats."""
+    raw = str(chat_id)
+    if not raw.startswith("-100"):
+        return None
+    return f"https://t.me/c/{raw[4:]}/{message_id}"
+
+
+def faq_keyboard(lang: str, number: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(dt(lang, "btn_solved"), callback_data=f"faq:ok:{number}"),
+                InlineKeyboardButton(dt(lang, "btn_human"), callback_data=f"faq:human:{number}"),
+            ]
+        ]
+    )
+
+
+def rating_keyboard(lang: str, number: int) -> InlineKeyboardMarkup:
+    en = lang.startswith("en")
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(r.label_en if en else r.label_zh, callback_data=f"rate:{number}:{r.value}")
+                for r in Rating
+            ]
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class PromiseFacts:
+    """What the promise needs besides the ticket (the chat layer looks these up)."""
+
+    lang: str
+    tz: ZoneInfo
+    topic_label: str
+    checklist: Checklist | None
+    faq: FaqEntry | None
+    supervisors: tuple[str, ...]  # names
+    resumes_at: datetime | None = None  # asked outside service hours: when service resumes
+
+
+def _when(lang: str, due: datetime, since: datetime, tz: ZoneInfo) -> str:
+    """HH:MM when the deadline falls on the day asked, else its date too ("1月4日 10:30")."""
+    local = due.astimezone(tz)
+    if local.date() == since.astimezone(tz).date():
+        return f"{local:%H:%M}"
+    return f"{local:%m-%d %H:%M}" if lang.startswith("en") else f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def _closed_by(t: Ticket) -> EventKind | None:
+    for e in reversed(t.events):
+        if e.kind in (EventKind.CLOSED, EventKind.AUTO_CLOSED, EventKind.FAQ_RESOLVED):
+            return e.kind
+    return None
+
+
+def _rating_label(lang: str, r: Rating) -> str:
+    return r.label_en if lang.startswith("en") else r.label_zh
+
+
+def status_line(t: Ticket, f: PromiseFacts) -> str:
+    """The promise's one status line (HTML: user/content text escaped here)."""
+    lang = f.lang
+    parts = [html.escape(dt(lang, "promise_head", n=t.number, topic=f.topic_label))]
+    closed_by = _closed_by(t)
+    if t.status is Status.CLOSED:
+        if closed_by is EventKind.FAQ_RESOLVED:
+            parts.append(html.escape(dt(lang, "promise_self_solved")))
+        else:
+            auto = closed_by is EventKind.AUTO_CLOSED
+            if t.rating is None:
+                parts.append(html.escape(dt(lang, "promise_auto_closed_rate" if auto else "promise_closed_rate")))
+            else:
+                key = "promise_auto_rated" if auto else "promise_rated"
+                parts.append(html.escape(dt(lang, key, rating=_rating_label(lang, t.rating))))
+        return " · ".join(parts)
+    if t.owner_id is not None:
+        parts.append(html.escape(dt(lang, "promise_owner", name=t.owner_name)))
+    if t.status is Status.ANSWERED:
+        last = t.answers[-1] if t.answers else None
+        link = message_link(t.chat_id, last.message_id) if last is not None and last.message_id else None
+        parts.append(dt(lang, "promise_answered_html", link=link) if link else html.escape(dt(lang, "promise_answered")))
+        return " · ".join(parts)
+    overdue = (t.escalated_first_response and t.first_response_at is None) or t.escalated_resolution
+    if overdue:
+        sup = "、".join(f.supervisors) or "—"
+        parts.append(html.escape(dt(lang, "promise_escalated", name=sup)))
+    elif t.reopened:
+        if t.rating is not None:  # 不满意 reopened it: the asker sees their rating was heard
+            parts.append(html.escape(dt(lang, "promise_your_rating", rating=_rating_label(lang, t.rating))))
+        parts.append(html.escape(dt(lang, "promise_reopened", when=_when(lang, t.resolution_due, t.created_at, f.tz))))
+    else:
+        due = _when(lang, t.first_response_due, t.created_at, f.tz)
+        line = dt(lang, "promise_due", when=due)
+        if f.resumes_at is not None and t.owner_id is None:
+            line += dt(lang, "promise_after_hours", when=_when(lang, f.resumes_at, t.created_at, f.tz))
+        parts.append(html.escape(line))
+    return " · ".join(parts)
+
+
+def _one_line(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def promise_html(t: Ticket, f: PromiseFacts) -> str:
+    """The promise's text: [FAQ line], the status line, the folded checklist (and the whole FAQ answer)."""
+    lines: list[str] = []
+    folded: list[str] = []
+    if f.faq is not None:
+        answer = f.faq.answer.strip()
+        short = _one_line(answer, FAQ_LINE)
+        lines.append(f"💡 <b>{html.escape(f.faq.question)}</b>：{html.escape(short)}")
+        if short != answer:
+            folded.append(html.escape(dt(f.lang, "faq_offer", question=f.faq.question)) + "\n" + html.escape(answer))
+    lines.append(status_line(t, f))
+    if f.checklist is not None:
+        folded.append(html.escape(f.checklist.render(f.topic_label, f.lang)))
+    if folded:
+        # one folded quote: the visible part stays short however long the checklist is
+        lines.append("<blockquote expandable>" + "\n\n".join(folded) + "</blockquote>")
+    return "\n".join(lines)
+
+
+def promise_keyboard(t: Ticket, lang: str, *, faq_live: bool) -> InlineKeyboardMarkup | None:
+    """已解决 / 转人工 while the FAQ offer decides; the rating buttons once closed and not yet rated
+    (auto-closed tickets are rated too; one the asker solved with the FAQ is not asked again)."""
+    if t.status is Status.CLOSED:
+        if t.rating is None and _closed_by(t) is not EventKind.FAQ_RESOLVED:
+            return rating_keyboard(lang, t.number)
+        return None
+    return faq_keyboard(lang, t.number) if faq_live else None
+
+
+# -- the chat side: facts from the services, the edit through the outbox ------------------------------
+
+
+def facts_for(svc: Services, t: Ticket) -> PromiseFacts:
+    topic = svc.library.topic(t.topic)
+    hours = svc.desk.hours
+    return PromiseFacts(
+        lang=svc.lang,
+        tz=svc.config.tz,
+        topic_label=topic.label(svc.lang),
+        checklist=topic.checklist,
+        faq=svc.library.entry(t.faq_offered) if t.faq_offered else None,
+        supervisors=tuple(s.name for s in svc.desk.roster.supervisors()),
+        resumes_at=None if hours.is_open(t.created_at) else hours.next_service_start(t.created_at),
+    )
+
+
+def faq_live(svc: Services, t: Ticket) -> bool:
+    """The FAQ offer's buttons stay until a person has the ticket (or it is closed)."""
+    return t.faq_offered is not None and not svc.desk.taken(t) and t.status is not Status.CLOSED
+
+
+def render(svc: Services, t: Ticket, *, first: bool = False) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The promise's text and buttons now (``first``: as sent at intake, the FAQ buttons if an entry fits)."""
+    live = faq_live(svc, t) and (first or t.faq_buttons_message_id is not None)
+    return promise_html(t, facts_for(svc, t)), promise_keyboard(t, svc.lang, faq_live=live)
+
+
+async def refresh_promise(svc: Services, t: Ticket) -> bool:
+    """Edit the promise to show the ticket as it is now; True when the group shows it (or nothing changed).
+
+    A ticket from before the promise was remembered (no ``promise_message_id``) keeps the old behaviour:
+    only its FAQ buttons are removed once a person takes it (the caller does that)."""
+    if t.promise_message_id is None:
+        return False
+    text, keyboard = render(svc, t)
+    ok = await svc.outbox.edit(t.chat_id, t.promise_message_id, text, keyboard=keyboard)
+    if ok and t.faq_buttons_message_id is not None and (keyboard is None or not faq_live(svc, t)):
+        svc.desk.set_faq_buttons(t.number, None)  # the edit took the FAQ buttons away
+    return ok
