@@ -224,6 +224,8 @@ class DigestsConfig(_Model):
     service_days: Literal["every_day", "workdays"] = "every_day"
     when_empty: Literal["notice", "skip"] = "notice"
     catch_up_minutes: int = Field(120, ge=0)
+    #: a digest's text fits this many phone lines (two screens); feed items beyond it wait. 0: no limit
+    max_lines: int = Field(25, ge=0)
     morning: DigestConfig
     tea: DigestConfig
 
@@ -237,6 +239,8 @@ class SourceConfig(_Model):
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
     fields: dict[str, str] = {}
+    #: what members read next to the source's items ("• 标题（雄安发布 · 12月1日）"); the name if unset
+    display_name: str | None = Field(None, min_length=1, max_length=20)
 
     @model_validator(mode="after")
     def _weather_has_place(self) -> SourceConfig:

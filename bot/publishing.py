@@ -27,7 +27,7 @@ from bot.store.health import SourceHealth
 from bot.store.seen import SeenItems
 from digests.build import SourceResult, build, fetch_all
 from digests.model import Digest, QueuedItem, SectionSpec, Slot, SourceSpec
-from digests.render import render
+from digests.render import fit_to_phone, render
 from digests.sources.http import CacheEntry
 from digests.templates import Templates, load_templates
 
@@ -210,7 +210,8 @@ class Publisher:
         from bot.editorial.rules import to_queued
 
         items = self.queue.due(slot, day)
-        return [replace(q, html=self.mention_bot(q.html)) for q in map(to_queued, items)], [i.number for i in items]
+        queued = [to_queued(item, day) for item in items]
+        return [replace(q, html=self.mention_bot(q.html)) for q in queued], [i.number for i in items]
 
     def mention_bot(self, text: str) -> str:
         """An editor's text with ``@{bot}`` (and "@<display name>") turned into the bot's real @username.
@@ -249,7 +250,10 @@ class Publisher:
             self.config.language,
             title=cfg.title,
             templates=self.templates,
+            source_names={s.name: s.display_name for s in self.config.sources if s.display_name},
         )
+        # two phone screens at most: feed items beyond them wait (not marked seen) for the next digest
+        digest = fit_to_phone(digest, self.templates, self.config.digests.max_lines, bot=self.bot_username)
         parts = render(digest, self.templates, when_empty=self.config.digests.when_empty, bot=self.bot_username)
         return Plan(group, day, slot, digest, parts, numbers)
 

@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
 from digests.model import (
+    SHANGHAI,
     AirQuality,
     Digest,
     Item,
@@ -275,12 +276,15 @@ def build(
     *,
     title: str | None = None,
     templates: Templates | None = None,
+    source_names: Mapping[str, str] = MappingProxyType({}),
 ) -> Digest:
     """Assemble the digest of ``slot`` for ``day`` from fetched results and approved queue items.
 
     Pure given ``templates`` (otherwise the language's template file is read). Sections keep the
     configured order; an item is shown in the first section that selects it. Queued items whose
-    section is not configured for this slot are left out.
+    section is not configured for this slot are left out. ``source_names`` maps a source's name to
+    the name members read next to its items (config ``sources[].display_name``); item dates are
+    shown in ``now``'s zone.
     """
     if now is None:
         raise ValueError("build: now is required (an aware datetime)")
@@ -337,4 +341,6 @@ def build(
         sections=tuple(built),
         seen_updates=MappingProxyType(seen_updates),
         failed_sources=MappingProxyType(failed),
+        source_names=MappingProxyType(dict(source_names)),
+        tz=now.tzinfo or SHANGHAI,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from types import MappingProxyType
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -157,12 +157,17 @@ class AirQuality:
 
 @dataclass(frozen=True, slots=True)
 class QueuedItem:
-    """An editor-queue item approved for this slot and date. ``html`` is already Telegram HTML."""
+    """An editor-queue item approved for this slot and date. ``html`` is already Telegram HTML.
+
+    ``first_run``: this is the first day the item runs (its full body is shown, folded when long);
+    on later days of a multi-day item it is a one-line reminder with its link.
+    """
 
     item_id: str
     section: str
     html: str
     link: str | None = None
+    first_run: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +199,10 @@ class Digest:
     sections: tuple[Section, ...]
     seen_updates: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     failed_sources: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    #: source name -> the name members read next to an item (``SourceSpec.display_name``)
+    source_names: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    #: the zone item dates are shown in (the bot's configured zone)
+    tz: tzinfo = SHANGHAI
 
     @property
     def empty(self) -> bool:

@@ -1,8 +1,13 @@
 """A :class:`Digest` -> Telegram-HTML message parts.
 
 Phone-friendly: a title line with date and weekday, short sections under bold headings, one line
-per item with its link, empty sections left out, a closing line telling members how to ask.
-Only Telegram's HTML tags (<b>, <a href>) are produced; every text from a feed is escaped.
+per item with its link, its source and its date (``• 标题（雄安发布 · 12月1日）``), empty sections
+left out, a closing line telling members how to ask. A queued editors' item shows its full body the
+first day it runs (folded in an expandable blockquote when it is longer than a few phone lines) and
+a one-line reminder with its link on later days; a list inside its body is marked "–", never "•",
+so it never looks like digest items. :func:`visible_lines` counts what a phone shows.
+Only Telegram's HTML tags (<b>, <a href>, <blockquote [expandable]>) are produced by us; every text
+from a feed is escaped.
 Parts stay under Telegram's 4096-character limit counted in UTF-16 code units (as Telegram counts),
 with a margin; a part is split between items, never inside one, and a section continued in the
 next part repeats its heading marked as continued. Queued items carry editor HTML, taken as-is.
@@ -11,18 +16,48 @@ next part repeats its heading marked as continued. Queued items carry editor HTM
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+import math
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import tzinfo
+from types import MappingProxyType
 from typing import Literal
+
+from babel.dates import format_skeleton
 
 from digests.model import SHANGHAI, AirQuality, Digest, Item, QueuedItem, Section, WeatherReport
 from digests.sources.text import clean_text, shorten
 from digests.templates import Templates
 
-__all__ = ["PART_LIMIT", "TELEGRAM_LIMIT", "render", "render_weather", "utf16_len"]
+__all__ = [
+    "PART_LIMIT",
+    "PHONE_COLUMNS",
+    "TELEGRAM_LIMIT",
+    "fit_to_phone",
+    "render",
+    "render_weather",
+    "utf16_len",
+    "visible_lines",
+]
 
 TELEGRAM_LIMIT = 4096
 PART_LIMIT = 4000  # margin under Telegram's limit
-TITLE_LIMIT = 120
+TITLE_LIMIT = 120  # characters of a feed title, at most (it is also cut to fit ITEM_LINES)
+#: an item (title, employer, place, source, date) takes at most this many phone lines: its title is cut
+ITEM_LINES = 2
+MIN_TITLE_COLUMNS = 16
+#: a phone line, in half-width columns: about 20 Chinese characters in a message bubble on a 6" phone
+#: in portrait at Telegram's default text size (a Chinese character or an emoji takes 2 columns)
+PHONE_COLUMNS = 40
+#: a collapsed expandable blockquote shows its first 3 lines (Bot API 7.4, "expandable_blockquote")
+FOLDED_LINES = 3
+REMINDER_LIMIT = 40
+_TAG = re.compile(r"<(/?)([a-zA-Z]+)\b[^>]*>")
+_QUOTE_TAG = re.compile(r"</?blockquote\b[^>]*>", re.IGNORECASE)
+_EXPANDABLE = re.compile(r"<blockquote expandable>(.*?)</blockquote>", re.DOTALL)
+_BULLET = re.compile(r"^(\s*)•\s?", re.MULTILINE)
 _BEAUFORT_KMH = (1, 6, 12, 20, 29, 39, 50, 62, 75, 89, 103, 118)
 
 WhenEmpty = Literal["notice", "skip"]
@@ -35,6 +70,51 @@ def utf16_len(text: str) -> int:
 
 def _e(text: str) -> str:
     return html.escape(text, quote=True)
+
+
+def _columns(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _wrapped(line: str, width: int) -> int:
+    return max(1, math.ceil(_columns(line) / width))
+
+
+def visible_lines(part: str, *, width: int = PHONE_COLUMNS) -> int:
+    """The lines a phone shows for one Telegram-HTML part, wrapping at ``width`` columns.
+
+    Blank lines (spacing between sections) are not counted; an expandable blockquote counts as
+    the :data:`FOLDED_LINES` it shows until a member taps it.
+    """
+
+    def fold(match: re.Match[str]) -> str:
+        shown: list[str] = []
+        budget = FOLDED_LINES
+        for line in _plain(match.group(1)).split("\n"):
+            if budget <= 0:
+                break
+            if not line.strip():
+                continue
+            rows = _wrapped(line, width)
+            take = min(rows, budget)
+            # a line cut by the fold: keep as many columns as the visible rows hold
+            shown.append(line if take == rows else line[: take * width // 2])
+            budget -= take
+        return html.escape("\n".join(shown))
+
+    text = _plain(_EXPANDABLE.sub(fold, part))
+    return sum(_wrapped(line, width) for line in text.split("\n") if line.strip())
+
+
+def _plain(fragment: str) -> str:
+    return html.unescape(_TAG.sub("", fragment))
+
+
+def item_date(item: Item, t: Templates, tz: tzinfo = SHANGHAI) -> str | None:
+    """The item's date as members read it (``12月1日`` / ``1 Dec``), in the digest's zone."""
+    if item.published is None:
+        return None
+    return format_skeleton("MMMd", item.published.astimezone(tz).date(), locale=t.locale)
 
 
 def _number(value: float) -> str:
@@ -119,34 +199,81 @@ def render_weather(
     return lines
 
 
-def _item_line(item: Item, t: Templates) -> str:
-    title = _e(shorten(item.title, TITLE_LIMIT))
-    mark = _e(t.updated) if item.updated else ""
-    extras = [_e(x) for x in (item.employer, item.location) if x]
-    if extras and item.published is not None:  # a job: title · employer · place · date
-        local = item.published.astimezone(SHANGHAI)
-        month_name = t.months[local.month - 1] if t.months else str(local.month)
-        extras.append(_e(t.item_date.format(month=local.month, day=local.day, month_name=month_name)))
+def _fit(text: str, columns: int) -> str:
+    """``text`` cut (with an ellipsis) to at most ``columns`` phone columns."""
+    if _columns(text) <= columns:
+        return text
+    used = 0
+    for i, ch in enumerate(text):
+        used += _columns(ch)
+        if used > columns - 1:
+            return text[:i].rstrip() + "…"
+    return text
+
+
+def _item_line(item: Item, t: Templates, names: Mapping[str, str], tz: tzinfo) -> str:
+    mark = t.updated if item.updated else ""
+    extras = [shorten(x, 30) for x in (item.employer, item.location) if x]
+    source = names.get(item.source) or item.source
+    when = item_date(item, t, tz)
+    # select() shows dated items only; an undated one (rendered directly) carries no attribution
+    meta = "" if not when else t.item_meta.format(source=source, date=when) if source else t.item_meta_date.format(date=when)
+    around = _columns("• " + mark + "".join(" · " + x for x in extras) + meta)
+    budget = max(ITEM_LINES * PHONE_COLUMNS - around, MIN_TITLE_COLUMNS)
+    title = _e(_fit(shorten(item.title, TITLE_LIMIT), budget))
     if item.link and utf16_len(item.link) <= 1000:  # an absurd URL is dropped, the title kept
         title = f'<a href="{_e(item.link)}">{title}</a>'
-    return " · ".join(["• " + mark + title, *extras])
+    return " · ".join(["• " + _e(mark) + title, *map(_e, extras)]) + _e(meta)
 
 
-def _queued_line(queued: QueuedItem, t: Templates, limit: int) -> str:
-    line = "• " + queued.html.strip()
-    if queued.link:
-        line += f' <a href="{_e(queued.link)}">{_e(t.more)}</a>'
-    if utf16_len(line) > limit // 2:  # far too long for one line: fall back to escaped plain text
-        line = "• " + _e(shorten(clean_text(queued.html), 500))
-    return line
+def _balanced(lines: Sequence[str]) -> bool:
+    depth = 0
+    for closing, _name in _TAG.findall("\n".join(lines)):
+        depth += -1 if closing else 1
+    return depth == 0
 
 
-def _section_lines(section: Section, t: Templates, limit: int) -> list[str]:
+def _head_and_body(markup: str) -> tuple[str, str]:
+    """Split an editor's HTML into its first line (the item's title) and the rest."""
+    lines = markup.strip().split("\n")
+    for k in range(1, len(lines) + 1):
+        if _balanced(lines[:k]):  # a tag opened on the first line may close on a later one
+            return " ".join(x.strip() for x in lines[:k]), "\n".join(lines[k:]).strip("\n")
+    return _e(clean_text(markup)), ""
+
+
+def _more(queued: QueuedItem, t: Templates) -> str:
+    if queued.link and utf16_len(queued.link) <= 1000:
+        return f' <a href="{_e(queued.link)}">{_e(t.more)}</a>'
+    return ""
+
+
+def _queued_block(queued: QueuedItem, t: Templates, limit: int) -> str:
+    """One queued item: the full body the first day (folded when long), a one-line reminder later."""
+    head, body = _head_and_body(queued.html)
+    if not queued.first_run:
+        return "• " + _e(shorten(clean_text(head), REMINDER_LIMIT)) + _more(queued, t)
+    block = "• " + head + _more(queued, t)
+    if body:
+        # Telegram cannot nest blockquotes (Bot API, "Formatting options"): an editor's own quote
+        # is flattened into ours; the body's list bullets become "–" so they are not digest items
+        inner = _BULLET.sub(lambda m: m.group(1) + "– ", _QUOTE_TAG.sub("", body)).strip()
+        folded = visible_lines(inner) > FOLDED_LINES
+        block += "\n" + ("<blockquote expandable>" if folded else "<blockquote>") + inner + "</blockquote>"
+    if utf16_len(block) > limit // 2:  # far too long for a digest: escaped plain text, folded
+        block = (
+            "• " + _e(shorten(clean_text(head), REMINDER_LIMIT)) + _more(queued, t)
+            + "\n<blockquote expandable>" + _e(shorten(clean_text(body), 500)) + "</blockquote>"
+        )
+    return block
+
+
+def _section_lines(section: Section, t: Templates, limit: int, digest: Digest) -> list[str]:
     lines: list[str] = []
     if section.weather is not None:
         lines.extend(render_weather(section.weather, t, later=section.later, air=section.air))
-    lines.extend(_queued_line(q, t, limit) for q in section.queued)
-    lines.extend(_item_line(i, t) for i in section.items)
+    lines.extend(_queued_block(q, t, limit) for q in section.queued)
+    lines.extend(_item_line(i, t, digest.source_names, digest.tz) for i in section.items)
     return lines
 
 
@@ -209,9 +336,35 @@ def render(
     tail = _e(t.closing.format(bot=bot) if bot else t.closing_ask)
     blocks: list[tuple[str | None, list[str]]] = []
     for section in digest.sections:
-        lines = _section_lines(section, t, limit)
+        lines = _section_lines(section, t, limit, digest)
         if lines:
             blocks.append((section.heading, lines))
     if digest.empty:
         blocks.append((None, [_e(t.empty)]))
     return _pack(blocks, head, tail, t, limit)
+
+
+def fit_to_phone(digest: Digest, templates: Templates, max_lines: int, *, bot: str | None = None) -> Digest:
+    """``digest`` with feed items left out until its text fits ``max_lines`` phone lines.
+
+    The last item of the fullest section goes first (every section keeps its newest items as long as
+    another has more); editors' queued items and the weather are never cut. A left-out item is not
+    recorded as seen (``seen_updates``), so it can still appear in the next digest. ``max_lines`` 0:
+    no limit.
+    """
+    if max_lines <= 0:
+        return digest
+
+    def lines(d: Digest) -> int:
+        return sum(visible_lines(p) for p in render(d, templates, bot=bot) or [])
+
+    current = digest
+    while lines(current) > max_lines:
+        fullest = max(current.sections, key=lambda s: len(s.items))
+        if not fullest.items:
+            break  # only queued items and weather left: they are never cut
+        dropped = fullest.items[-1]
+        sections = tuple(replace(s, items=s.items[:-1]) if s is fullest else s for s in current.sections)
+        seen = {k: v for k, v in current.seen_updates.items() if k != dropped.id}
+        current = replace(current, sections=sections, seen_updates=MappingProxyType(seen))
+    return current

@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 import yaml
+from babel import Locale, UnknownLocaleError
 
 from digests import safe_yaml
 
@@ -50,6 +51,7 @@ class WeatherTexts:
 @dataclass(frozen=True, slots=True)
 class Templates:
     lang: str
+    locale: str
     titles: Mapping[str, str]
     icons: Mapping[str, str]
     title_line: str
@@ -58,12 +60,13 @@ class Templates:
     sections: Mapping[str, str]
     continued: str
     updated: str
+    item_meta: str
+    item_meta_date: str
     more: str
     empty: str
     closing: str
     closing_ask: str
     weather: WeatherTexts
-    item_date: str = "{month}月{day}日"  # {month} {day} {month_name}: a job line's date
 
 
 class _Reader:
@@ -126,9 +129,15 @@ def load_templates(lang: str = "zh", directory: Path | None = None) -> Templates
         codes = MappingProxyType({int(k): str(v) for k, v in conditions.items()})
     except (TypeError, ValueError) as exc:
         raise TemplateError(f"{path}: weather.conditions: expected integer WMO codes") from exc
+    locale = r.text("locale")
+    try:
+        Locale.parse(locale)
+    except (UnknownLocaleError, ValueError) as exc:
+        raise TemplateError(f"{path}: locale: {locale!r} is not a locale Babel knows (e.g. zh_CN, en_GB)") from exc
     months = r.texts("months", 12) if isinstance(data, Mapping) and "months" in data else ()
     return Templates(
         lang=lang,
+        locale=locale,
         titles=r.mapping("titles"),
         icons=r.mapping("icons"),
         title_line=r.text("title_line"),
@@ -137,11 +146,12 @@ def load_templates(lang: str = "zh", directory: Path | None = None) -> Templates
         sections=r.mapping("sections"),
         continued=r.text("continued"),
         updated=r.text("updated"),
+        item_meta=r.text("item_meta"),
+        item_meta_date=r.text("item_meta_date"),
         more=r.text("more"),
         empty=r.text("empty"),
         closing=r.text("closing"),
         closing_ask=r.text("closing_ask"),
-        item_date=r.text("item_date") if isinstance(data, Mapping) and "item_date" in data else "{month}月{day}日",
         weather=WeatherTexts(
             high_low=r.text("weather.high_low"),
             high_only=r.text("weather.high_only"),

@@ -398,11 +398,16 @@ def _moves_forward(old: Status, new: Status) -> bool:
     return (old, new) in {("draft", "approved"), ("draft", "withdrawn"), ("approved", "withdrawn")}
 
 
-def to_queued(item: QueueItem) -> QueuedItem:
-    """The digest's view of an item; ``item_id`` is the editors' number (or the file key if unstored)."""
+def to_queued(item: QueueItem, day: date | None = None) -> QueuedItem:
+    """The digest's view of an item; ``item_id`` is the editors' number (or the file key if unstored).
+
+    ``first_run``: the item has not gone out on a day before ``day`` (a retried post of the same day
+    is still its first run), so the digest shows its full body; later days show a reminder line.
+    """
     return QueuedItem(
         item_id=str(item.number) if item.number else item.key,
         section=item.section or "",
         html=item.html,
         link=item.link,
+        first_run=day is None or not any(d < day for d in item.published_on),
     )

@@ -113,7 +113,7 @@ def test_sigkill_mid_digest_then_restart_sends_the_rest_and_nothing_twice(
     with SandboxThread(flood=True) as sb, FeedServer(now.date()) as feeds:
         config = write_config(
             tmp_path, sb, feeds,
-            **{"digests.morning.time": slot_time, "digests.morning.sections": big,
+            **{"digests.morning.time": slot_time, "digests.morning.sections": big, "digests.max_lines": 0,
                "digests.tea.time": "23:59"},
         )
         # the bot has run here before (a fresh install would not count a slot before its first start)
@@ -248,7 +248,7 @@ def test_sigterm_during_the_start_up_catch_up_lets_the_digest_finish(tmp_path: P
         config = write_config(
             tmp_path, sb, feeds,
             **{"digests.morning.time": (now - timedelta(minutes=2)).strftime("%H:%M"),
-               "digests.morning.sections": big, "digests.tea.time": "23:59"},
+               "digests.morning.sections": big, "digests.max_lines": 0, "digests.tea.time": "23:59"},
         )
         with Store.open(tmp_path / "data") as store:
             Meta(store).set("first_started_at", (now - timedelta(days=1)).isoformat())

@@ -1,5 +1,6 @@
 """Data-driven digests, feedparser style: each tests/digests/fixtures/<name>/ holds feed files,
-fixture.yaml (its description and config) and expected.txt (the rendered text, reviewed by eye).
+fixture.yaml (its description and config) and expected.txt (the rendered text, reviewed by eye;
+``pytest --update-golden`` rewrites it, nothing else does).
 
 Parse -> build -> render run exactly as in production; only the HTTP fetch is replaced by the
 files (a FetchResult with the file's bytes).
@@ -19,6 +20,7 @@ from digests.model import QueuedItem, SectionSpec, SourceSpec
 from digests.render import render
 from digests.sources.http import FetchResult
 from digests.templates import load_templates
+from tests.conftest import Golden
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PART_BREAK = "\n----- next part -----\n"
@@ -50,12 +52,12 @@ def render_fixture(folder: Path) -> str:
         spec["slot"], day, sections, results,
         queued=[QueuedItem(**q) for q in spec.get("queued", [])],
         seen=spec.get("seen") or {}, now=now, templates=templates,
+        source_names={name: s["display_name"] for name, s in spec["sources"].items() if "display_name" in s},
     )
     parts = render(digest, templates, when_empty=spec.get("when_empty", "notice"), bot="servicebot")
     return NO_POST if parts is None else PART_BREAK.join(parts)
 
 
 @pytest.mark.parametrize("folder", sorted(p for p in FIXTURES.iterdir() if p.is_dir()), ids=lambda p: p.name)
-def test_fixture_renders_its_expected_text(folder: Path) -> None:
-    expected = (folder / "expected.txt").read_text(encoding="utf-8").rstrip("\n")
-    assert render_fixture(folder) == expected
+def test_fixture_renders_its_expected_text(folder: Path, golden: Golden) -> None:
+    golden.check(folder / "expected.txt", render_fixture(folder))

@@ -6,6 +6,8 @@ the HTML page is served by a local HTTP server with the wrong charset small serv
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from datetime import datetime
 
 import pytest
@@ -90,7 +92,10 @@ def test_a_job_line_shows_title_employer_place_and_date() -> None:
     digest = Digest("morning", date(2026, 12, 1), "服务早知道", "zh", (Section("jobs", "💼 招聘信息", (job,)),))
     parts = render(digest, load_templates("zh"))
     assert parts is not None
-    assert '• <a href="https://x.example.cn/j/1">会计</a> · 中国雄安集团 · 容东片区 · 11月30日' in parts[0]
+    assert '• <a href="https://x.example.cn/j/1">会计</a> · 中国雄安集团 · 容东片区（11月30日）' in parts[0]
+    named = Digest("morning", date(2026, 12, 1), "服务早知道", "zh",
+                   (Section("jobs", "💼 招聘信息", (replace(job, source="rc"),)),), source_names={"rc": "雄安人才网"})
+    assert "容东片区（雄安人才网 · 11月30日）" in (render(named, load_templates("zh")) or [""])[0]
 
 
 def test_a_page_whose_layout_changed_is_a_failure_that_names_the_selector() -> None:

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from digests.model import SHANGHAI, Item, SectionSpec
-from digests.select import select
+from digests.select import content_key, select
 
 NOW = datetime(2026, 4, 15, 8, 0, tzinfo=SHANGHAI)
 
@@ -19,9 +19,16 @@ def item(n: int, hours_ago: float | None = 1, title: str | None = None, summary:
 
 
 def test_freshness_window_and_undated_items() -> None:
-    items = [item(1, 2), item(2, 80), item(3, None)]
+    # issue 15: an item older than its window never appears, and an undated one cannot prove it is not
+    items = [item(1, 2), item(2, 80), item(3, None), item(4, 72.01)]
     chosen = select(items, SectionSpec("policy", max_age_hours=72), {}, NOW).items
-    assert [i.id for i in chosen] == ["id1", "id3"]
+    assert [i.id for i in chosen] == ["id1"]
+
+
+def test_freshness_is_per_section() -> None:
+    items = [item(1, 2), item(2, 30)]
+    assert [i.id for i in select(items, SectionSpec("policy", max_age_hours=24), {}, NOW).items] == ["id1"]
+    assert [i.id for i in select(items, SectionSpec("jobs", max_age_hours=24 * 7), {}, NOW).items] == ["id1", "id2"]
 
 
 def test_seen_same_title_is_dropped_changed_title_is_updated() -> None:
@@ -29,6 +36,22 @@ def test_seen_same_title_is_dropped_changed_title_is_updated() -> None:
     result = select(items, SectionSpec("policy"), {"id1": "标题1", "id2": "旧标题"}, NOW)
     assert [(i.id, i.updated) for i in result.items] == [("id2", True), ("id3", False)]
     assert dict(result.seen_updates) == {"id2": "新标题", "id3": "标题3"}
+
+
+def test_changed_summary_with_same_id_and_title_is_an_update() -> None:
+    # issue 15: "updated" notices only saw a changed title; a changed summary was ignored
+    old = item(1, summary="12月1日起办理")
+    new = item(1, summary="12月3日起办理（时间调整）")
+    seen = {"id1": content_key(old)}
+    assert select([old], SectionSpec("services"), seen, NOW).items == ()
+    result = select([new], SectionSpec("services"), seen, NOW)
+    assert [(i.id, i.updated) for i in result.items] == [("id1", True)]
+    assert result.seen_updates["id1"] == content_key(new) != content_key(old)
+
+
+def test_a_record_from_before_content_hashes_is_not_an_update() -> None:
+    # seen records written before the hash hold the bare title: the same title is still "seen"
+    assert select([item(1, summary="摘要")], SectionSpec("policy"), {"id1": "标题1"}, NOW).items == ()
 
 
 def test_keywords_include_and_exclude_case_insensitive() -> None:

@@ -226,6 +226,15 @@ def test_to_queued_maps_to_the_digest_input() -> None:
     assert (q.item_id, q.section, q.html, q.link) == ("12", "services", item.html, "https://example.org/a")
 
 
+def test_a_multi_day_item_is_a_first_run_only_until_it_went_out_on_an_earlier_day() -> None:
+    # issue 15: the 公积金 notice ran its full body every day 12-01…12-07
+    item = approve(POLICY, new(until=MON + timedelta(days=6)), A, NOW)
+    assert to_queued(item, MON).first_run
+    sent = mark_published(item, MON, NOW)
+    assert to_queued(sent, MON).first_run  # a retried post of the same day is still the first run
+    assert not to_queued(sent, MON + timedelta(days=1)).first_run
+
+
 def test_round_trip_through_dict() -> None:
     item = mark_published(approve(POLICY, new(until=MON + timedelta(days=2)), A, NOW), MON, NOW)
     assert QueueItem.from_dict(item.to_dict()) == item

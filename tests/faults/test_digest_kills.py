@@ -67,7 +67,7 @@ def kill_runs(tmp_path: Path, figures: Figures, runs: int, seed: int) -> None:
             run_dir.mkdir()
             config = write_config(
                 run_dir, sb, feeds,
-                **{"digests.morning.time": due.strftime("%H:%M"), "digests.morning.sections": BIG_SECTIONS,
+                **{"digests.morning.time": due.strftime("%H:%M"), "digests.morning.sections": BIG_SECTIONS, "digests.max_lines": 0,
                    "digests.tea.time": "23:59", "chats.groups": groups_config(ids)},
             )
             with Store.open(run_dir / "data") as store:  # not a fresh install: the missed slot is caught up

@@ -1,0 +1,40 @@
+"""Suite-wide options. ``--update-golden`` rewrites golden files (tests/data/golden/, digest fixtures'
+expected.txt) with what the code renders now; without it a difference fails, and a missing golden
+file fails too: golden text changes only when someone asks for it and reviews the diff."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite golden files with the text rendered now (review the git diff afterwards)",
+    )
+
+
+class Golden:
+    """Compare a rendered text with its golden file; rewrite it only under --update-golden."""
+
+    def __init__(self, update: bool) -> None:
+        self.update = update
+
+    def check(self, path: Path, text: str) -> None:
+        text = text.rstrip("\n") + "\n"
+        if self.update:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            return
+        if not path.exists():
+            pytest.fail(f"{path}: no golden file; render it with `pytest --update-golden` and review it")
+        assert text == path.read_text(encoding="utf-8"), f"{path} differs (after review: pytest --update-golden)"
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest) -> Golden:
+    return Golden(bool(request.config.getoption("--update-golden")))
