@@ -7,7 +7,6 @@ the HTML page is served by a local HTTP server with the wrong charset small serv
 from __future__ import annotations
 
 from dataclasses import replace
-
 from datetime import datetime
 
 import pytest
