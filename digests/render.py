@@ -348,7 +348,8 @@ def fit_to_phone(digest: Digest, templates: Templates, max_lines: int, *, bot: s
     """``digest`` with feed items left out until its text fits ``max_lines`` phone lines.
 
     The last item of the fullest section goes first (every section keeps its newest items as long as
-    another has more); editors' queued items and the weather are never cut. A left-out item is not
+    another has more). A section keeps at least its newest item, and editors' queued items and the
+    weather are never cut: when those alone pass ``max_lines``, the digest is longer than asked. A left-out item is not
     recorded as seen (``seen_updates``), so it can still appear in the next digest. ``max_lines`` 0:
     no limit.
     """
@@ -361,8 +362,8 @@ def fit_to_phone(digest: Digest, templates: Templates, max_lines: int, *, bot: s
     current = digest
     while lines(current) > max_lines:
         fullest = max(current.sections, key=lambda s: len(s.items))
-        if not fullest.items:
-            break  # only queued items and weather left: they are never cut
+        if len(fullest.items) <= 1:
+            break  # a section with news keeps its newest item; queued items and weather are never cut
         dropped = fullest.items[-1]
         sections = tuple(replace(s, items=s.items[:-1]) if s is fullest else s for s in current.sections)
         seen = {k: v for k, v in current.seen_updates.items() if k != dropped.id}

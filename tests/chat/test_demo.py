@@ -30,7 +30,7 @@ async def test_demo_starts_with_the_brief_in_the_group_and_a_working_hook(tmp_pa
         assert text.count("服务早知道 ·") == 1, "the brief was posted twice"
         # local sources shaped like the real ones: the 通知公告 page (GBK) and the job table
         assert "关于2026—2027年采暖季容东片区集中供暖有关事项的通知" in text, text
-        assert "招聘信息" in text and " · 雄安城市管理服务有限公司 · 雄县（雄安人才网 · 12月1日）" in text, text
+        assert "招聘信息" in text and " · 容东片区管理委员会 · 容东片区（雄安人才网 · 12月1日）" in text, text
         print(text)
         # the demo-only hook: the bot's clock moves forward on request
         async with aiohttp.ClientSession() as session:

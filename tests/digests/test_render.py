@@ -264,3 +264,6 @@ def test_fit_to_phone_leaves_feed_items_out_until_25_lines_and_they_stay_unseen(
     assert fitted.sections[1].queued == (queued,)  # editors' items are never cut
     assert kept[:2] == ["d0", "d1"] and "d20" in kept  # the fullest section gives up its last items first
     assert fit_to_phone(d, ZH, 0) is d
+    # a section with news keeps its newest item even when the rest alone is too long
+    tight = fit_to_phone(d, ZH, 5)
+    assert [[i.id for i in s.items] for s in tight.sections] == [["d0"], [], ["d20"]]
