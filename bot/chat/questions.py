@@ -20,10 +20,11 @@ from telegram.ext import ContextTypes
 from bot.chat.context import Services, services
 from bot.chat.desk_texts import dt
 from bot.chat.inbox import inbox_of
-from bot.chat.outbox import answer_query
+from bot.chat.outbox import MAX_MESSAGE, answer_query, tg_len
 from bot.chat.promise import refresh_promise
 from bot.chat.promise import render as render_promise
 from bot.chat.staff import post_card, refresh_card, supervisors_html, to_staff_chat, user_link
+from bot.editorial.signups import Signup, SignupBook, signup_item
 from bot.tickets.desk import Intake
 from bot.tickets.errors import DeskError, InvalidInput, TakenByStaff
 from bot.tickets.intake import Decision, Verdict, Via, classify
@@ -32,6 +33,7 @@ from bot.tickets.model import Ticket
 log = logging.getLogger(__name__)
 
 USERNAMES_KEY = "desk_staff_usernames"
+SIGNUPS_KEY = "editorial_signups"
 _NUMBER = re.compile(r"#(\d+)")
 _FAQ = re.compile(r"^faq:(ok|human):(\d{1,9})$")
 
@@ -52,7 +54,9 @@ class StaffUsernames:
         self.ttl = ttl
         self.retry = retry
         self.by_user: dict[int, str] = {}
-        self._asked: dict[int, tuple[float, bool]] = {}  # monotonic time of the last answer, and whether it was one
+        self._asked: dict[
+            int, tuple[float, bool]
+        ] = {}  # monotonic time of the last answer, and whether it was one
 
     def learn(self, user_id: int, username: str | None) -> None:
         """What Telegram says the staff member is called now (None: they have no username any more)."""
@@ -151,6 +155,8 @@ async def addressed(svc: Services, message: Message, bot: User) -> tuple[Via, Ti
     reply = message.reply_to_message
     replied_to = reply.from_user.id if reply is not None and reply.from_user is not None else None
     if replied_to is not None and replied_to == bot.id:
+        if reply is not None and signup_item(reply.text or reply.caption or "") is not None:
+            return Via.REPLY_SIGNUP, None  # an editors' item that says "报名：回复本条"
         return Via.REPLY_BOT, None  # a digest, a notice, someone else's promise or answer, a hint
     if replied_to is not None and svc.desk.roster.is_staff(replied_to):
         return Via.REPLY_STAFF, None
@@ -275,7 +281,9 @@ async def take_question(svc: Services, message: Message, asker: User, text: str)
         t = await post_card(svc, t)
         if has_attachment(message) and t.card_message_id is not None:
             # the screenshot or scanned form goes to the staff with the card, as a reply to it
-            await svc.outbox.copy(svc.config.chats.staff, chat.id, message.message_id, reply_to=t.card_message_id)
+            await svc.outbox.copy(
+                svc.config.chats.staff, chat.id, message.message_id, reply_to=t.card_message_id
+            )
     return intake
 
 
@@ -288,10 +296,56 @@ async def _followup(svc: Services, message: Message, asker: User, t: Ticket) -> 
     text = message.text or message.caption or ""
     # a member may write 4096 characters: the follow-up goes under the card in parts if need be
     await svc.outbox.send_long(
-        svc.config.chats.staff, dt(svc.lang, "asker_followup", n=t.number, text=text), reply_to=t.card_message_id
+        svc.config.chats.staff,
+        dt(svc.lang, "asker_followup", n=t.number, text=text),
+        reply_to=t.card_message_id,
     )
     key = "asker_reopened" if reopened is not None else "asker_followup_ok"
     await message.reply_text(html.escape(dt(svc.lang, key, n=t.number)), disable_notification=True)
+
+
+def signups_of(svc: Services) -> SignupBook:
+    found = svc.extra.get(SIGNUPS_KEY)
+    if not isinstance(found, SignupBook):
+        found = svc.extra[SIGNUPS_KEY] = SignupBook(svc.store)
+    return found
+
+
+async def take_signup(svc: Services, message: Message, member: User) -> None:
+    """A sign-up under an item that takes them: recorded, and the item's list in the editors chat updated."""
+    item_message = message.reply_to_message
+    if item_message is None:
+        return
+    item = signup_item(item_message.text or item_message.caption or "") or "?"
+    book = signups_of(svc)
+    entry = Signup(
+        message.message_id,
+        member.id,
+        member.full_name,
+        message.text or message.caption or "",
+        svc.clock.now(),
+    )
+    listing, new = book.add(
+        chat_id=message.chat_id, message_id=item_message.message_id, item=item, signup=entry
+    )
+    if not new:
+        return  # a redelivered update: recorded and shown already
+    lines = [dt(svc.lang, "signup_list_title", item=item, n=len(listing.entries))]
+    lines += [f"{i}. {e.name}：{e.text}" for i, e in enumerate(listing.entries, 1)]
+    text = html.escape("\n".join(lines))
+    editors = svc.config.chats.editors
+    edited = (
+        listing.list_message_id is not None
+        and tg_len(text) <= MAX_MESSAGE
+        and await svc.outbox.edit(editors, listing.list_message_id, text)
+    )
+    if not edited:  # the first sign-up, or the list outgrew one message: a new list message
+        sent = await svc.outbox.send(
+            editors, text if tg_len(text) <= MAX_MESSAGE else html.escape(lines[0] + "\n" + lines[-1])
+        )
+        if sent is not None:
+            book.set_list_message(message.chat_id, item_message.message_id, sent.message_id)
+    await message.reply_text(html.escape(dt(svc.lang, "signup_ok", item=item)), disable_notification=True)
 
 
 async def _act(svc: Services, message: Message, asker: User, bot: User, text: str) -> None:
@@ -306,6 +360,8 @@ async def _act(svc: Services, message: Message, asker: User, bot: User, text: st
         await take_question(svc, message, asker, text or dt(svc.lang, "attachment_only"))
     elif verdict is Verdict.THANKS and ticket is not None:
         svc.desk.thank(ticket.number, by=asker.id, now=svc.clock.now())
+    elif verdict is Verdict.SIGNUP:
+        await take_signup(svc, message, asker)
     elif verdict is Verdict.EMPTY:  # a bare "@servicebot", "在吗": the hint a bare /ask gets, and no ticket
         await message.reply_text(html.escape(dt(svc.lang, "ask_empty")))
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.tickets.model import EventKind, Rating, Status
-from sandbox import GROUP_ID, STAFF_CHAT_ID
+from sandbox import EDITORS_CHAT_ID, GROUP_ID, STAFF_CHAT_ID
 from tests.chat.harness import SHANGHAI, Harness, running_bot
 
 BOT = 9000
@@ -25,7 +25,7 @@ def stored_bytes(h: Harness, tmp_path: Path) -> bytes:
 
 async def test_replies_to_a_notice_that_ask_nothing_are_not_tickets_nor_stored(tmp_path: Path) -> None:
     async with running_bot(tmp_path, now=FRIDAY_10) as h:
-        notice = await h.services.outbox.send(GROUP_ID, "读书会本周六 14:00 开始。报名：回复本条")
+        notice = await h.services.outbox.send(GROUP_ID, "读书会本周六 14:00 开始，免费参加")
         assert notice is not None
         said = [
             await h.say(103, GROUP_ID, text, reply_to_message_id=notice.message_id)
@@ -127,3 +127,31 @@ async def test_a_document_sent_privately_is_a_question_and_a_sticker_under_a_not
         assert copy["document"]["file_name"] == "申请表.pdf" and copy["reply_to_message_id"] == card["message_id"]
         assert replies_to(h, GROUP_ID, sticker) == [] and replies_to(h, GROUP_ID, emoji) == []
         assert h.services.desk.repo.next_number() == 2
+
+
+async def test_replies_to_an_item_taking_sign_ups_go_to_the_editors_as_a_list(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, now=FRIDAY_10) as h:
+        item = await h.services.outbox.send(
+            GROUP_ID, "<b>服务早知道</b>\n\n<b>社区读书会</b>\n本周六 14:00 邻里中心。报名：回复本条\n\n<b>停水通知</b>\n明天停水"
+        )
+        assert item is not None
+        first = await h.say(101, GROUP_ID, "我报名读书会，2个人", reply_to_message_id=item.message_id)
+        ok = await h.wait_for_message(GROUP_ID, lambda m: m["reply_to_message_id"] == first["message_id"])
+        assert "已登记报名：社区读书会" in ok["plain_text"] and ok["disable_notification"] is True
+        listing = await h.wait_for_message(EDITORS_CHAT_ID, lambda m: "报名名单" in (m["plain_text"] or ""))
+        assert "社区读书会（1 条）" in listing["plain_text"] and "郭超：我报名读书会，2个人" in listing["plain_text"]
+        thumbs = await h.say(103, GROUP_ID, "👍", reply_to_message_id=item.message_id)
+        second = await h.say(102, GROUP_ID, "算我一个", reply_to_message_id=item.message_id)
+        await h.wait_for_message(GROUP_ID, lambda m: m["reply_to_message_id"] == second["message_id"])
+        edited = await h.wait_for_message(
+            EDITORS_CHAT_ID, lambda m: m["message_id"] == listing["message_id"] and "（2 条）" in m["plain_text"]
+        )
+        assert "2. " in edited["plain_text"] and "算我一个" in edited["plain_text"]
+        assert len([m for m in h.messages(EDITORS_CHAT_ID) if "报名名单" in (m["plain_text"] or "")]) == 1
+        # a question under the item is still a question for the desk
+        asked = await h.say(104, GROUP_ID, "请问在哪里集合？", reply_to_message_id=item.message_id)
+        promise = await h.wait_for_message(GROUP_ID, lambda m: m["reply_to_message_id"] == asked["message_id"])
+        assert "已受理 #1" in promise["plain_text"]
+        assert replies_to(h, GROUP_ID, thumbs) == []
+        assert h.services.desk.repo.next_number() == 2  # the sign-ups are not tickets
+        assert "👍" not in edited["plain_text"]
