@@ -31,7 +31,7 @@ from bot.chat.staff import (
     when,
 )
 from bot.tickets.desk import NoticeKind, WeeklyReport
-from bot.tickets.model import Deadline
+from bot.tickets.model import Deadline, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -113,13 +113,17 @@ async def _sweep(svc: Services, app: App, now: datetime) -> SweepResult:
             who = user_link(t.owner_id, t.owner_name) if t.owner_id is not None else ""
             text = dt(lang, "warn", who=who, n=t.number, deadline=name, due=due)
         else:
-            text = dt(lang, "escalate", n=t.number, deadline=name, due=due, supervisors=supervisors_html(svc))
+            owner = user_link(t.owner_id, t.owner_name) if t.owner_id is not None else dt(lang, "card_nobody")
+            text = dt(
+                lang, "escalate", n=t.number, deadline=name, due=due, owner=owner, supervisors=supervisors_html(svc)
+            )
         sent = await svc.outbox.send(staff_chat, text, reply_to=t.card_message_id)
         if sent is None:
             continue  # not marked: tried again next minute
         t = svc.desk.mark_sent(notice, now)
         if notice.kind == NoticeKind.ESCALATE:
             await refresh_promise(svc, t)  # the asker sees 已超时，主管 Y 跟进 on their promise
+            await _escalate_privately(svc, app, t, name, due)
         (out.warned if notice.kind == NoticeKind.WARN else out.escalated).append(t.number)
     for t in svc.desk.auto_close(now):
         await refresh_card(svc, t)
@@ -131,6 +135,20 @@ async def _sweep(svc: Services, app: App, now: datetime) -> SweepResult:
         )
         out.closed.append(t.number)
     return out
+
+
+async def _escalate_privately(svc: Services, app: App, t: Ticket, deadline: str, due: str) -> None:
+    """Each supervisor hears of the breach privately too (a 403 from one who never started the bot is
+    only logged: the staff chat has it)."""
+    lang = svc.lang
+    owner = t.owner_name if t.owner_id is not None else dt(lang, "card_nobody")
+    topic = svc.library.topic(t.topic).label(lang)
+    text = dt(
+        lang, "escalate_private", n=t.number, topic=topic, deadline=deadline, due=due, owner=owner,
+        text=shorten(t.text, CARD_QUOTE, "…"),
+    )
+    for s in svc.desk.roster.supervisors():
+        await tell_privately(app.bot, s.user_id, text)
 
 
 # -- weekly report ---------------------------------------------------------------------------------------

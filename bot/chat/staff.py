@@ -68,6 +68,23 @@ def user_link(user_id: int, name: str) -> str:
     return f'<a href="tg://user?id={user_id}">{html.escape(name)}</a>'
 
 
+def staff_mention(svc: Services, user_id: int, name: str) -> str:
+    """A staff member as a mention that notifies them: @username when known, else a text mention link.
+
+    Telegram notifies a user mentioned by @username or by a tg://user?id= link in a new message (not in
+    an edit): https://core.telegram.org/bots/api#formatting-options ("inline mention of a user")."""
+    from bot.chat.questions import staff_usernames_of  # lazily: questions.py imports this module
+
+    username = staff_usernames_of(svc).by_user.get(user_id)
+    return f"@{html.escape(username)}" if username else user_link(user_id, name)
+
+
+def on_duty_html(svc: Services, t: Ticket) -> str:
+    """Mentions of the staff on duty now for the ticket's topic ("" when nobody is on duty)."""
+    people = svc.desk.on_duty_for(t.topic, svc.clock.now())
+    return "、".join(staff_mention(svc, s.user_id, s.name) for s in people)
+
+
 # A member may send 4096 characters, and the card quotes the question beside its own lines: the quote and
 # each note are shortened so the card always fits Telegram's 4096 (the full text: the link, /ticket N).
 CARD_QUOTE = 2000
@@ -111,6 +128,10 @@ def card_html(svc: Services, t: Ticket) -> str:
     if t.answers:
         line += " · " + dt(lang, "card_answers", n=len(t.answers))
     lines.append(line)
+    if t.owner_id is None and t.status is Status.OPEN:
+        on_duty = on_duty_html(svc, t)  # routing at intake: the topic's on-duty staff are mentioned at once
+        if on_duty:
+            lines.append(f"{dt(lang, 'card_on_duty')}：{on_duty}")
     if t.notes:
         lines.append(f"{dt(lang, 'card_notes')}：")
         lines += [f"• {html.escape(n.staff_name)}：{html.escape(shorten(n.text, CARD_NOTE, '…'))}" for n in t.notes[-5:]]
@@ -148,6 +169,7 @@ async def post_card(svc: Services, t: Ticket) -> Ticket:
     if t.card_message_id is not None:
         await refresh_card(svc, t)
         return t
+    await _learn_usernames(svc, t)
     sent = await svc.outbox.send(
         svc.config.chats.staff, card_html(svc, t), keyboard=card_keyboard(svc.lang, t)
     )
@@ -156,6 +178,15 @@ async def post_card(svc: Services, t: Ticket) -> Ticket:
         await svc.outbox.alert(dt(svc.lang, "card_ops_refused", n=t.number, reason=svc.outbox.last_error))
         return t
     return svc.desk.set_card(t.number, sent.message_id)
+
+
+async def _learn_usernames(svc: Services, t: Ticket) -> None:
+    """Ask Telegram for the @usernames of the staff the new card mentions (cached; failures only logged)."""
+    from bot.chat.questions import staff_usernames_of  # lazily: questions.py imports this module
+
+    ids = [s.user_id for s in svc.desk.on_duty_for(t.topic, svc.clock.now())]
+    if ids:
+        await staff_usernames_of(svc).refresh(svc.outbox.bot, svc.config.chats.staff, ids)
 
 
 async def refresh_card(svc: Services, t: Ticket) -> None:
