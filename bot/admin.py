@@ -17,6 +17,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from bot.config import Config
+from bot.editorial.signups import SignupBook
 from bot.store import Store
 from bot.store.tickets import TicketStore
 from bot.tickets.desk import Desk, DeskPolicy, SlaTarget
@@ -103,14 +104,16 @@ def export_user(
 ) -> dict[str, Any]:
     """Everything stored about a member (their tickets with answers and history) as a JSON-ready dict."""
     tickets = sorted(desk.export_user(user_id), key=lambda d: int(str(d["number"])))
+    signups = SignupBook(store).export_user(user_id)
     _record(store, "export", user_id, now, len(tickets), by)
-    return {"user_id": user_id, "exported_at": now.isoformat(), "tickets": tickets}
+    return {"user_id": user_id, "exported_at": now.isoformat(), "tickets": tickets, "signups": signups}
 
 
 def forget_user(desk: Desk, store: Store, user_id: int, now: datetime, *, by: int | None = None) -> int:
     """Erase a member's personal data (question text, name, id) but keep the anonymous counts; compacts
     the store so the old text does not survive in the journal."""
     n = desk.forget_user(user_id, now=now, by=by)
+    SignupBook(store).forget_user(user_id)  # their sign-ups too (name and what they wrote)
     # The erased text must not survive on disk: the store keeps its two newest snapshots and the journal
     # after the older one, so a snapshot, one more write, and a second snapshot leave only post-erasure
     # state (docs/storage.md).

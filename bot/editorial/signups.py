@@ -116,3 +116,22 @@ class SignupBook:
     def get(self, chat_id: int, message_id: int) -> SignupList | None:
         found = self._t.find("key", self._key(chat_id, message_id))
         return self._list(dict(found[0])) if found else None
+
+    def export_user(self, user_id: int) -> list[dict[str, Any]]:
+        """A member's sign-ups (item and what they wrote), for ``servicebot export``."""
+        out = []
+        for doc in self._t.all():
+            for e in doc["entries"]:
+                if e["user_id"] == user_id:
+                    out.append({"item": doc["item"], "chat_id": doc["chat_id"], **e})
+        return out
+
+    def forget_user(self, user_id: int) -> int:
+        """Remove a member's sign-ups (name and text) from every list; returns how many."""
+        n = 0
+        for doc in self._t.all():
+            kept = [e for e in doc["entries"] if e["user_id"] != user_id]
+            if len(kept) != len(doc["entries"]):
+                n += len(doc["entries"]) - len(kept)
+                self._t.update({"entries": kept}, doc_ids=[doc.doc_id])
+        return n
