@@ -21,9 +21,13 @@ import asyncio
 import html
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from limits import RateLimitItem, RateLimitItemPerMinute, parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -71,6 +75,53 @@ def _fit(text: str, limit: int) -> int:
     return len(text)
 
 
+class GroupBudget:
+    """What Telegram lets the bot send in each group, counted over moving windows before each send.
+
+    Telegram: no more than 20 messages a minute in a group, and about one a second in any one chat
+    (short bursts tolerated) — https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this.
+    python-telegram-bot's AIORateLimiter is a leaky bucket (20 at once, then one every 3 s), which lets
+    40 messages through in a group's first minute where Telegram answers 429 after 20; this budget keeps
+    every moving minute within 20 and every 4 s within 3, so a group's sends wait here instead of being
+    refused. ``limits`` (moving-window strategy) does the counting. The desk asks :meth:`short` to decide
+    when to acknowledge a burst in fewer messages (bot/chat/burst.py).
+    """
+
+    def __init__(self, per_minute: int = 20, burst: str = "3/4 seconds") -> None:
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._items: tuple[RateLimitItem, ...] = (RateLimitItemPerMinute(per_minute), parse(burst))
+        self.waiting: dict[int, int] = {}
+
+    def room(self, chat_id: int) -> int:
+        """Messages the group may still get this minute without waiting."""
+        return self._limiter.get_window_stats(self._items[0], str(chat_id)).remaining
+
+    def short(self, chat_id: int, reserve: int) -> bool:
+        """Sending one more now would wait, or eat into the ``reserve`` kept for digests and batches."""
+        if self.waiting.get(chat_id, 0) > 0 or self.room(chat_id) <= reserve:
+            return True
+        return not self._limiter.test(self._items[1], str(chat_id))
+
+    async def take(self, chat_id: int) -> None:
+        """Wait until one more message fits every window, and count it."""
+        key = str(chat_id)
+        self.waiting[chat_id] = self.waiting.get(chat_id, 0) + 1
+        try:
+            while True:
+                if all(self._limiter.test(item, key) for item in self._items):
+                    for item in self._items:
+                        self._limiter.hit(item, key)
+                    return
+                reset = max(
+                    self._limiter.get_window_stats(item, key).reset_time
+                    for item in self._items
+                    if not self._limiter.test(item, key)
+                )
+                await asyncio.sleep(max(0.05, reset - time.time() + 0.05))
+        finally:
+            self.waiting[chat_id] -= 1
+
+
 @dataclass(frozen=True)
 class Sent:
     """Where a message landed (the chat id may differ from the one asked for, after a migration)."""
@@ -101,6 +152,7 @@ class Outbox:
         # "permanent" (refused, forbidden) is not
         self.last_failure: str | None = None
         self.last_error = ""  # Telegram's words for the last failure ("Message is too long"), for alerts
+        self.budget = GroupBudget()  # groups' sends wait here rather than meet a 429
 
     def resolve(self, chat_id: int) -> int:
         while chat_id in self.migrated:
@@ -117,13 +169,19 @@ class Outbox:
         keyboard: InlineKeyboardMarkup | None = None,
         quiet: bool = False,
         plain: bool = False,
+        budget_taken: bool = False,
     ) -> Sent | None:
-        """Send one message (HTML unless ``plain``). Returns where it landed, or None if it could not."""
+        """Send one message (HTML unless ``plain``). Returns where it landed, or None if it could not.
+
+        In a group it first waits for the group's budget (``budget_taken``: the caller already did)."""
         chat_id = self.resolve(chat_id)
         attempts_after = 0
         failure = "permanent"
         parse_mode: str | None = None if plain else ParseMode.HTML
         for _ in range(6):
+            if chat_id < 0 and not budget_taken:
+                await self.budget.take(chat_id)
+            budget_taken = False
             try:
                 msg: Message = await self.bot.send_message(
                     chat_id=chat_id,
@@ -236,6 +294,8 @@ class Outbox:
     async def copy(self, chat_id: int, from_chat_id: int, message_id: int, *, reply_to: int | None = None) -> bool:
         """copyMessage (a member's photo or document onto the staff card, no link back): True when it landed."""
         for _ in range(self.max_retry_after + 1):
+            if self.resolve(chat_id) < 0:
+                await self.budget.take(self.resolve(chat_id))
             try:
                 await self.bot.copy_message(
                     chat_id=self.resolve(chat_id),

@@ -203,6 +203,26 @@ def render(svc: Services, t: Ticket, *, first: bool = False) -> tuple[str, Inlin
     return promise_html(t, facts_for(svc, t)), promise_keyboard(t, svc.lang, faq_live=live)
 
 
+def batch_render(svc: Services, tickets: list[Ticket]) -> tuple[str, InlineKeyboardMarkup | None]:
+    """A burst's shared acknowledgement (bot/chat/burst.py): each asker mentioned with their status line;
+    rating buttons for each of its tickets that is closed and not yet rated."""
+    lines, rows = [], []
+    en = svc.lang.startswith("en")
+    for t in tickets:
+        mention = f'<a href="tg://user?id={t.asker_id}">{html.escape(t.asker_name or str(t.asker_id))}</a>'
+        lines.append(f"{mention} {status_line(t, facts_for(svc, t))}")
+        if promise_keyboard(t, svc.lang, faq_live=False) is not None:
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        f"#{t.number} {r.label_en if en else r.label_zh}", callback_data=f"rate:{t.number}:{r.value}"
+                    )
+                    for r in Rating
+                ]
+            )
+    return "\n".join(lines), InlineKeyboardMarkup(rows) if rows else None
+
+
 async def refresh_promise(svc: Services, t: Ticket) -> bool:
     """Edit the promise to show the ticket as it is now; True when the group shows it (or nothing changed).
 
@@ -210,6 +230,9 @@ async def refresh_promise(svc: Services, t: Ticket) -> bool:
     only its FAQ buttons are removed once a person takes it (the caller does that)."""
     if t.promise_message_id is None:
         return False
+    if t.promise_peers:  # a burst's shared acknowledgement: all its tickets, as they are now
+        text, keyboard = batch_render(svc, [t if n == t.number else svc.desk.get(n) for n in t.promise_peers])
+        return await svc.outbox.edit(t.chat_id, t.promise_message_id, text, keyboard=keyboard)
     text, keyboard = render(svc, t)
     ok = await svc.outbox.edit(t.chat_id, t.promise_message_id, text, keyboard=keyboard)
     if ok and t.faq_buttons_message_id is not None and (keyboard is None or not faq_live(svc, t)):

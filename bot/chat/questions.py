@@ -17,6 +17,7 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from bot.chat.burst import acknowledger_of
 from bot.chat.context import Services, services
 from bot.chat.desk_texts import dt
 from bot.chat.inbox import inbox_of
@@ -267,7 +268,12 @@ async def take_question(svc: Services, message: Message, asker: User, text: str)
             return intake  # a redelivered update: the reply and the card went out already
         inbox = inbox_of(svc)
         # A replayed question (bot/chat/inbox.py) killed between its promise and its card: only the card is missing.
-        if intake.created or inbox is None or not inbox.promised(chat.id, message.message_id):
+        burst = acknowledger_of(svc)
+        if (intake.created or inbox is None or not inbox.promised(chat.id, message.message_id)) and burst.should_batch(
+            chat.id
+        ):
+            burst.acknowledge(t)  # the group's budget is short: one message for several askers (bot/chat/burst.py)
+        elif intake.created or inbox is None or not inbox.promised(chat.id, message.message_id):
             text, keyboard = render_promise(svc, t, first=True)
             promise = await svc.outbox.send(
                 chat.id, text, reply_to=message.message_id, thread_id=t.thread_id, keyboard=keyboard, quiet=True
@@ -278,6 +284,9 @@ async def take_question(svc: Services, message: Message, asker: User, text: str)
                 t = svc.desk.set_promise(t.number, promise.message_id)  # edited in place from now on
                 if keyboard is not None:
                     t = svc.desk.set_faq_buttons(t.number, promise.message_id)  # removed once a person takes it
+        if burst.should_batch(svc.config.chats.staff) and not has_attachment(message):
+            burst.list_card(t)  # listed with others; its own card once claimed
+            return intake
         t = await post_card(svc, t)
         if has_attachment(message) and t.card_message_id is not None:
             # the screenshot or scanned form goes to the staff with the card, as a reply to it

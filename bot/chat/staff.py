@@ -164,14 +164,14 @@ def picker_keyboard(svc: Services, t: Ticket) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
-async def post_card(svc: Services, t: Ticket) -> Ticket:
+async def post_card(svc: Services, t: Ticket, *, budget_taken: bool = False) -> Ticket:
     """Post the ticket's card to the staff chat once and remember it; later changes edit it."""
     if t.card_message_id is not None:
         await refresh_card(svc, t)
         return t
     await _learn_usernames(svc, t)
     sent = await svc.outbox.send(
-        svc.config.chats.staff, card_html(svc, t), keyboard=card_keyboard(svc.lang, t)
+        svc.config.chats.staff, card_html(svc, t), keyboard=card_keyboard(svc.lang, t), budget_taken=budget_taken
     )
     if sent is None:
         # The ticket is stored and in /queue; without its card nobody would notice it: ops is told.
@@ -191,8 +191,10 @@ async def _learn_usernames(svc: Services, t: Ticket) -> None:
 
 async def refresh_card(svc: Services, t: Ticket) -> None:
     """Edit the card in place (the keyboard passed again, or removed once closed), and the promise with it."""
-    if t.card_message_id is None:
-        await post_card(svc, t)
+    if t.card_message_id is None:  # never posted (refused, or listed with a burst's others): posted now
+        t = await post_card(svc, t)
+        if t.card_message_id is not None and not await refresh_promise(svc, t):
+            await retire_faq_buttons(svc, t)
         return
     await svc.outbox.edit(
         svc.config.chats.staff, t.card_message_id, card_html(svc, t), keyboard=card_keyboard(svc.lang, t)

@@ -384,10 +384,13 @@ class Desk:
         self.repo.save(t, durable=False)  # as set_card: the next write makes it durable
         return t
 
-    def set_promise(self, number: int, message_id: int) -> Ticket:
-        """Remember the public reply to the question: it is edited in place through the ticket's life."""
+    def set_promise(self, number: int, message_id: int, peers: list[int] | None = None) -> Ticket:
+        """Remember the public reply to the question: it is edited in place through the ticket's life.
+
+        ``peers``: the tickets a burst's shared acknowledgement covers (this one among them)."""
         t = self.get(number)
         t.promise_message_id = message_id
+        t.promise_peers = list(peers or ())
         self.repo.save(t, durable=False)  # as set_card: the next write makes it durable
         return t
 

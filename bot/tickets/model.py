@@ -191,6 +191,7 @@ class Ticket:
     card_message_id: int | None = None  # the staff-chat card, edited in place
     faq_buttons_message_id: int | None = None  # the promise whose FAQ buttons are still live
     promise_message_id: int | None = None  # the public reply to the question, edited through its life
+    promise_peers: list[int] = field(default_factory=list)  # a burst's shared acknowledgement: its tickets
     events: list[Event] = field(default_factory=list)
 
     @property
@@ -244,6 +245,7 @@ class Ticket:
             "card_message_id": self.card_message_id,
             "faq_buttons_message_id": self.faq_buttons_message_id,
             "promise_message_id": self.promise_message_id,
+            "promise_peers": list(self.promise_peers),
             "events": [e.to_dict() for e in self.events],
         }
 
@@ -281,5 +283,6 @@ class Ticket:
             card_message_id=d.get("card_message_id"),
             faq_buttons_message_id=d.get("faq_buttons_message_id"),
             promise_message_id=d.get("promise_message_id"),
+            promise_peers=[int(n) for n in d.get("promise_peers") or ()],
             events=[Event.from_dict(e) for e in d.get("events", [])],
         )

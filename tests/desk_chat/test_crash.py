@@ -44,7 +44,8 @@ CARD = re.compile(r"#(\d+)")
 
 # Telegram allows a bot 20 messages a minute in one group, and the bot's AIORateLimiter keeps to it: 200
 # promises in the group and 200 cards in the staff chat would take 10 minutes each. Flood limits are not
-# what this test is about, so the bot process runs with a generous limiter (the same code path otherwise).
+# what this test is about, so the bot process runs with a generous limiter and group budget (the same code
+# path otherwise: the budget never runs short, so every question gets its own promise).
 _LAUNCH = """
 import runpy
 from telegram.ext import AIORateLimiter
@@ -52,6 +53,9 @@ _init = AIORateLimiter.__init__
 def _generous(self, *args, **kwargs):
     _init(self, overall_max_rate=1000, overall_time_period=1, group_max_rate=1000, group_time_period=1)
 AIORateLimiter.__init__ = _generous
+from bot.chat import outbox
+_budget = outbox.GroupBudget.__init__
+outbox.GroupBudget.__init__ = lambda self: _budget(self, per_minute=100000, burst="100000/1 second")
 runpy.run_module("bot", run_name="__main__", alter_sys=True)
 """
 
