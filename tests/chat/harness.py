@@ -146,7 +146,7 @@ class Harness:
         return self.sandbox.press_button(user_id, chat_id, message_id, data)
 
     async def wait_for_message(
-        self, chat_id: int, predicate: Callable[[Message], bool], timeout: float = 10.0
+        self, chat_id: int, predicate: Callable[[Message], bool], timeout: float = 30.0
     ) -> Message:
         deadline = asyncio.get_running_loop().time() + timeout
         while True:

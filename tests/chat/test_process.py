@@ -48,7 +48,7 @@ def start_bot(config: Path, log: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float = 20.0, what: str = "condition") -> None:
+def wait_until(predicate: Callable[[], bool], timeout: float = 60.0, what: str = "condition") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

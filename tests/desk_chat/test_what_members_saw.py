@@ -150,7 +150,7 @@ async def test_a_4000_character_question_gets_a_card_and_a_refused_card_tells_op
         card = await h.wait_for_message(STAFF_CHAT_ID, lambda m: m["plain_text"].startswith("#1 "))
         assert utf16(card["plain_text"]) <= 4096 and "/ticket 1" in card["plain_text"]
         assert "tk:claim:1" in buttons(card)
-        for _ in range(200):  # the card is in the chat before the bot has read Telegram's answer and kept its id
+        for _ in range(600):  # the card is in the chat before the bot has read Telegram's answer and kept its id
             if h.services.desk.get(1).card_message_id is not None:
                 break
             await asyncio.sleep(0.05)
