@@ -123,6 +123,12 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
             )
         )
     _print_table("Sources", sources)
+    if health:
+        from bot.sourceboard import board_lines
+
+        print()
+        for line in board_lines(config, health, datetime.now(config.tz)):
+            print(f"  {line}")
     problems = _content_problems(config)
     warnings = _calendar_warnings(config)
     print(f"\nContent ({config.content_dir})")

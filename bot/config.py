@@ -269,6 +269,8 @@ class EditorialConfig(_Model):
 
 class HealthConfig(_Model):
     alert_after_failures: int = Field(3, ge=1)
+    #: a source whose newest item is older than this is flagged stale (board, slot report); 0: never
+    stale_after_days: int = Field(7, ge=0)
 
 
 class MetricsConfig(_Model):

@@ -195,7 +195,8 @@ class Publisher:
                 if self.health.warn_once(name, warning, at=now):
                     changes.append(HealthChange(name, False, 0, None, warning=warning))
             if result.ok:
-                if self.health.record_ok(name, at=now):
+                dated = [i.published for i in result.items if i.published is not None and i.published <= now]
+                if self.health.record_ok(name, at=now, newest_item=max(dated, default=None)):
                     changes.append(HealthChange(name, False, 0, None))
             else:
                 status = self.health.record_failure(name, result.reason or "failed", at=now)

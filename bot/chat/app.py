@@ -177,6 +177,9 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
     app.add_handler(CommandHandler(editors.COMMANDS, members.on_editor_command_elsewhere, filters=~ed.desk))
     editor_jobs.schedule(app, JOB_KWARGS)  # content files now + on change, announcements, daily expiry
 
+    # --- ops: the source board (bot/sourceboard.py) -----------------------------------------------
+    app.add_handler(CommandHandler("health", jobs.on_health, filters=filters.Chat(chat_id=config.chats.ops)))
+
     # --- jobs ------------------------------------------------------------------------------------
     # (scheduler.configure() would replace PTB's executor: python-telegram-bot issue #4479, so every
     # job passes JOB_KWARGS itself.)

@@ -15,11 +15,14 @@ restart: at most one duplicate per kill, never a lost part.
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from telegram import Update
 from telegram.ext import Application, ContextTypes
 
 from bot.chat.context import Services, services_of
@@ -117,6 +120,8 @@ async def _deliver_slot(
     done = await asyncio.gather(
         *(_deliver_group(svc, g, keys[g.id], plans.get(g.id)) for g in targets if g.id in keys)
     )
+    if results:  # right after the groups' digests (which it never delays): short sections, stale sources
+        await _report_sources(svc, slot, day, results, plans, now)
     outcomes.extend(done)
     published: set[int] = set()
     for g in targets:
@@ -134,6 +139,37 @@ async def _deliver_slot(
     for o in done:
         log.info("digest %s %s for %s: %s (%d parts)", slot, day, o.group, o.outcome, o.parts)
     return outcomes
+
+
+async def on_health(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/health in the ops chat: the source board (working, failing since when and why, stale)."""
+    from bot.sourceboard import board_lines
+
+    svc = services_of(context.application)
+    statuses = {st.source: st for st in svc.publisher.health.all()}
+    if update.effective_chat is not None:
+        await svc.outbox.send(update.effective_chat.id, html.escape("\n".join(
+            board_lines(svc.config, statuses, svc.clock.now()))))
+
+
+async def _report_sources(
+    svc: Services, slot: Slot, day: date, results: Mapping[str, Any], plans: Mapping[int, Plan], now: datetime
+) -> None:
+    """At the slot itself: sections short because a source failed (which, why, since when), and
+    sources with nothing new for ``health.stale_after_days`` (once per newest item date)."""
+    from bot.sourceboard import is_stale, shortfalls, slot_report
+
+    statuses = {st.source: st for st in svc.publisher.health.all()}
+    cfg = svc.publisher.digest_config(slot)
+    short = shortfalls(cfg, [p.digest for p in plans.values()], statuses)
+    stale = [
+        statuses[name] for name in sorted(results)
+        if name in statuses and is_stale(statuses[name], now, svc.config.health.stale_after_days)
+        and svc.publisher.health.warn_once(f"{name}#stale@{statuses[name].newest_item_at}", "stale", at=now)
+    ]
+    title = cfg.title or svc.publisher.templates.titles.get(slot, slot)
+    for text in slot_report(svc.config, title, f"{day.month}/{day.day}", short, stale, now):
+        await svc.outbox.alert(text)
 
 
 async def send_through_ledger(

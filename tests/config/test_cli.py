@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -238,3 +239,7 @@ def test_check_shows_each_sources_health_while_the_bot_runs(tmp_path: Path) -> N
     jobs = next(line for line in checked.stdout.splitlines() if line.strip().startswith("jobs-api "))
     assert "2026-11-30T07:30 HTTP 503" in jobs
     assert after == before, "check wrote to the bot's data directory"
+    # the board, as /health shows it in the ops chat: failing since when and why, never fetched
+    # (the year is shown only when it is not the current one)
+    assert re.search(r"❌ 雄安人才网 \(jobs-api\)：失败 1 次，自 (2026-)?11-30 07:30 起：HTTP 503", checked.stdout)
+    assert "… weather：尚未获取" in checked.stdout
