@@ -55,6 +55,7 @@ def desk_from_config(config: Config, store: Store, content_dir: Path | None = No
         warn_before_minutes=sv.warn_before_minutes,
         auto_assign_after_minutes=sv.auto_assign_after_minutes,
         auto_close_after_days=sv.auto_close_after_days,
+        complaint=SlaTarget(sv.complaint.first_response_minutes, sv.complaint.resolution_minutes),
     )
     problems = [str(p) for p in cal_problems] + [str(p) for p in faq_problems]
     return Desk(TicketStore(store), roster, hours, policy, library), problems

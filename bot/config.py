@@ -186,6 +186,10 @@ class ServiceConfig(_Model):
     warn_before_minutes: int = Field(30, ge=0)
     auto_assign_after_minutes: int = Field(15, ge=0)
     auto_close_after_days: int = Field(3, ge=1)
+    # the visible human path (MIIT customer-service guideline): shown in /help and under automated answers
+    hotline: str = ""
+    # a complaint's deadlines (service minutes), handled by the supervisors
+    complaint: SlaTarget = SlaTarget(first_response_minutes=60, resolution_minutes=960)
 
     @field_validator("hours")
     @classmethod

@@ -24,8 +24,10 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
             "使用说明\n"
             "/ask 问题 — 提问（也可以在群里发送 @{username} 加上问题）\n"
             "/mytickets — 我的问题及进度（请私聊我发送）\n"
+            "/complain 内容 — 投诉（由主管处理）\n"
             "/help — 本说明"
         ),
+        "help_hotline": "人工热线：{hotline}",
         "help_staff": (
             "工作人员命令（在工作人员群或私聊中使用）\n"
             "回复工单卡片 — 答复该工单\n"
@@ -34,6 +36,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
             "/ticket 编号 — 工单的办理记录\n"
             "/reply 编号 内容 — 答复工单\n"
             "/reopen 编号 — 重新打开已答复或已办结的工单\n"
+            "/resolve 编号 结果 — 主管办结投诉\n"
             "/stats — 近 7 天统计"
         ),
         "help_editors": (
@@ -86,8 +89,10 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
             "How to use\n"
             "/ask question — ask (or send @{username} with your question in the group)\n"
             "/mytickets — my questions and their progress (send it to me privately)\n"
+            "/complain text — make a complaint (handled by a supervisor)\n"
             "/help — this text"
         ),
+        "help_hotline": "Hotline: {hotline}",
         "help_staff": (
             "Staff commands (in the staff chat or privately)\n"
             "reply to a ticket card — answer that ticket\n"
@@ -96,6 +101,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
             "/ticket N — a ticket's history\n"
             "/reply N text — answer a ticket\n"
             "/reopen N — reopen an answered or closed ticket\n"
+            "/resolve N outcome — a supervisor closes a complaint\n"
             "/stats — the last 7 days"
         ),
         "help_editors": (

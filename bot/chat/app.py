@@ -22,7 +22,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.chat import desk_jobs, editor_jobs, editors, jobs, members, questions, staff
+from bot.chat import complaints, desk_jobs, editor_jobs, editors, jobs, members, questions, staff
 from bot.chat.commands import set_menus
 from bot.chat.context import SERVICES_KEY, build_services, services_of
 from bot.chat.inbox import INBOX_KEY, InboxApplication, InboxBot, InboxProcessor, replay_pending
@@ -136,6 +136,9 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
     app.add_handler(CommandHandler("ask", questions.on_ask, filters=member_groups | filters.ChatType.PRIVATE))
     app.add_handler(CommandHandler("mytickets", members.on_mytickets))
     app.add_handler(
+        CommandHandler("complain", complaints.on_complain, filters=member_groups | filters.ChatType.PRIVATE)
+    )
+    app.add_handler(
         MessageHandler(member_groups & QUESTION_CONTENT & ~filters.COMMAND, questions.on_group_message)
     )
     app.add_handler(
@@ -146,6 +149,7 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
     )
     app.add_handler(CallbackQueryHandler(questions.on_faq_button, pattern=r"^faq:"))
     app.add_handler(CallbackQueryHandler(members.on_rate, pattern=r"^rate:"))
+    app.add_handler(CallbackQueryHandler(complaints.on_complain_button, pattern=r"^cp:"))
 
     # --- staff: cards, buttons, replies, commands (bot/chat/staff.py) -----------------------------
     staff_chat = filters.Chat(chat_id=config.chats.staff)
@@ -161,6 +165,7 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
     app.add_handler(CommandHandler("stats", staff.on_stats, filters=not_editors_chat))
     app.add_handler(CommandHandler("reply", staff.on_reply, filters=not_editors_chat))
     app.add_handler(CommandHandler("reopen", staff.on_reopen, filters=not_editors_chat))
+    app.add_handler(CommandHandler("resolve", complaints.on_resolve, filters=not_editors_chat))
     desk_jobs.schedule(app, JOB_KWARGS)  # the SLA sweep (every minute), weekly report, calendar check
 
     # --- editors: the queue (bot/chat/editors.py) ------------------------------------------------

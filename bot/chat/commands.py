@@ -115,6 +115,9 @@ def help_text(svc: Services, chat_id: int, chat_type: str, user_id: int, usernam
     lang = svc.lang
     chats = svc.config.chats
     member = t(lang, "help", username=username or "")
+    hotline = svc.config.service.hotline.strip()
+    if hotline:  # the published human path (issue 13)
+        member += "\n" + t(lang, "help_hotline", hotline=hotline)
     staff, editor = svc.desk.roster.is_staff(user_id), is_editor(svc, user_id)
     if chat_id == chats.staff:
         return t(lang, "help_staff")

@@ -80,6 +80,7 @@ class PromiseFacts:
     faq: FaqEntry | None
     supervisors: tuple[str, ...]  # names
     resumes_at: datetime | None = None  # asked outside service hours: when service resumes
+    hotline: str = ""  # service.hotline: the visible human path under every automated answer
 
 
 def _when(lang: str, due: datetime, since: datetime, tz: ZoneInfo) -> str:
@@ -153,7 +154,8 @@ def promise_html(t: Ticket, f: PromiseFacts) -> str:
     if f.faq is not None:
         answer = f.faq.answer.strip()
         short = _one_line(answer, FAQ_LINE)
-        lines.append(f"💡 <b>{html.escape(f.faq.question)}</b>：{html.escape(short)}")
+        human = f" · ☎ {html.escape(dt(f.lang, 'hotline_line', hotline=f.hotline))}" if f.hotline else ""
+        lines.append(f"💡 <b>{html.escape(f.faq.question)}</b>：{html.escape(short)}{human}")
         if short != answer:
             folded.append(html.escape(dt(f.lang, "faq_offer", question=f.faq.question)) + "\n" + html.escape(answer))
     lines.append(status_line(t, f))
@@ -189,6 +191,7 @@ def facts_for(svc: Services, t: Ticket) -> PromiseFacts:
         faq=svc.library.entry(t.faq_offered) if t.faq_offered else None,
         supervisors=tuple(s.name for s in svc.desk.roster.supervisors()),
         resumes_at=None if hours.is_open(t.created_at) else hours.next_service_start(t.created_at),
+        hotline=svc.config.service.hotline.strip(),
     )
 
 

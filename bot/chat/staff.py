@@ -102,7 +102,10 @@ def card_html(svc: Services, t: Ticket) -> str:
     """The card: number, topic, status, asker, group, question, link, deadlines, owner, answers, notes."""
     lang = svc.lang
     topic = svc.library.topic(t.topic).label(lang)
-    lines = [f"#{t.number} · {html.escape(topic)} · <b>{status_label(lang, t.status)}</b>"]
+    kind = f"{dt(lang, 'card_kind_complaint')} · " if t.is_complaint else ""
+    lines = [f"#{t.number} · {kind}{html.escape(topic)} · <b>{status_label(lang, t.status)}</b>"]
+    if t.about is not None:
+        lines.append(f"{dt(lang, 'card_about')}：#{t.about}")
     group = t.chat_title or str(t.chat_id)
     lines.append(
         f"{dt(lang, 'card_asker')}：{html.escape(t.asker_name or '—')} · {dt(lang, 'card_group')}：{html.escape(group)}"
@@ -128,10 +131,15 @@ def card_html(svc: Services, t: Ticket) -> str:
     if t.answers:
         line += " · " + dt(lang, "card_answers", n=len(t.answers))
     lines.append(line)
-    if t.owner_id is None and t.status is Status.OPEN:
+    if t.is_complaint and t.owner_id is None and t.status is Status.OPEN:
+        sup = "、".join(staff_mention(svc, s.user_id, s.name) for s in svc.desk.roster.supervisors())
+        lines.append(f"{dt(lang, 'card_supervisors')}：{sup or '—'}")  # complaints go to them, not the owner
+    elif t.owner_id is None and t.status is Status.OPEN:
         on_duty = on_duty_html(svc, t)  # routing at intake: the topic's on-duty staff are mentioned at once
         if on_duty:
             lines.append(f"{dt(lang, 'card_on_duty')}：{on_duty}")
+    if t.outcome:
+        lines.append(f"{dt(lang, 'card_outcome')}：{html.escape(shorten(t.outcome, CARD_NOTE, '…'))}")
     if t.notes:
         lines.append(f"{dt(lang, 'card_notes')}：")
         lines += [f"• {html.escape(n.staff_name)}：{html.escape(shorten(n.text, CARD_NOTE, '…'))}" for n in t.notes[-5:]]
@@ -141,8 +149,8 @@ def card_html(svc: Services, t: Ticket) -> str:
 def card_keyboard(lang: str, t: Ticket) -> InlineKeyboardMarkup | None:
     """认领 while nobody owns it, 转交 once someone does (an unclaimed ticket is claimed, not handed on);
     备注 / 关闭 until closed; none once closed."""
-    if t.status is Status.CLOSED:
-        return None
+    if t.status is Status.CLOSED or t.is_complaint:
+        return None  # a complaint is closed by a supervisor with its outcome: /resolve N 结果
     row = []
     if t.owner_id is None:
         row.append(InlineKeyboardButton(dt(lang, "btn_claim"), callback_data=f"tk:claim:{t.number}"))
@@ -184,7 +192,8 @@ async def _learn_usernames(svc: Services, t: Ticket) -> None:
     """Ask Telegram for the @usernames of the staff the new card mentions (cached; failures only logged)."""
     from bot.chat.questions import staff_usernames_of  # lazily: questions.py imports this module
 
-    ids = [s.user_id for s in svc.desk.on_duty_for(t.topic, svc.clock.now())]
+    people = svc.desk.roster.supervisors() if t.is_complaint else svc.desk.on_duty_for(t.topic, svc.clock.now())
+    ids = [s.user_id for s in people]
     if ids:
         await staff_usernames_of(svc).refresh(svc.outbox.bot, svc.config.chats.staff, ids)
 
@@ -271,8 +280,10 @@ async def answer_ticket(svc: Services, bot: Bot, number: int, by: int, text: str
     staff = svc.desk.roster.get(by)
     name = staff.name if staff is not None else str(by)
     first: Sent | None = None
-    for part in answer_parts(lang, t.number, body, name):
-        sent = await svc.outbox.send(t.chat_id, part, reply_to=t.message_id, thread_id=t.thread_id)
+    parts = answer_parts(lang, t.number, body, name)
+    for i, part in enumerate(parts, 1):
+        keyboard = complain_keyboard(lang, t.number) if i == len(parts) else None  # the short way to a person
+        sent = await svc.outbox.send(t.chat_id, part, reply_to=t.message_id, thread_id=t.thread_id, keyboard=keyboard)
         if sent is None:
             raise _NotDelivered(t.number)
         first = first or sent
@@ -292,6 +303,11 @@ async def answer_ticket(svc: Services, bot: Bot, number: int, by: int, text: str
                     break
     await refresh_card(svc, t)
     return t
+
+
+def complain_keyboard(lang: str, number: int) -> InlineKeyboardMarkup:
+    """投诉 under an answer: the asker's complaint about ticket ``number`` (bot/chat/complaints.py)."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(dt(lang, "btn_complain"), callback_data=f"cp:{number}")]])
 
 
 class _NotDelivered(DeskError):
@@ -695,6 +711,11 @@ def format_stats(lang: str, library: FaqLibrary, s: Stats, *, days: int | None =
             lines.append(
                 f"• {library.topic(ts.topic).label(lang)}：{ts.count}（{_pct(ts.sla_met_percent)}）"
             )
+    if s.complaints:
+        lines.append(
+            dt(lang, "stats_complaints", count=s.complaints, closed=s.complaints_closed,
+               met=_pct(s.complaints_met_percent))
+        )
     if s.ratings:
         shown = "、".join(
             f"{(Rating(k).label_en if lang.startswith('en') else Rating(k).label_zh)} {v}"

@@ -57,7 +57,11 @@ DEFAULTS: dict[str, Any] = {
     "reopened": 0,
     "card_message_id": None,
     "faq_buttons_message_id": None,
+    "promise_message_id": None,
     "events": [],
+    "kind": "question",
+    "about": None,
+    "outcome": "",
 }
 
 

@@ -40,7 +40,7 @@ from bot.tickets.errors import (
     TicketNotFound,
 )
 from bot.tickets.faq import FaqMatch, FaqMatcher
-from bot.tickets.model import Answer, Deadline, EventKind, Note, Rating, Status, Ticket
+from bot.tickets.model import Answer, Deadline, EventKind, Kind, Note, Rating, Status, Ticket
 from bot.tickets.roster import Roster, StaffMember
 from bot.tickets.sla import ServiceHours
 from bot.tickets.topics import Checklist, FaqLibrary, Topic
@@ -163,6 +163,7 @@ class DeskPolicy:
     warn_before_minutes: int = 30  # service minutes before a deadline
     auto_assign_after_minutes: int = 15  # service minutes unclaimed
     auto_close_after_days: int = 3  # calendar days without activity after an answer
+    complaint: SlaTarget = SlaTarget(60, 960)  # a complaint's deadlines (the supervisors handle it)
 
     def target(self, topic: str) -> SlaTarget:
         return self.topics.get(topic, self.default)
@@ -243,6 +244,9 @@ class Stats:
     resolution_met_percent: float | None
     by_topic: tuple[TopicStats, ...]
     ratings: Mapping[str, int]
+    complaints: int = 0  # complaints opened in the period (not in the question figures above)
+    complaints_closed: int = 0  # of those, closed with an outcome
+    complaints_met_percent: float | None = None  # closed within the complaint deadline
 
 
 @dataclass(frozen=True)
@@ -355,6 +359,80 @@ class Desk:
         self.repo.add(ticket)
         return self._intake(ticket, created=True, now=now, match=match)
 
+    def open_complaint(
+        self,
+        *,
+        chat_id: int,
+        message_id: int,
+        asker_id: int,
+        asker_name: str,
+        text: str,
+        now: datetime,
+        about: int | None = None,
+        thread_id: int | None = None,
+        chat_title: str = "",
+    ) -> Ticket:
+        """/complain or 投诉: a ticket of kind complaint, for the supervisors (never the question's owner),
+        with the complaint deadlines (``policy.complaint``) and a link to the ticket it is about.
+
+        Idempotent per (chat_id, message_id); ``about`` must be the asker's own ticket."""
+        body = self._text(text, "投诉内容", "complaint")
+        existing = self.repo.by_message(chat_id, message_id)
+        if existing is not None:
+            return existing
+        linked = None
+        if about is not None:
+            linked = self.get(about)
+            if linked.asker_id != asker_id:
+                raise NotAsker(about)
+        topic = linked.topic if linked is not None else self.library.classify(body).key
+        target = self.policy.complaint
+        t = Ticket(
+            number=self.repo.next_number(),
+            chat_id=chat_id,
+            message_id=message_id,
+            thread_id=thread_id,
+            chat_title=chat_title,
+            asker_id=asker_id,
+            asker_name=asker_name,
+            text=body,
+            topic=topic,
+            created_at=now,
+            first_response_due=self.hours.add_service_minutes(now, target.first_response_minutes),
+            resolution_due=self.hours.add_service_minutes(now, target.resolution_minutes),
+            kind=Kind.COMPLAINT,
+            about=about,
+        )
+        t.record(EventKind.CREATED, now, asker_id, topic=topic, complaint=True, about=about)
+        self.repo.add(t)
+        if linked is not None:
+            linked.record(EventKind.COMPLAINED, now, asker_id, complaint=t.number)
+            self.repo.save(linked)
+        return t
+
+    def resolve_complaint(self, number: int, *, by: int, outcome: str, now: datetime) -> Ticket:
+        """A supervisor closes a complaint with its result (the outcome the asker is told)."""
+        staff = self._staff(by)
+        result = self._text(outcome, "处理结果", "outcome")
+        t = self.get(number)
+        if not t.is_complaint:
+            raise InvalidAction(
+                f"#{number} 不是投诉。", f"#{number} is not a complaint.", number=number
+            )
+        if not staff.supervisor:
+            raise NotOwner(number, t.owner_name)
+        self._require_active(t)
+        if t.owner_id is None:
+            self._set_owner(t, staff)
+        if t.first_response_at is None:
+            t.first_response_at = now
+        t.status = Status.CLOSED
+        t.closed_at = now
+        t.outcome = result
+        t.record(EventKind.CLOSED, now, by, outcome=result)
+        self.repo.save(t)
+        return t
+
     def _intake(self, t: Ticket, *, created: bool, now: datetime, match: FaqMatch | None = None) -> Intake:
         topic = self.library.topic(t.topic)
         if match is None and t.faq_offered and self.matcher is not None:
@@ -411,10 +489,12 @@ class Desk:
     # -- staff actions -----------------------------------------------------------------------------
 
     def claim(self, number: int, *, by: int, now: datetime) -> Ticket:
-        """首问负责: the first staff member to claim owns the ticket."""
+        """首问负责: the first staff member to claim owns the ticket (a complaint: a supervisor)."""
         staff = self._staff(by)
         t = self.get(number)
         self._require_active(t)
+        if t.is_complaint and not staff.supervisor:
+            raise NotOwner(number, t.owner_name)
         if t.owner_id is not None:
             if t.owner_id == by:
                 return t
@@ -644,8 +724,8 @@ class Desk:
         load: Counter[int] = Counter(t.owner_id for t in active if t.owner_id is not None)
         assigned: list[Ticket] = []
         for t in sorted(active, key=lambda x: x.number):
-            if t.owner_id is not None or t.status is not Status.OPEN:
-                continue
+            if t.owner_id is not None or t.status is not Status.OPEN or t.is_complaint:
+                continue  # complaints go to the supervisors, never auto-assigned
             waited = self.hours.service_minutes_between(t.created_at, now)
             if waited < self.policy.auto_assign_after_minutes:
                 continue
@@ -755,7 +835,11 @@ class Desk:
     def stats(self, now: datetime, days: int = 7, *, since: datetime | None = None) -> Stats:
         """/stats: tickets created in the last ``days`` days (or from ``since``) until ``now``."""
         since = now - timedelta(days=days) if since is None else since
-        tickets = [t for t in self.repo.created_since(since) if t.created_at <= now]
+        period = [t for t in self.repo.created_since(since) if t.created_at <= now]
+        tickets = [t for t in period if not t.is_complaint]
+        complaints = [t for t in period if t.is_complaint]
+        c_due = [t for t in complaints if t.closed_at is not None or now >= t.resolution_due]
+        c_met = sum(1 for t in c_due if t.closed_at is not None and t.closed_at <= t.resolution_due)
         first_times: list[float] = []
         res_times: list[float] = []
         fr_hits = fr_total = res_hits = res_total = 0
@@ -795,13 +879,17 @@ class Desk:
             resolution_met_percent=_pct(res_hits, res_total),
             by_topic=by_topic,
             ratings=dict(ratings),
+            complaints=len(complaints),
+            complaints_closed=sum(1 for t in complaints if t.status is Status.CLOSED),
+            complaints_met_percent=_pct(c_met, len(c_due)),
         )
 
     def weekly_report(self, now: datetime, *, top: int = 5, similarity: float = 0.5) -> WeeklyReport:
         """Monday's report: the week's stats and the most asked questions (near-duplicates grouped)."""
         stats = self.stats(now, 7)
         tickets = sorted(
-            (t for t in self.repo.created_since(stats.since) if t.created_at <= now), key=lambda t: t.number
+            (t for t in self.repo.created_since(stats.since) if t.created_at <= now and not t.is_complaint),
+            key=lambda t: t.number,
         )
         tokenize = self.matcher.tokens if self.matcher is not None else (lambda s: list(s))
         groups: list[tuple[set[str], list[Ticket]]] = []

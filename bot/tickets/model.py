@@ -19,11 +19,19 @@ __all__ = [
     "Deadline",
     "Event",
     "EventKind",
+    "Kind",
     "Note",
     "Rating",
     "Status",
     "Ticket",
 ]
+
+
+class Kind(StrEnum):
+    """A question for the desk, or a complaint (to the supervisors, with its own deadline and outcome)."""
+
+    QUESTION = "question"
+    COMPLAINT = "complaint"
 
 
 class Status(StrEnum):
@@ -71,6 +79,7 @@ class EventKind(StrEnum):
     FORGOTTEN = "forgotten"
     THANKED = "thanked"  # the asker thanked under the answer: history only (no reopen, no ping)
     HUMAN_REQUESTED = "human_requested"  # the asker pressed 转人工 under the FAQ offer
+    COMPLAINED = "complained"  # on the ticket a complaint is about: the complaint's number (details)
 
 
 def _dt(value: Any) -> datetime | None:
@@ -193,6 +202,13 @@ class Ticket:
     promise_message_id: int | None = None  # the public reply to the question, edited through its life
     promise_peers: list[int] = field(default_factory=list)  # a burst's shared acknowledgement: its tickets
     events: list[Event] = field(default_factory=list)
+    kind: Kind = Kind.QUESTION
+    about: int | None = None  # a complaint: the ticket it is about (None: a complaint on its own)
+    outcome: str = ""  # a complaint: the result the supervisor closed it with
+
+    @property
+    def is_complaint(self) -> bool:
+        return self.kind is Kind.COMPLAINT
 
     @property
     def is_closed(self) -> bool:
@@ -247,6 +263,9 @@ class Ticket:
             "promise_message_id": self.promise_message_id,
             "promise_peers": list(self.promise_peers),
             "events": [e.to_dict() for e in self.events],
+            "kind": self.kind.value,
+            "about": self.about,
+            "outcome": self.outcome,
         }
 
     @classmethod
@@ -285,4 +304,7 @@ class Ticket:
             promise_message_id=d.get("promise_message_id"),
             promise_peers=[int(n) for n in d.get("promise_peers") or ()],
             events=[Event.from_dict(e) for e in d.get("events", [])],
+            kind=Kind(d.get("kind", "question")),
+            about=d.get("about"),
+            outcome=d.get("outcome", ""),
         )
