@@ -58,6 +58,7 @@ DEFAULTS: dict[str, Any] = {
     "card_message_id": None,
     "faq_buttons_message_id": None,
     "promise_message_id": None,
+    "promise_peers": [],
     "events": [],
     "kind": "question",
     "about": None,
