@@ -8,9 +8,9 @@ BotCommandScopeChat(that chat) before the private-chat and default scopes; in a 
 =========================================  =====================================================
 scope                                      commands
 =========================================  =====================================================
-default (every private chat)               /ask /mytickets /help — what members do
-all group chats (the member groups)        /ask /help (/mytickets answers privately only)
-the staff chat                             /queue /mine /ticket /reply /reopen /stats /help
+default (every private chat)               /ask /mytickets /complain /help — what members do
+all group chats (the member groups)        /ask /complain /help (/mytickets answers privately only)
+the staff chat                             /queue /mine /ticket /reply /reopen /resolve /stats /help
 the editors chat                           /new /queue /item /approve /withdraw /edit /announce
                                            /preview /reload /help
 each staff member's / editor's private     the members' commands plus that person's own
@@ -42,9 +42,9 @@ from bot.texts import t
 
 log = logging.getLogger(__name__)
 
-MEMBER_PRIVATE = ("ask", "mytickets", "help")
-MEMBER_GROUP = ("ask", "help")
-STAFF = ("queue", "mine", "ticket", "reply", "reopen", "stats", "help")
+MEMBER_PRIVATE = ("ask", "mytickets", "complain", "help")
+MEMBER_GROUP = ("ask", "complain", "help")
+STAFF = ("queue", "mine", "ticket", "reply", "reopen", "resolve", "stats", "help")
 EDITORS = ("new", "queue_editors", "item", "approve", "withdraw", "edit", "announce", "preview", "reload", "help")
 
 
