@@ -24,6 +24,7 @@ from bot.chat.outbox import answer_query
 from bot.chat.staff import (
     CARD_QUOTE,
     _staff_guard,
+    number_and_text,
     post_card,
     refresh_card,
     shorten,
@@ -140,14 +141,15 @@ async def on_resolve(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if guard is None:
         return
     msg, user = guard
-    parts = (msg.text or "").split(maxsplit=2)
-    if len(parts) < 3 or not parts[1].lstrip("#").isdigit():
+    parsed = number_and_text(msg.text)
+    if parsed is None:
         await msg.reply_text(html.escape(dt(svc.lang, "resolve_usage")))
         return
+    number, result = parsed
     try:
-        t = svc.desk.resolve_complaint(int(parts[1].lstrip("#")), by=user, outcome=parts[2], now=svc.clock.now())
+        t = svc.desk.resolve_complaint(number, by=user, outcome=result, now=svc.clock.now())
     except DeskError as exc:
-        log.info("/resolve %s by %s refused: %s", parts[1], user, exc.code)
+        log.info("/resolve %s by %s refused: %s", number, user, exc.code)
         await msg.reply_text(html.escape(exc.user_message(svc.lang)))
         return
     await refresh_card(svc, t)

@@ -631,6 +631,21 @@ def _event_detail(svc: Services, kind: str, d: dict[str, Any], names: dict[int, 
     return ""
 
 
+def one_ticket_number(args: list[str] | None) -> int | None:
+    """``/ticket 128`` or ``/reopen #128``: the one argument as a ticket number, else None."""
+    if not args or len(args) != 1 or not args[0].lstrip("#").isdigit():
+        return None
+    return int(args[0].lstrip("#"))
+
+
+def number_and_text(text: str | None) -> tuple[int, str] | None:
+    """``/reply 128 text`` or ``/resolve #128 result``: the ticket number and the rest, else None."""
+    parts = (text or "").split(maxsplit=2)
+    if len(parts) < 3 or not parts[1].lstrip("#").isdigit():
+        return None
+    return int(parts[1].lstrip("#")), parts[2]
+
+
 async def on_ticket(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/ticket 128: the ticket's history from its audit events."""
     svc = services(context)
@@ -638,12 +653,12 @@ async def on_ticket(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if guard is None:
         return
     msg, _ = guard
-    args = context.args or []
-    if len(args) != 1 or not args[0].lstrip("#").isdigit():
+    number = one_ticket_number(context.args)
+    if number is None:
         await msg.reply_text(html.escape(dt(svc.lang, "ticket_usage")))
         return
     try:
-        t = svc.desk.get(int(args[0].lstrip("#")))
+        t = svc.desk.get(number)
     except DeskError as exc:
         await msg.reply_text(html.escape(exc.user_message(svc.lang)))
         return
@@ -657,12 +672,12 @@ async def on_reopen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if guard is None:
         return
     msg, user = guard
-    args = context.args or []
-    if len(args) != 1 or not args[0].lstrip("#").isdigit():
+    number = one_ticket_number(context.args)
+    if number is None:
         await msg.reply_text(html.escape(dt(svc.lang, "reopen_usage")))
         return
     try:
-        t = svc.desk.reopen(int(args[0].lstrip("#")), by=user, now=svc.clock.now(), reason="staff")
+        t = svc.desk.reopen(number, by=user, now=svc.clock.now(), reason="staff")
     except DeskError as exc:
         log.info("/reopen by %s refused: %s", user, exc.code)
         await msg.reply_text(html.escape(exc.user_message(svc.lang)))
@@ -743,14 +758,15 @@ async def on_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if guard is None:
         return
     msg, user = guard
-    parts = (msg.text or "").split(maxsplit=2)
-    if len(parts) < 3 or not parts[1].lstrip("#").isdigit():
+    parsed = number_and_text(msg.text)
+    if parsed is None:
         await msg.reply_text(html.escape(dt(svc.lang, "reply_usage")))
         return
+    number, text = parsed
     try:
-        t = await answer_ticket(svc, context.bot, int(parts[1].lstrip("#")), user, parts[2])
+        t = await answer_ticket(svc, context.bot, number, user, text)
     except DeskError as exc:
-        log.info("/reply %s by %s refused: %s", parts[1], user, exc.code)
+        log.info("/reply %s by %s refused: %s", number, user, exc.code)
         await msg.reply_text(html.escape(exc.user_message(svc.lang)))
         return
     await msg.reply_text(html.escape(dt(svc.lang, "answered_ok", n=t.number)))
