@@ -4,9 +4,13 @@ file fails too: golden text changes only when someone asks for it and reviews th
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.pgcluster import PgCluster, PostgresMissing
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -38,3 +42,29 @@ class Golden:
 @pytest.fixture
 def golden(request: pytest.FixtureRequest) -> Golden:
     return Golden(bool(request.config.getoption("--update-golden")))
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgCluster]:
+    """One real PostgreSQL server for the whole session (tests/pgcluster.py), started on first use.
+
+    Skipped only when the server binaries are not on this machine; under CI (``CI`` set) that is an
+    error instead, since scripts/system-deps installs them there."""
+    try:
+        cluster = PgCluster(tmp_path_factory.mktemp("postgres"))
+    except PostgresMissing as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI: {exc}")
+        pytest.skip(str(exc))
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def pg_dsn(postgres: PgCluster) -> Iterator[str]:
+    """The DSN of a new, empty database of this test's own on the session's PostgreSQL; dropped after."""
+    dsn = postgres.create_database()
+    yield dsn
+    postgres.drop_database(dsn)
