@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -80,10 +81,48 @@ def inbox_of(svc: Services) -> Inbox | None:
     return found if isinstance(found, Inbox) else None
 
 
+class InFlight:
+    """Which update ids this process has queued (not yet handled) or handled lately: each is handled once.
+
+    Telegram delivers a webhook update again when it did not get our 200 in time (a kill after the inbox
+    write, a slow answer), and with a shared store the inbox sweep sees what the webhook endpoint just
+    queued: :meth:`take` says yes once per update id. The last :data:`REMEMBER` handled ids are
+    remembered; an older duplicate is a question the desk dedupes anyway (one ticket per message).
+    """
+
+    REMEMBER = 4096
+
+    def __init__(self) -> None:
+        self._queued: set[int] = set()
+        self._recent: OrderedDict[int, None] = OrderedDict()
+
+    def take(self, update_id: int) -> bool:
+        """True the first time (the caller queues it); False while it is queued or lately handled."""
+        if update_id in self._queued or update_id in self._recent:
+            return False
+        self._queued.add(update_id)
+        return True
+
+    def finished(self, update_id: int, *, handled: bool = True) -> None:
+        """The update left the queue: handled (remembered), or cut at a stop (left to the next start)."""
+        self._queued.discard(update_id)
+        if handled:
+            self._recent[update_id] = None
+            while len(self._recent) > self.REMEMBER:
+                self._recent.popitem(last=False)
+
+    def handled(self, update_id: int) -> bool:
+        """Handled here lately (and not queued again since)."""
+        return update_id in self._recent and update_id not in self._queued
+
+    def __contains__(self, update_id: object) -> bool:
+        return update_id in self._queued or update_id in self._recent
+
+
 class InboxBot(ExtBot[Any]):
     """An ExtBot whose ``get_updates`` keeps the fetched questions in the inbox before returning them."""
 
-    __slots__ = ("_fatal", "_inbox", "_keep", "_keep_at_stop", "_liveness", "_on_fatal")
+    __slots__ = ("_fatal", "_in_flight", "_inbox", "_keep", "_keep_at_stop", "_liveness", "_on_fatal")
 
     def __init__(self, token: str, *, inbox: Inbox, **kwargs: Any) -> None:
         """``kwargs`` are ExtBot's (base_url, defaults, rate_limiter, get_updates_request, ...)."""
@@ -94,6 +133,12 @@ class InboxBot(ExtBot[Any]):
         self._fatal: str | None = None
         self._on_fatal: Callable[[], None] | None = None
         self._liveness = Liveness()
+        self._in_flight = InFlight()
+
+    @property
+    def in_flight(self) -> InFlight:
+        """The update ids queued or lately handled here (webhook deliveries and the inbox sweep)."""
+        return self._in_flight
 
     @property
     def fatal(self) -> str | None:
@@ -153,21 +198,27 @@ class InboxBot(ExtBot[Any]):
         self.liveness.fetch_ok()
         return updates
 
-    async def keep_fetched(self, updates: tuple[Update, ...]) -> None:
-        """Make the questions among ``updates`` durable; InboxUnavailable if the store cannot write."""
+    async def keep_fetched(self, updates: tuple[Update, ...], *, unanswered_too: bool = False) -> int:
+        """Make the questions among ``updates`` durable; InboxUnavailable if the store cannot write.
+
+        ``unanswered_too`` (webhook mode, where Telegram forgets an update at our 200): keep what a stop
+        would keep as well (:meth:`keep_at_stop`: staff and editors' updates, button presses), so a kill
+        between the 200 and the handling loses no /reply or claim either. Members' group chatter is
+        never kept. Returns how many were kept.
+        """
         if self._keep is None:
-            return
+            return 0
         kept: list[tuple[int, dict[str, Any]]] = []
         for update in updates:
             try:
-                if await self._keep(update):
+                if await self._keep(update) or (unanswered_too and self.keep_at_stop(update)):
                     kept.append((update.update_id, update.to_dict()))
             except Exception:  # the handler will meet the same problem and report it; do not stop polling
                 log.exception(
                     "inbox: could not tell whether update %s is a question; not kept", update.update_id
                 )
         if not kept:
-            return
+            return 0
         try:
             self._inbox.add_many(kept)
         except (StoreError, OSError) as exc:
@@ -176,6 +227,7 @@ class InboxBot(ExtBot[Any]):
                 f"inbox: could not keep {len(kept)} fetched question(s), so they are not confirmed to Telegram "
                 f"and will be fetched again: {exc}"
             ) from exc
+        return len(kept)
 
 
 class InboxProcessor(BaseUpdateProcessor):
@@ -206,6 +258,10 @@ class InboxProcessor(BaseUpdateProcessor):
             self._liveness.processing(False)
             # Handler errors were already caught and reported by the Application's error handler: such an
             # update counts as handled (replaying it at every start would repeat the error, not fix it).
+            if isinstance(update, Update):
+                bot = _inbox_bot(update)
+                if bot is not None:
+                    bot.in_flight.finished(update.update_id, handled=not cancelled)
             if not cancelled and isinstance(update, Update):
                 try:
                     self._inbox.done(update.update_id)
@@ -295,21 +351,57 @@ class InboxApplication(Application[Any, Any, Any, Any, Any, Any]):
         return len(pending), len(extra)
 
 
+def _inbox_bot(update: Update) -> InboxBot | None:
+    try:
+        bot = update.get_bot()
+    except RuntimeError:  # built without a bot
+        return None
+    return bot if isinstance(bot, InboxBot) else None
+
+
 async def replay_pending(app: Application[Any, Any, Any, Any, Any, Any]) -> int:
-    """Put the kept, never-handled questions back into the update queue, oldest first; how many."""
+    """Put the kept, never-handled updates back into the update queue, oldest first; how many."""
     bot = app.bot
     if not isinstance(bot, InboxBot):
         return 0
     pending = bot.inbox.pending()
-    for update_id, data in pending:
+    for update_id, _ in pending:
+        bot.in_flight.take(update_id)  # queued here now: the webhook sweep leaves it alone
+    queued = await _queue_kept(app, bot, pending)
+    if queued:
+        log.info("inbox: replaying %d question(s) fetched before the last stop but never handled", queued)
+    return queued
+
+
+async def sweep_inbox(app: Application[Any, Any, Any, Any, Any, Any]) -> int:
+    """Queue what is pending in the inbox and not queued or lately handled here; how many.
+
+    With a shared store (PostgreSQL) every process's webhook endpoint writes the inbox and only the active
+    one handles (bot/chat/webhook.py): it finds the others' updates here, each once (:class:`InFlight`).
+    """
+    bot = app.bot
+    if not isinstance(bot, InboxBot):
+        return 0
+    fresh = []
+    for update_id, data in bot.inbox.pending():
+        if bot.in_flight.take(update_id):
+            fresh.append((update_id, data))
+        elif bot.in_flight.handled(update_id):  # delivered again to another endpoint after we handled it
+            bot.inbox.done(update_id)
+    return await _queue_kept(app, bot, fresh)
+
+
+async def _queue_kept(
+    app: Application[Any, Any, Any, Any, Any, Any], bot: InboxBot, kept: list[tuple[int, dict[str, Any]]]
+) -> int:
+    queued = 0
+    for update_id, data in kept:
         update = Update.de_json(data, bot)
         if update is None:
             log.warning("inbox: update %s could not be read back; dropped", update_id)
             bot.inbox.done(update_id)
+            bot.in_flight.finished(update_id)
             continue
         await app.update_queue.put(update)
-    if pending:
-        log.info(
-            "inbox: replaying %d question(s) fetched before the last stop but never handled", len(pending)
-        )
-    return len(pending)
+        queued += 1
+    return queued

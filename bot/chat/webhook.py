@@ -18,9 +18,18 @@ Ours (aiohttp, already a dependency) checks, in this order and before reading a 
 3. the size: a declared ``Content-Length`` above :data:`MAX_BODY_BYTES` is refused with 413 at once, and a
    body that turns out longer is cut off there (aiohttp's ``client_max_size``);
 
-then parses the update, makes it durable in the inbox if it is a question (503 when the store cannot write:
-Telegram retries later, https://core.telegram.org/bots/api#setwebhook "in case of an unsuccessful request,
-we will give up after a reasonable amount of attempts"), queues it and answers 200.
+then parses the update, makes it durable in the inbox (503 when the store cannot write: Telegram retries
+later, https://core.telegram.org/bots/api#setwebhook "in case of an unsuccessful request, we will give up
+after a reasonable amount of attempts"), queues it and answers 200. Kept are members' questions and every
+update a stop would keep (staff and editors' commands and replies, button presses): Telegram forgets an
+update once it has our 200, so a kill between the 200 and the handling would otherwise lose a /reply.
+Members' group chatter is answered 200 and never stored. The inbox entry is marked done once handled and
+replayed at the next start; a delivery of an update id that is pending or lately handled is answered 200
+and not handled again (:class:`bot.chat.inbox.InFlight`).
+
+With a shared store (PostgreSQL, docs/storage.md), every process behind the load balancer runs this
+endpoint: a standby keeps what it receives and answers 200; the active process takes it from the inbox
+(the sweep, :data:`SWEEP_EVERY` s) as well as what it received itself.
 
 ``GET /healthz`` (same port) answers the liveness verdict (bot/chat/liveness.py): 200 ``ok`` or 503.
 
@@ -61,6 +70,9 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 #: getWebhookInfo every this many heartbeats
 CHECK_EVERY_BEATS = 6
 
+#: seconds between two looks at the inbox for updates another process's endpoint kept (shared store)
+SWEEP_EVERY = 1.0
+
 #: setWebhook's secret_token: "1-256 characters. Only characters A-Z, a-z, 0-9, _ and - are allowed"
 _SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
@@ -96,6 +108,8 @@ class WebhookServer:
         self._max_body = max_body
         self._listen, self._port = listen, port
         self.path = "/" + url_path.strip("/")
+        #: whether this process handles what it receives (the active one) or only keeps it (a standby)
+        self.handling = True
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -135,14 +149,23 @@ class WebhookServer:
         if update is None:
             return web.Response(status=200)
         bot = self._app.bot
-        if isinstance(bot, InboxBot):
-            try:
-                await bot.keep_fetched((update,))
-            except InboxUnavailable as exc:
-                log.error("webhook: update %s refused with 503 (Telegram retries it): %s", update.update_id, exc)
-                return _refuse(503, "Service Unavailable")
-            bot.liveness.fetch_ok()
-        await self._app.update_queue.put(update)
+        if not isinstance(bot, InboxBot):
+            await self._app.update_queue.put(update)
+            return web.Response(status=200)
+        if update.update_id in bot.in_flight or update.update_id in bot.inbox:
+            # Telegram's redelivery of an update we have (our 200 came too late, or a kill cut it off):
+            # it is queued, handled, or pending for the active process; handled once either way
+            log.info("webhook: update %s delivered again; already kept, not handled twice", update.update_id)
+            return web.Response(status=200)
+        try:
+            await bot.keep_fetched((update,), unanswered_too=True)
+        except InboxUnavailable as exc:
+            log.error("webhook: update %s refused with 503 (Telegram retries it): %s", update.update_id, exc)
+            return _refuse(503, "Service Unavailable")
+        bot.liveness.fetch_ok()
+        # a standby (bot/standby.py) only keeps: the active process takes it from the inbox (the sweep)
+        if self.handling and bot.in_flight.take(update.update_id):
+            await self._app.update_queue.put(update)
         return web.Response(status=200)
 
     async def _on_health(self, request: web.Request) -> web.Response:
@@ -188,6 +211,10 @@ async def serve_webhook(
                     _check_webhook, interval=every, first=every, name="webhook:check",
                     data=(public_url, secret), job_kwargs={"misfire_grace_time": 600, "coalesce": True},
                 )
+                app.job_queue.run_repeating(
+                    _sweep_inbox, interval=SWEEP_EVERY, first=SWEEP_EVERY, name="webhook:sweep",
+                    job_kwargs={"misfire_grace_time": 60, "coalesce": True},
+                )
             await stop.wait()
         finally:
             await server.stop()
@@ -201,6 +228,19 @@ async def serve_webhook(
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+
+
+async def _sweep_inbox(context: Any) -> None:
+    """Job: queue what is pending in the inbox and not yet queued here (kept by another process's endpoint)."""
+    from bot.chat.inbox import sweep_inbox
+    from bot.store import StoreError
+
+    if not context.application.running:
+        return
+    try:
+        await sweep_inbox(context.application)
+    except StoreError as exc:  # the store is down: the next sweep tries again
+        log.warning("webhook: inbox sweep failed: %s", exc)
 
 
 async def _check_webhook(context: Any) -> None:
