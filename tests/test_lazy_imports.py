@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("jieba", "numpy", "rank_bm25", "matplotlib", "requests", "urllib3", "feedparser", "aiohttp", "lxml")
+HEAVY = ("jieba", "opencc", "numpy", "rank_bm25", "matplotlib", "requests", "urllib3", "feedparser", "aiohttp", "lxml")
 
 PROBE = f"""
 import json, sys

@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.tickets.faq import FaqMatcher, tokenize
+from bot.knowledge.retrieval import features
+from bot.tickets.faq import FaqMatcher
 from bot.tickets.topics import GENERAL, FaqLibrary, load_faq, parse_faq_file
 
 REQUIRED = {
@@ -116,9 +117,9 @@ def test_unrelated_chatter_matches_nothing(matcher: FaqMatcher, chatter: str) ->
     assert matcher.match(chatter) is None
 
 
-def test_tokenize_folds_synonyms_and_drops_function_words() -> None:
-    assert tokenize("娃转学怎么办", {"娃": "子女"}) == ["子女", "转学"]
-    assert tokenize("，。！？") == []
+def test_features_fold_synonyms_and_drop_function_words() -> None:
+    assert features("娃转学怎么办", {"娃": "子女"}) == ["w:子女", "w:转学", "b:子女", "b:女转", "b:转学"]
+    assert features("，。！？") == []
 
 
 def test_empty_library_matches_nothing() -> None:

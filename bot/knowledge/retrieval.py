@@ -1,0 +1,433 @@
+"""Retrieval: which FAQ entry (or answered question) a member's question is about — one module for the
+FAQ offer at intake, the drafts on staff cards and the grouping of similar questions (一类事).
+
+API (everything below is pure Python over the text; jieba and OpenCC are loaded on first use)::
+
+    r = FaqRetriever(library)                 # bot.tickets.topics.FaqLibrary
+    r.retrieve("雄才卡怎么申请？我们单位刚搬过来", k=3)
+        -> [Hit(id="talent-card/1", score=7.9, confidence=0.93, text="雄才卡怎么申请？"), ...]
+    r.offer(question) -> Hit | None           # the entry to offer, or None (declined: out of scope)
+    r.confidence_floor                        # the calibrated decline threshold (see below)
+
+    ix = Index(synonyms)                      # any documents: answered tickets, canned replies...
+    ix.add("ticket/123", ["消费券怎么领", "<the answer>"])   # several texts per document: best one counts
+    ix.search("请问雄安消费券怎么领取", k=5) -> [Hit(...)]
+    ix.remove("ticket/123")
+    ix.similarity("请问雄安消费券怎么领取", "消费券怎么领") -> 0..1 (IDF-weighted cosine of the features)
+    similarity(a, b)                          # the same without a corpus (uniform weights)
+    normalise(text), features(text)           # what the index sees
+
+How a text becomes features (:func:`features`):
+
+1. :func:`normalise`: NFKC (full-width letters, digits and punctuation -> half-width), traditional ->
+   simplified (OpenCC ``t2s``), lower case, a few English words members mix in ("hukou", "xiongan").
+2. jieba (precise mode, no HMM: an unknown word falls apart into characters, which the bigrams still
+   see) with the FAQ's synonyms and the colloquial table :data:`COLLOQUIAL` added as words.
+3. Each word folded onto its canonical term (娃/小孩/孩子 -> 子女, 啥 -> 什么, 咋 -> 怎么), function
+   words (:data:`STOPWORDS`) dropped.
+4. Features: the folded words (``w:``), jieba's shorter words inside long ones, and the character
+   bigrams (``b:``) of each run of kept words — bigrams survive typos, unknown words and segmentation
+   differences ("雄才卡" vs "雄才 卡").
+
+Ranking is BM25 (k1 1.2, b 0.75) over the features, each phrasing of an entry a document, an entry's
+score its best phrasing's. BM25 ranks but does not say whether the best is right; the decision to offer
+uses a confidence in 0..1 from two coverages of the best phrasing, IDF-weighted:
+
+- ``dcov``: how much of the phrasing is in the question (a question with context — "我们单位刚搬过来" —
+  still contains all of "雄才卡怎么申请"),
+- ``qcov``: how much of the question the phrasing explains (a near-miss — "雄安站到容西怎么走" vs
+  "北京到雄安怎么走" — leaves 容西 unexplained and misses 北京).
+
+``confidence = DCOV_WEIGHT * dcov + (1 - DCOV_WEIGHT) * qcov``; below ``confidence_floor`` nothing is
+offered. The weight and floor were chosen on the training half of tests/data/retrieval/ (the held-out
+half gives the figures in bench/bench_retrieval.py, P6); see docs/desk.md "Retrieval".
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.tickets.topics import FaqEntry, FaqLibrary
+
+__all__ = [
+    "COLLOQUIAL",
+    "CONFIDENCE_FLOOR",
+    "DCOV_WEIGHT",
+    "STOPWORDS",
+    "FaqRetriever",
+    "Hit",
+    "Index",
+    "features",
+    "normalise",
+    "similarity",
+]
+
+#: chosen on the training split (bench/bench_retrieval.py prints the sweep); see the module docstring
+DCOV_WEIGHT = 0.5
+CONFIDENCE_FLOOR = 0.5
+K1 = 1.2
+B = 0.75
+
+#: canonical -> colloquial variants, folded before matching (the FAQ files add their own ``synonyms``)
+COLLOQUIAL: Mapping[str, tuple[str, ...]] = {
+    "子女": ("孩子", "娃", "娃娃", "小孩", "小孩子", "小孩儿", "孩儿", "儿子", "女儿", "闺女", "小朋友", "宝宝", "俺家娃"),
+    "什么": ("啥", "神马", "甚么", "什么样"),
+    "怎么": ("咋", "咋样", "怎样", "如何", "怎么样", "咋整", "怎么弄", "怎么搞"),
+    "哪里": ("哪儿", "哪", "啥地方", "什么地方", "在哪", "哪边"),
+    "配偶": ("媳妇", "媳妇儿", "老婆", "老公", "爱人", "对象", "家属", "另一半"),
+    "北京": ("帝都",),
+    "多久": ("多长时间", "几天", "多少天"),
+}
+
+#: English words members mix in -> the Chinese the FAQ uses (whole words, case-insensitive)
+ENGLISH: Mapping[str, str] = {
+    "xiongan": "雄安",
+    "xiong'an": "雄安",
+    "xiong an": "雄安",
+    "beijing": "北京",
+    "hukou": "户口",
+    "shebao": "社保",
+    "social insurance": "社保",
+    "medical insurance": "医保",
+    "housing fund": "公积金",
+    "gongjijin": "公积金",
+    "kindergarten": "幼儿园",
+    "school": "学校",
+    "transfer": "转移",
+    "train": "高铁",
+    "high-speed rail": "高铁",
+    "hospital": "医院",
+    "job": "工作",
+    "jobs": "工作",
+    "rent": "租房",
+    "renting": "租房",
+    "talent card": "雄才卡",
+    "residence permit": "居住证",
+    "shuttle bus": "班车",
+    "shuttle": "班车",
+    "bus": "公交",
+    "how": "怎么",
+    "where": "哪里",
+    "what": "什么",
+}
+
+STOPWORDS = frozenset(
+    """的 了 吗 呢 吧 啊 呀 哦 嘛 么 哈 啦 喔 嗯 噢 是 有 在 和 与 及 或 我 你 他 她 它 我们 你们 他们 咱们 咱 俺
+    这 那 这个 那个 这边 那边 这里 那里 请问 问 问下 问问 一下 一个 下 想 想要 要 需要 需 能 能不能 可以 可不可以
+    会 应该 怎么 怎么办 什么 哪些 多少 几 还 也 都 就 才 又 去 来 到 给 把 被 让 从 对 跟 向 往 办 弄 搞 做
+    具体 相关 有关 关于 情况 问题 老师 您好 你好 谢谢 谢 麻烦 各位 大家 现在 今天 明天 一般 知道 告诉 不 没 没有
+    好 了解 咨询 为啥 能否 是否 呗 哇 呐 诶 欸 哎 那么 这么 得 地 着 过 吧 些 一些 里 上 中 请 帮 帮忙 求 急 在线 等
+    刚 刚刚 已经 然后 但是 但 如果 因为 所以 还是 就是 其实 可能 比较 特别 非常 很 太 挺 真 最 更 再 先 后 之前
+    之后 以后 以前 时候 可 吗 么 呢 啥 咋 哪里 嘞 咯 滴 哒 额 呃 um how what where the a an to of in is do i my we
+    our can""".split()  # noqa: SIM905 (a word list reads better as text)
+)
+
+_init_lock = threading.Lock()
+_jieba_words: set[str] = set()  # the words added to jieba's dictionary ("" once initialised)
+_converter: Any = None
+_ENGLISH = re.compile(
+    r"(?<![a-z])(" + "|".join(re.escape(k) for k in sorted(ENGLISH, key=len, reverse=True)) + r")(?![a-z])"
+)
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_WORDISH = re.compile(r"[0-9a-z]+|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
+def _t2s(text: str) -> str:
+    """Traditional -> simplified (OpenCC's t2s: characters and phrases, 「裡/裏」, 「著」 in context)."""
+    global _converter
+    if _converter is None:
+        with _init_lock:
+            if _converter is None:
+                import opencc
+
+                _converter = opencc.OpenCC("t2s")
+    return str(_converter.convert(text))
+
+
+def normalise(text: str) -> str:
+    """Full-width -> half-width (NFKC), traditional -> simplified, lower case, English words folded."""
+    flat = unicodedata.normalize("NFKC", text).lower().replace("’", "'")
+    flat = _t2s(flat)
+    return _ENGLISH.sub(lambda m: " " + ENGLISH[m.group(1)] + " ", flat)
+
+
+def _jieba(words: Iterable[str] = ()) -> Any:
+    """jieba, initialised once and quietly, with ``words`` (the synonyms' terms) in its dictionary."""
+    import jieba
+
+    new = [w for w in words if len(w) > 1 and w not in _jieba_words]
+    if _jieba_words and not new:
+        return jieba
+    with _init_lock:
+        if not _jieba_words:
+            jieba.setLogLevel(logging.WARNING)
+            jieba.initialize()
+            new += [w for canon, variants in COLLOQUIAL.items() for w in (canon, *variants) if len(w) > 1]
+            _jieba_words.add("")
+        for w in new:
+            if w not in _jieba_words:
+                jieba.add_word(w)
+                _jieba_words.add(w)
+    return jieba
+
+
+def fold_table(synonyms: Mapping[str, str] | None = None) -> dict[str, str]:
+    """variant -> canonical: :data:`COLLOQUIAL` merged with the FAQ's ``synonyms`` (the FAQ's term wins
+    when both name a group: the FAQ says 孩子 -> 子女, the table adds 小孩 -> 孩子, so 小孩 -> 子女)."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    for canon, variants in COLLOQUIAL.items():
+        for v in variants:
+            if find(v) != find(canon):
+                parent[find(v)] = find(canon)
+    for variant, canon in (synonyms or {}).items():
+        rv, rc = find(variant), find(canon)
+        if rv != rc:
+            parent[rv] = rc
+            parent[rc] = rc
+        if find(canon) != canon:  # the FAQ's own term is the group's name
+            root = find(canon)
+            parent[root] = canon
+            parent[canon] = canon
+    return {x: find(x) for x in set(parent) | set(synonyms or {}) if find(x) != x}
+
+
+def _terms(table: Mapping[str, str]) -> tuple[str, ...]:
+    """Every term of a fold table, variants and canonicals, for jieba's dictionary."""
+    return tuple(sorted(set(table) | set(table.values())))
+
+
+def _fold(word: str, table: Mapping[str, str]) -> str:
+    return table.get(word, word)
+
+
+def features(text: str, synonyms: Mapping[str, str] | None = None, *, table: Mapping[str, str] | None = None) -> list[str]:
+    """The features the index sees: ``w:`` folded content words and ``b:`` character bigrams."""
+    fold = table if table is not None else fold_table(synonyms)
+    jieba = _jieba(_terms(fold) if table is None else ())
+    out: list[str] = []
+    run: list[str] = []
+
+    def close_run() -> None:
+        chars = "".join(run)
+        for piece in _CJK_RUN.findall(chars):
+            out.extend("b:" + piece[i : i + 2] for i in range(len(piece) - 1))
+        run.clear()
+
+    for chunk in _WORDISH.findall(normalise(text)):
+        if not _CJK.match(chunk):
+            w = _fold(chunk, fold)
+            if w in STOPWORDS:
+                close_run()
+                continue
+            out.append("w:" + w)
+            close_run()
+            continue
+        for raw in jieba.lcut(chunk, HMM=False):
+            w = _fold(raw, fold)
+            if w in STOPWORDS or raw in STOPWORDS:
+                close_run()
+                continue
+            out.append("w:" + w)
+            if w == raw and len(w) > 2:
+                out.extend("w:" + s for s in jieba.lcut_for_search(w, HMM=False) if s != w and len(s) > 1)
+            run.append(w)
+        close_run()
+    return out
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved document: its id (an FAQ entry "topic/n", "ticket/123"...), the BM25 score (ranks
+    within one query), the confidence in 0..1 (comparable across queries: the offer threshold applies to
+    it), the coverages it is made of, and the document's text that matched best."""
+
+    id: str
+    score: float
+    confidence: float
+    text: str
+    dcov: float = 0.0
+    qcov: float = 0.0
+
+    @property
+    def entry_id(self) -> str:
+        return self.id
+
+
+class Index:
+    """BM25 over :func:`features` for any documents; a document may have several texts (phrasings).
+
+    Thread-safe for concurrent searches and adds (one lock; adds are rare). Add and remove are cheap:
+    document frequencies are counted as documents come and go, IDF computed at query time.
+    """
+
+    def __init__(self, synonyms: Mapping[str, str] | None = None, *, dcov_weight: float = DCOV_WEIGHT) -> None:
+        self._table = fold_table(synonyms)
+        self._words = _terms(self._table)
+        self.dcov_weight = dcov_weight
+        self._lock = threading.RLock()
+        self._docs: dict[str, list[tuple[str, Counter[str], int]]] = {}  # id -> [(text, tf, length)]
+        self._df: Counter[str] = Counter()  # over texts (each phrasing counts)
+        self._n = 0
+        self._total_len = 0
+
+    def features(self, text: str) -> list[str]:
+        _jieba(self._words)
+        return features(text, table=self._table)
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._docs
+
+    def add(self, doc_id: str, texts: str | Sequence[str]) -> None:
+        """Index ``texts`` under ``doc_id`` (replacing what it had)."""
+        items = [texts] if isinstance(texts, str) else list(texts)
+        parsed = []
+        for text in items:
+            feats = self.features(text)
+            if feats:
+                parsed.append((text, Counter(feats), len(feats)))
+        with self._lock:
+            self._remove(doc_id)
+            if not parsed:
+                return
+            self._docs[doc_id] = parsed
+            for _, tf, length in parsed:
+                self._df.update(tf.keys())
+                self._n += 1
+                self._total_len += length
+
+    def remove(self, doc_id: str) -> None:
+        with self._lock:
+            self._remove(doc_id)
+
+    def _remove(self, doc_id: str) -> None:
+        for _, tf, length in self._docs.pop(doc_id, ()):
+            self._df.subtract(tf.keys())
+            self._n -= 1
+            self._total_len -= length
+        self._df = +self._df  # drop zero counts
+
+    def idf(self, feature: str) -> float:
+        """BM25's IDF (the +1 form, never negative); an unseen feature weighs as the rarest."""
+        df = self._df.get(feature, 0)
+        n = max(self._n, 1)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def search(self, query: str, k: int = 5) -> list[Hit]:
+        """The ``k`` best documents for ``query``, best first; documents sharing nothing are left out."""
+        q = Counter(self.features(query))
+        if not q:
+            return []
+        with self._lock:
+            if not self._docs:
+                return []
+            avgdl = self._total_len / max(self._n, 1)
+            idf = {f: self.idf(f) for f in q}
+            q_mass = sum(idf.values())
+            best: dict[str, Hit] = {}
+            for doc_id, texts in self._docs.items():
+                for text, tf, length in texts:
+                    shared = [f for f in q if f in tf]
+                    if not shared:
+                        continue
+                    norm = K1 * (1 - B + B * length / avgdl)
+                    score = sum(idf[f] * tf[f] * (K1 + 1) / (tf[f] + norm) for f in shared)
+                    d_mass = sum(self.idf(f) for f in tf)
+                    dcov = sum(self.idf(f) for f in shared) / d_mass if d_mass else 0.0
+                    qcov = sum(idf[f] for f in shared) / q_mass if q_mass else 0.0
+                    conf = self.dcov_weight * dcov + (1 - self.dcov_weight) * qcov
+                    hit = Hit(doc_id, score, conf, text, dcov, qcov)
+                    cur = best.get(doc_id)
+                    if cur is None or (score, conf) > (cur.score, cur.confidence):
+                        best[doc_id] = hit
+        return sorted(best.values(), key=lambda h: (h.score, h.confidence), reverse=True)[:k]
+
+    def similarity(self, a: str, b: str) -> float:
+        """IDF-weighted cosine of the two texts' features, 0..1 (weights from this index's documents)."""
+        with self._lock:
+            return _cosine(Counter(self.features(a)), Counter(self.features(b)), self.idf)
+
+
+def _cosine(fa: Counter[str], fb: Counter[str], weight: Any) -> float:
+    if not fa or not fb:
+        return 0.0
+    va = {f: c * weight(f) for f, c in fa.items()}
+    vb = {f: c * weight(f) for f, c in fb.items()}
+    dot = sum(v * vb.get(f, 0.0) for f, v in va.items())
+    na = math.sqrt(sum(v * v for v in va.values()))
+    nb = math.sqrt(sum(v * v for v in vb.values()))
+    return dot / (na * nb) if na and nb else 0.0
+
+
+def similarity(a: str, b: str, synonyms: Mapping[str, str] | None = None) -> float:
+    """Cosine of the two texts' features, 0..1, without a corpus (every feature weighs the same)."""
+    table = fold_table(synonyms)
+    _jieba(_terms(table))
+    return _cosine(Counter(features(a, table=table)), Counter(features(b, table=table)), lambda _f: 1.0)
+
+
+class FaqRetriever:
+    """The FAQ entries of a :class:`FaqLibrary` as an :class:`Index` (one document per entry, its
+    question and ``>`` phrasings as texts); built on first use, so an idle bot loads no jieba."""
+
+    def __init__(
+        self,
+        library: FaqLibrary,
+        *,
+        confidence_floor: float = CONFIDENCE_FLOOR,
+        dcov_weight: float = DCOV_WEIGHT,
+    ) -> None:
+        self.library = library
+        self.confidence_floor = confidence_floor
+        self.dcov_weight = dcov_weight
+        self._lock = threading.Lock()
+        self._index: Index | None = None
+
+    @property
+    def index(self) -> Index:
+        if self._index is None:
+            with self._lock:
+                if self._index is None:
+                    ix = Index(self.library.synonyms(), dcov_weight=self.dcov_weight)
+                    for entry in self.library.entries:
+                        ix.add(entry.id, entry.phrasings)
+                    self._index = ix
+        return self._index
+
+    def retrieve(self, query: str, k: int = 5) -> list[Hit]:
+        """The ``k`` best entries for ``query`` (no threshold), best first."""
+        return self.index.search(query, k)
+
+    def offer(self, query: str) -> Hit | None:
+        """The entry to offer the member, or None: the best entry when its confidence clears the floor."""
+        hits = self.retrieve(query, 1)
+        return hits[0] if hits and hits[0].confidence >= self.confidence_floor else None
+
+    def entry(self, hit: Hit) -> FaqEntry | None:
+        return self.library.entry(hit.id)
+
+    def similarity(self, a: str, b: str) -> float:
+        """:meth:`Index.similarity` with the FAQ's IDF and synonyms."""
+        return self.index.similarity(a, b)
+
+    def tokens(self, text: str) -> list[str]:
+        """The features of ``text`` (for grouping and tests)."""
+        return self.index.features(text)
