@@ -1,15 +1,16 @@
-"""Suite-wide options. ``--update-golden`` rewrites golden files (tests/data/golden/, digest fixtures'
+"""Suite-wide options and fixtures. ``--update-golden`` rewrites golden files (tests/data/golden/, digest fixtures'
 expected.txt) with what the code renders now; without it a difference fails, and a missing golden
 file fails too: golden text changes only when someone asks for it and reviews the diff."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from bot.store import Store
 from tests.pgcluster import PgCluster, PostgresMissing
 
 
@@ -68,3 +69,50 @@ def pg_dsn(postgres: PgCluster) -> Iterator[str]:
     dsn = postgres.create_database()
     yield dsn
     postgres.drop_database(dsn)
+
+
+# -- the store contract: every test taking ``any_store`` runs on the journal store on disk, its in-memory
+# twin and the PostgreSQL store (a database of the test's own), so the stores cannot drift apart;
+# ``durable_store`` is the same for tests that close a store and open it again (a restart).
+
+
+def _opener(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], Store]:
+    if kind == "disk":
+        return lambda: Store.open(tmp_path / "data")
+    if kind == "memory":
+        return Store.in_memory
+    from bot.store.pg import PgStore
+
+    dsn: str = request.getfixturevalue("pg_dsn")
+    return lambda: PgStore.connect(dsn)
+
+
+@pytest.fixture(params=["disk", "memory", "postgres"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """The journal store, its in-memory twin and the PostgreSQL store: all must behave the same."""
+    store = _opener(request.param, request, tmp_path)()
+    yield store
+    store.close()
+
+
+class Reopen:
+    """Opens the same store again, as a restarted process would; closes what it opened at the end."""
+
+    def __init__(self, kind: str, opener: Callable[[], Store]) -> None:
+        self.kind = kind
+        self._opener = opener
+        self.opened: list[Store] = []
+
+    def __call__(self) -> Store:
+        store = self._opener()
+        self.opened.append(store)
+        return store
+
+
+@pytest.fixture(params=["disk", "postgres"])
+def durable_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Reopen]:
+    """``durable_store()`` opens the journal store on disk / the PostgreSQL store; call it again to reopen."""
+    reopen = Reopen(request.param, _opener(request.param, request, tmp_path))
+    yield reopen
+    for store in reopen.opened:
+        store.close()

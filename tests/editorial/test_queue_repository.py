@@ -1,4 +1,5 @@
-"""QueueRepository: numbers, atomic add, one queue for chat and file items, durability across reopen."""
+"""QueueRepository, a contract (journal store and PostgreSQL): numbers, atomic add, one queue for chat and
+file items, durability across reopen."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from bot.editorial.rules import EditorialPolicy, InvalidItem, approve, create_it
 from bot.store import Store
 from bot.store.errors import StoreError
 from bot.store.queue import QueueRepository
+from tests.conftest import Reopen
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=TZ)
@@ -29,8 +31,8 @@ def new_item(repo: QueueRepository, **kw: object) -> int:
     return repo.add(lambda n: create_item(POLICY, number=n, **args)).number  # type: ignore[arg-type]
 
 
-def test_numbers_count_up_and_get_by_number() -> None:
-    repo = QueueRepository(Store.in_memory())
+def test_numbers_count_up_and_get_by_number(any_store: Store) -> None:
+    repo = QueueRepository(any_store)
     assert repo.next_number() == 1
     assert [new_item(repo), new_item(repo), new_item(repo)] == [1, 2, 3]
     item = repo.get(2)
@@ -38,15 +40,15 @@ def test_numbers_count_up_and_get_by_number() -> None:
     assert repo.get(99) is None
 
 
-def test_failed_build_writes_nothing_and_keeps_the_number() -> None:
-    repo = QueueRepository(Store.in_memory())
+def test_failed_build_writes_nothing_and_keeps_the_number(any_store: Store) -> None:
+    repo = QueueRepository(any_store)
     with pytest.raises(InvalidItem):
         new_item(repo, html="  ")
     assert repo.all() == [] and repo.next_number() == 1
 
 
-def test_approve_then_due_then_published_once() -> None:
-    repo = QueueRepository(Store.in_memory())
+def test_approve_then_due_then_published_once(any_store: Store) -> None:
+    repo = QueueRepository(any_store)
     n = new_item(repo)
     item = repo.get(n)
     assert item is not None
@@ -59,8 +61,8 @@ def test_approve_then_due_then_published_once() -> None:
     assert stored is not None and stored.status == "published" and stored.published_on == (MON,)
 
 
-def test_save_of_unknown_item_is_refused() -> None:
-    repo = QueueRepository(Store.in_memory())
+def test_save_of_unknown_item_is_refused(any_store: Store) -> None:
+    repo = QueueRepository(any_store)
     n = new_item(repo)
     item = repo.get(n)
     assert item is not None
@@ -70,8 +72,8 @@ def test_save_of_unknown_item_is_refused() -> None:
         repo.save(replace(item, number=42))
 
 
-def test_expire_and_withdrawn_items_leave_the_open_list() -> None:
-    repo = QueueRepository(Store.in_memory())
+def test_expire_and_withdrawn_items_leave_the_open_list(any_store: Store) -> None:
+    repo = QueueRepository(any_store)
     a = new_item(repo, until=MON + timedelta(days=2))
     b = new_item(repo)
     item_b = repo.get(b)
@@ -82,10 +84,10 @@ def test_expire_and_withdrawn_items_leave_the_open_list() -> None:
     assert gone.number == a and repo.open_items() == []
 
 
-def test_file_items_merge_by_path_and_share_the_numbering(tmp_path: Path) -> None:
+def test_file_items_merge_by_path_and_share_the_numbering(tmp_path: Path, any_store: Store) -> None:
     queue = tmp_path / "queue"
     queue.mkdir()
-    repo = QueueRepository(Store.in_memory())
+    repo = QueueRepository(any_store)
     chat = new_item(repo)
     (queue / "a.md").write_text(FILE.format(status="approved", body="公积金新政"), encoding="utf-8")
 
@@ -105,10 +107,10 @@ def test_file_items_merge_by_path_and_share_the_numbering(tmp_path: Path) -> Non
     assert [i.number for i in repo.due("morning", MON)] == [chat + 1]
 
 
-def test_broken_file_keeps_last_good_version_and_deleted_file_is_withdrawn(tmp_path: Path) -> None:
+def test_broken_file_keeps_last_good_version_and_deleted_file_is_withdrawn(tmp_path: Path, any_store: Store) -> None:
     queue = tmp_path / "queue"
     queue.mkdir()
-    repo = QueueRepository(Store.in_memory())
+    repo = QueueRepository(any_store)
     (queue / "a.md").write_text(FILE.format(status="approved", body="通知"), encoding="utf-8")
     repo.sync_files(load_queue_dir(queue)[0], NOW, present_keys(queue))
 
@@ -127,14 +129,14 @@ def test_broken_file_keeps_last_good_version_and_deleted_file_is_withdrawn(tmp_p
     assert stored is not None and stored.status == "withdrawn" and stored.history[-1].detail == "file removed"
 
 
-def test_queue_survives_reopen(tmp_path: Path) -> None:
-    with Store.open(tmp_path / "data", fsync=False) as store:
+def test_queue_survives_reopen(durable_store: Reopen) -> None:
+    with durable_store() as store:
         repo = QueueRepository(store)
         n = new_item(repo, until=MON + timedelta(days=6))
         item = repo.get(n)
         assert item is not None
         repo.save(approve(POLICY, item, 302, NOW))
-    with Store.open(tmp_path / "data", fsync=False) as store:
+    with durable_store() as store:
         repo = QueueRepository(store)
         again = repo.get(n)
         assert again is not None and again.status == "approved" and again.approver_id == 302

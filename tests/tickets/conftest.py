@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, time
 from pathlib import Path
 
@@ -53,12 +54,20 @@ def roster() -> Roster:
     )
 
 
-@pytest.fixture(params=["memory", "store"])
-def repo(request: pytest.FixtureRequest) -> TicketRepository:
-    """Every desk test runs on the in-memory twin and on the real store repository."""
+@pytest.fixture(params=["memory", "store", "postgres"])
+def repo(request: pytest.FixtureRequest) -> Iterator[TicketRepository]:
+    """Every desk test runs on the in-memory twin and on the store repository, on the journal store and
+    on the PostgreSQL store."""
     if request.param == "memory":
-        return InMemoryTicketRepository()
-    return TicketStore(Store.in_memory())
+        yield InMemoryTicketRepository()
+        return
+    if request.param == "store":
+        yield TicketStore(Store.in_memory())
+        return
+    from bot.store.pg import PgStore
+
+    with PgStore.connect(request.getfixturevalue("pg_dsn")) as store:
+        yield TicketStore(store)
 
 
 @pytest.fixture

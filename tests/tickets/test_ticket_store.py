@@ -1,6 +1,6 @@
-from __future__ import annotations
+"""TicketStore, a contract: the same on the journal store and on PostgreSQL (any_store, durable_store)."""
 
-from pathlib import Path
+from __future__ import annotations
 
 import pytest
 
@@ -8,6 +8,7 @@ from bot.store import Store
 from bot.store.tickets import TicketStore
 from bot.tickets.desk import Desk
 from bot.tickets.model import Status
+from tests.conftest import Reopen
 
 from .conftest import ALICE, ASKER, GROUP, at
 
@@ -18,8 +19,8 @@ def _desk(store: Store, desk: Desk) -> Desk:
     return Desk(TicketStore(store), desk.roster, desk.hours, desk.policy, desk.library, desk.matcher)
 
 
-def test_tickets_survive_reopening_the_store_without_duplicates(tmp_path: Path, desk: Desk) -> None:
-    with Store.open(tmp_path / "data") as store:
+def test_tickets_survive_reopening_the_store_without_duplicates(durable_store: Reopen, desk: Desk) -> None:
+    with durable_store() as store:
         d = _desk(store, desk)
         for i in range(1, 6):
             d.open_ticket(
@@ -33,7 +34,7 @@ def test_tickets_survive_reopening_the_store_without_duplicates(tmp_path: Path, 
         d.claim(3, by=ALICE, now=NOW)
         [e] = [n for n in d.sla_due(at(2026, 11, 24, 11, 0)) if n.number == 3]
         d.mark_sent(e, at(2026, 11, 24, 11, 0))
-    with Store.open(tmp_path / "data") as store:
+    with durable_store() as store:
         d = _desk(store, desk)
         repo = TicketStore(store)
         assert len(repo) == 5 and repo.next_number() == 6
@@ -49,8 +50,8 @@ def test_tickets_survive_reopening_the_store_without_duplicates(tmp_path: Path, 
         assert new.ticket.number == 6
 
 
-def test_indexes_follow_status_and_asker_changes(desk: Desk) -> None:
-    store = Store.in_memory()
+def test_indexes_follow_status_and_asker_changes(any_store: Store, desk: Desk) -> None:
+    store = any_store
     repo = TicketStore(store)
     d = _desk(store, desk)
     d.open_ticket(chat_id=GROUP, message_id=1, asker_id=ASKER, asker_name="刘", text="问题一", now=NOW)
@@ -62,8 +63,8 @@ def test_indexes_follow_status_and_asker_changes(desk: Desk) -> None:
     assert list(repo.by_asker(ASKER)) == []
 
 
-def test_add_refuses_duplicates_and_save_needs_an_existing_ticket(desk: Desk) -> None:
-    store = Store.in_memory()
+def test_add_refuses_duplicates_and_save_needs_an_existing_ticket(any_store: Store, desk: Desk) -> None:
+    store = any_store
     repo = TicketStore(store)
     d = _desk(store, desk)
     t = d.open_ticket(
@@ -80,7 +81,7 @@ REQUIRED = {"number", "chat_id", "message_id", "asker_id", "asker_name", "text",
             "first_response_due", "resolution_due", "source"}
 
 
-def test_a_stored_ticket_leaves_out_its_defaults_and_reads_back_equal(tmp_path: Path, desk: Desk) -> None:
+def test_a_stored_ticket_leaves_out_its_defaults_and_reads_back_equal(durable_store: Reopen, desk: Desk) -> None:
     from bot.store.tickets import DEFAULTS, ticket_doc
     from bot.tickets.model import Ticket
 
@@ -89,13 +90,13 @@ def test_a_stored_ticket_leaves_out_its_defaults_and_reads_back_equal(tmp_path: 
     # DEFAULTS are exactly what Ticket.from_dict gives for a missing key
     rebuilt = Ticket.from_dict({k: v for k, v in fresh.items() if k != "source"}).to_dict()
     assert {k: rebuilt[k] for k in DEFAULTS} == DEFAULTS
-    with Store.open(tmp_path / "data") as store:
+    with durable_store() as store:
         d = _desk(store, desk)
         t = d.open_ticket(chat_id=GROUP, message_id=7, asker_id=ASKER, asker_name="刘", text="孩子上学要什么材料",
                           now=NOW).ticket
         d.claim(t.number, by=ALICE, now=NOW)
         before = d.get(t.number)
         assert before is not None
-    with Store.open(tmp_path / "data") as store:
+    with durable_store() as store:
         after = TicketStore(store).get(t.number)
     assert after == before
