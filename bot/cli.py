@@ -322,7 +322,7 @@ def _group(config: Config, name: str | None) -> list[GroupConfig]:
 
 def cmd_preview(config: Config, args: argparse.Namespace) -> int:
     """Print the digest as it would be sent to the first (or named) group; sends nothing, stores nothing."""
-    from bot.publishing import Publisher
+    from bot.delivery.publisher import Publisher
     from bot.store.queue import QueueRepository
 
     try:
@@ -332,9 +332,9 @@ def cmd_preview(config: Config, args: argparse.Namespace) -> int:
     group = _group(config, args.group)[0]
     with _preview_store(config) as store:
         publisher = Publisher(config, store, queue=QueueRepository(store))
-        results = publisher.fetch(args.slot)
+        fetched = publisher.fetch(args.slot)
         now = datetime.now(config.tz)
-        plan = publisher.plan(group, day, args.slot, results, now)
+        plan = publisher.plan(group, day, args.slot, fetched.results, now)
         for name, reason in plan.digest.failed_sources.items():
             print(f"source {name}: {reason}", file=sys.stderr)
         if plan.parts is None:

@@ -40,8 +40,9 @@ BotApp = Application[Any, Any, Any, Any, Any, Any]
 
 # APScheduler drops a run that starts more than misfire_grace_time late (default 1 s): a busy event
 # loop would silently skip a digest. Missed runs coalesce into one and may start up to 10 minutes late;
-# anything later is the catch-up logic's business (see jobs.py).
-JOB_KWARGS = {"misfire_grace_time": 600, "coalesce": True}
+# anything later is the catch-up logic's business (bot/delivery/schedule.py). One scheduler
+# configuration for every job, those added later (a digest retry, a posted slot) included.
+JOB_DEFAULTS = {"misfire_grace_time": 600, "coalesce": True}
 # what a question can be: text, or a photo or document (a screenshot, a scanned form) with its caption
 QUESTION_CONTENT = filters.TEXT | filters.PHOTO | filters.Document.ALL
 
@@ -91,6 +92,11 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
         .post_shutdown(_post_shutdown)
     )
     app: BotApp = builder.build()
+    # PTB's documented way to set job defaults: configure the scheduler with PTB's own
+    # scheduler_configuration (its executor and time zone) plus ours; configure() without it would
+    # replace PTB's executor (python-telegram-bot issue #4479).
+    assert app.job_queue is not None
+    app.job_queue.scheduler.configure(job_defaults=JOB_DEFAULTS, **app.job_queue.scheduler_configuration)
     bot.on_fatal(app.stop_running)  # a revoked token: stop, and `servicebot run` exits 1
     outbox = Outbox(app.bot, ops_chat_id=config.chats.ops)
     svc = build_services(config, store, outbox, clock)
@@ -166,7 +172,7 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
     app.add_handler(CommandHandler("reply", staff.on_reply, filters=not_editors_chat))
     app.add_handler(CommandHandler("reopen", staff.on_reopen, filters=not_editors_chat))
     app.add_handler(CommandHandler("resolve", complaints.on_resolve, filters=not_editors_chat))
-    desk_jobs.schedule(app, JOB_KWARGS)  # the SLA sweep (every minute), weekly report, calendar check
+    desk_jobs.schedule(app)  # the SLA sweep (every minute), weekly report, calendar check
 
     # --- editors: the queue (bot/chat/editors.py) ------------------------------------------------
     # group -1: before the desk, so an editor's reply inside /new never becomes a ticket (editors.py)
@@ -180,16 +186,14 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
     app.add_handler(CommandHandler("reload", editors.on_reload, filters=ed.desk), group=editors.GROUP)
     # the editors' commands anywhere else (a member group, the staff chat): a polite refusal, as /reply gets
     app.add_handler(CommandHandler(editors.COMMANDS, members.on_editor_command_elsewhere, filters=~ed.desk))
-    editor_jobs.schedule(app, JOB_KWARGS)  # content files now + on change, announcements, daily expiry
+    editor_jobs.schedule(app)  # content files now + on change, announcements, daily expiry
 
     # --- ops: the source board (bot/sourceboard.py) -----------------------------------------------
     app.add_handler(CommandHandler("health", jobs.on_health, filters=filters.Chat(chat_id=config.chats.ops)))
 
     # --- jobs ------------------------------------------------------------------------------------
-    # (scheduler.configure() would replace PTB's executor: python-telegram-bot issue #4479, so every
-    # job passes JOB_KWARGS itself.)
-    jobs.schedule_digests(app, JOB_KWARGS)
-    schedule_heartbeat(app, JOB_KWARGS)  # systemd watchdog, health.json (bot/chat/liveness.py)
+    jobs.schedule_digests(app)
+    schedule_heartbeat(app)  # systemd watchdog, health.json (bot/chat/liveness.py)
 
     app.add_error_handler(_on_error)
     return app
@@ -208,7 +212,7 @@ async def _post_init(app: BotApp) -> None:
     # exception inside post_init, which could cut a send that Telegram already accepted before the ledger
     # records it; a running job is waited for when the application stops.
     assert app.job_queue is not None
-    app.job_queue.run_once(jobs.on_catch_up, when=0, name="digest:catch-up", job_kwargs=JOB_KWARGS)
+    app.job_queue.run_once(jobs.on_catch_up, when=0, name="digest:catch-up")
     if svc.config.metrics.port:  # opt-in Prometheus metrics (bot/chat/metrics.py)
         from bot.chat.metrics import MetricsServer
 

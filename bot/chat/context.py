@@ -15,8 +15,12 @@ from bot.admin import desk_from_config
 from bot.chat.outbox import Outbox
 from bot.clock import Clock
 from bot.config import Config
+from bot.delivery.announcements import AnnouncementDelivery
+from bot.delivery.deliver import LedgerWalk
+from bot.delivery.publisher import Publisher
+from bot.delivery.schedule import Schedule
+from bot.delivery.slots import DigestDelivery
 from bot.editorial.rules import EditorialPolicy
-from bot.publishing import Publisher
 from bot.store import Store
 from bot.store.digest_parts import DigestParts
 from bot.store.ledger import DeliveryLedger
@@ -78,6 +82,9 @@ class Services:
     queue: QueueRepository
     editorial: EditorialPolicy
     meta: Meta
+    schedule: Schedule
+    digests: DigestDelivery
+    announcements: AnnouncementDelivery
     content_problems: list[str] = field(default_factory=list)
     # one question handled at a time per (chat, message): overlapping deliveries post one card
     intake_locks: KeyedLocks = field(default_factory=KeyedLocks)
@@ -94,14 +101,22 @@ def build_services(config: Config, store: Store, outbox: Outbox, clock: Clock) -
     queue = QueueRepository(store)
     for line in problems:
         log.warning("content: %s", line)
+    ledger = DeliveryLedger(store, clock=clock.now)
+    parts = DigestParts(store)
+    publisher = Publisher(config, store, queue=queue)
+    schedule = Schedule(config.digests, config.tz, desk.hours.calendar)
+    walk = LedgerWalk(ledger)  # one part in flight across digests and announcements
     return Services(
         config=config,
         clock=clock,
         outbox=outbox,
         store=store,
-        ledger=DeliveryLedger(store, clock=clock.now),
-        digest_parts=DigestParts(store),
-        publisher=Publisher(config, store, queue=queue),
+        ledger=ledger,
+        digest_parts=parts,
+        publisher=publisher,
+        schedule=schedule,
+        digests=DigestDelivery(config, schedule, ledger, parts, publisher, walk),
+        announcements=AnnouncementDelivery(config, schedule, ledger, parts, queue, walk),
         workcal=desk.hours.calendar,
         desk=desk,
         library=desk.library,

@@ -30,7 +30,7 @@ from typing import Any
 from telegram.ext import ContextTypes
 
 from bot.chat import jobs
-from bot.chat.app import JOB_KWARGS, BotApp
+from bot.chat.app import BotApp
 from bot.chat.context import services_of
 
 __all__ = ["hand_post", "install", "socket_path"]
@@ -129,7 +129,7 @@ async def _post(app: BotApp, line: bytes) -> dict[str, Any]:
         if not done.done():
             done.set_result(outcomes)
 
-    app.job_queue.run_once(post_job, when=0, name=f"digest:post-{slot}", job_kwargs=JOB_KWARGS)
+    app.job_queue.run_once(post_job, when=0, name=f"digest:post-{slot}")
     try:
         outcomes = await done
     except Exception as exc:  # already logged and told to ops by the error handler; the CLI says it too

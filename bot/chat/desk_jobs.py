@@ -47,7 +47,7 @@ class SweepResult:
     closed: list[int] = field(default_factory=list)
 
 
-def schedule(app: App, job_kwargs: dict[str, Any]) -> None:
+def schedule(app: App) -> None:
     """Every minute the sweep; Monday 09:00 the weekly report; daily 09:05 the calendar check."""
     jq = app.job_queue
     if jq is None:
@@ -55,10 +55,10 @@ def schedule(app: App, job_kwargs: dict[str, Any]) -> None:
         return
     svc = services_of(app)
     tz = svc.config.tz
-    jq.run_repeating(on_sweep, interval=60, first=5, name="desk-sweep", job_kwargs=job_kwargs)
+    jq.run_repeating(on_sweep, interval=60, first=5, name="desk-sweep")
     # PTB counts days from Sunday = 0: Monday is 1.
-    jq.run_daily(on_weekly, time(9, 0, tzinfo=tz), days=(1,), name="desk-weekly", job_kwargs=job_kwargs)
-    jq.run_daily(on_calendar, time(9, 5, tzinfo=tz), name="desk-calendar", job_kwargs=job_kwargs)
+    jq.run_daily(on_weekly, time(9, 0, tzinfo=tz), days=(1,), name="desk-weekly")
+    jq.run_daily(on_calendar, time(9, 5, tzinfo=tz), name="desk-calendar")
 
 
 async def on_sweep(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -6,11 +6,8 @@ items expired after their end date.
   A broken file is skipped (its last good version stays in the queue) and each problem is told to the
   ops chat once, as ``file:line: message`` — again only if it goes away and comes back.
 * **Announcements.** Every minute, each approved announcement whose time has come goes to every member
-  group through the delivery ledger, slot ``announce:<number>`` on the announcement's date: the text is
-  stored before it is sent, a part is recorded as soon as Telegram accepted it, and a finished delivery
-  is never sent again (a restart, a second run). When every group has it, the item is ``published``.
-  One missed by more than ``digests.catch_up_minutes`` (the bot was down) is not sent late: it is
-  recorded as expired in the ledger and the item, and the ops chat is told.
+  group exactly once (the rules: :mod:`bot.delivery.announcements`); here it is rendered as Telegram
+  HTML parts, sent through the outbox, and what went wrong is told to the ops chat.
 * **Expiry.** Daily just after midnight (and at start-up): open items whose end date passed expire.
 """
 
@@ -19,19 +16,19 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-from dataclasses import dataclass, field, replace
-from datetime import time, timedelta
+from dataclasses import dataclass, field
+from datetime import time
 from typing import Any
 
 from telegram.ext import Application, ContextTypes
 
 from bot.chat.context import Services, services_of
 from bot.chat.editor_texts import et
-from bot.chat.jobs import send_through_ledger
+from bot.chat.jobs import outbox_sender
 from bot.chat.outbox import html_to_plain, split_plain, tg_len
+from bot.delivery.announcements import AnnouncementMissed, AnnouncementNotice
 from bot.editorial.content import ContentWatcher, load_queue_dir, present_keys
-from bot.editorial.model import HistoryEntry, QueueItem
-from bot.store.ledger import DeliveryKey
+from bot.editorial.model import QueueItem
 from bot.store.queue import FileSync
 
 __all__ = [
@@ -60,7 +57,6 @@ class EditorialState:
 
     watcher: ContentWatcher
     reported: set[str] = field(default_factory=set)
-    failed_alerts: set[str] = field(default_factory=set)
     at_start: list[str] = field(default_factory=list)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -175,55 +171,24 @@ def render_announcement(svc: Services, item: QueueItem) -> list[str]:
 async def deliver_announcements(app: Application[Any, Any, Any, Any, Any, Any]) -> list[int]:
     """Send every due announcement to every member group exactly once; returns the numbers finished."""
     svc = services_of(app)
-    now = svc.clock.now()
-    late_after = timedelta(minutes=svc.config.digests.catch_up_minutes)
-    finished: list[int] = []
-    for item in svc.queue.due_announcements(now):
-        assert item.announce_at is not None
-        day = item.announce_at.astimezone(svc.config.tz).date()
-        keys = [(g, DeliveryKey.of(g.id, day, f"announce:{item.number}")) for g in svc.config.chats.groups]
-        pending = [(g, k) for g, k in keys if svc.ledger.outcome(k) is None]
-        if pending and now - item.announce_at > late_after and not any(svc.ledger.sent_parts(k) for _, k in pending):
-            for _, k in pending:
-                svc.ledger.finish(k, "expired")
-            missed = now - item.announce_at
-            svc.queue.save(
-                replace(
-                    item,
-                    status="expired",
-                    history=(*item.history, HistoryEntry(None, "expired", now, f"missed by {missed}")),
-                )
-            )
+
+    async def notify(notice: AnnouncementNotice) -> None:
+        item = notice.item
+        if isinstance(notice, AnnouncementMissed):
+            assert item.announce_at is not None
             await svc.outbox.alert(
                 f"⚠️ 公告第 {item.number} 条原定 {item.announce_at:%Y-%m-%d %H:%M}，因停机错过，未补发（已记为过期）"
             )
-            continue
-        ok = True
-        for group, key in pending:
-            if not await _deliver_one(svc, item, group.id, group.thread_id, key):
-                ok = False
-                alert_key = f"{item.number}:{group.id}"
-                if alert_key not in _state(svc).failed_alerts:
-                    _state(svc).failed_alerts.add(alert_key)
-                    await svc.outbox.alert(
-                        et(svc.lang, "announce_failed", number=item.number, group=group.title or group.name)
-                    )
-        if ok:
-            svc.queue.mark_published([item.number], day, now)
-            finished.append(item.number)
-    return finished
+        else:
+            group = notice.group
+            await svc.outbox.alert(et(svc.lang, "announce_failed", number=item.number, group=group.title or group.name))
 
-
-async def _deliver_one(svc: Services, item: QueueItem, chat_id: int, thread_id: int | None, key: DeliveryKey) -> bool:
-    """One group: parts stored first, each recorded once sent; unfinished on failure (retried next run)."""
-    parts = svc.digest_parts.get(key)
-    if parts is None:
-        parts = render_announcement(svc, item)
-        svc.digest_parts.put(key, parts)
-    if await send_through_ledger(svc, chat_id, thread_id, key, parts) != "sent":
-        return False
-    svc.ledger.finish(key, "sent")
-    return True
+    return await svc.announcements.deliver_due(
+        svc.clock.now(),
+        render=lambda item: render_announcement(svc, item),
+        send_to=lambda chat_id, thread_id: outbox_sender(svc, chat_id, thread_id),
+        notify=notify,
+    )
 
 
 async def on_announcements(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -250,15 +215,15 @@ async def on_expire(context: ContextTypes.DEFAULT_TYPE) -> None:
     await expire_items(context.application)
 
 
-def schedule(app: Application[Any, Any, Any, Any, Any, Any], job_kwargs: dict[str, Any]) -> None:
+def schedule(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Read the content files now; then the three jobs: editorial:content, editorial:announce,
     editorial:expire."""
     svc = services_of(app)
     load_content(svc)
     assert app.job_queue is not None
-    app.job_queue.run_once(on_startup_report, when=0, name="editorial:startup", job_kwargs=job_kwargs)
-    app.job_queue.run_repeating(on_content_watch, interval=60, first=60, name="editorial:content", job_kwargs=job_kwargs)
-    app.job_queue.run_repeating(on_announcements, interval=60, first=5, name="editorial:announce", job_kwargs=job_kwargs)
+    app.job_queue.run_once(on_startup_report, when=0, name="editorial:startup")
+    app.job_queue.run_repeating(on_content_watch, interval=60, first=60, name="editorial:content")
+    app.job_queue.run_repeating(on_announcements, interval=60, first=5, name="editorial:announce")
     app.job_queue.run_daily(
-        on_expire, time=EXPIRE_AT.replace(tzinfo=svc.config.tz), name="editorial:expire", job_kwargs=job_kwargs
+        on_expire, time=EXPIRE_AT.replace(tzinfo=svc.config.tz), name="editorial:expire"
     )

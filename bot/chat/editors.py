@@ -46,7 +46,6 @@ from telegram.warnings import PTBUserWarning
 from bot.chat.context import Services, services
 from bot.chat.editor_jobs import reload_content
 from bot.chat.editor_texts import TEXTS, et
-from bot.chat.jobs import is_service_day, scheduled_at
 from bot.chat.outbox import answer_query, html_to_plain, split_plain, tg_len
 from bot.config import Config
 from bot.editorial.content import SECTION_ALIASES
@@ -157,14 +156,9 @@ def parse_when(text: str, now: datetime) -> datetime | None:
 
 def next_run_day(svc: Services, slot: Digest, now: datetime) -> date:
     """The date of the next issue of ``slot`` that has not gone out yet (today if its time is ahead)."""
-    day = now.date()
     if slot == "announcement":
-        return day
-    for _ in range(60):
-        if is_service_day(svc, day) and scheduled_at(svc, slot, day) > now:
-            return day
-        day += timedelta(days=1)
-    return day
+        return now.date()
+    return svc.schedule.next_run_day(slot, now)
 
 
 # --- small helpers -------------------------------------------------------------------------------
@@ -874,8 +868,8 @@ async def on_preview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if group is None:
         await _reply(msg, html.escape(et(svc.lang, "preview_no_group", digest=_digest_name(svc, slot))))
         _stop()
-    results = await asyncio.to_thread(svc.publisher.fetch, slot)  # type: ignore[arg-type]
-    plan = svc.publisher.plan(group, day, slot, results, now)  # type: ignore[arg-type]
+    fetched = await asyncio.to_thread(svc.publisher.fetch, slot)  # type: ignore[arg-type]
+    plan = svc.publisher.plan(group, day, slot, fetched.results, now)  # type: ignore[arg-type]
     name = _digest_name(svc, slot)
     thread = msg.message_thread_id
     if plan.parts is None:

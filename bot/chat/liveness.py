@@ -209,11 +209,10 @@ async def on_heartbeat(context: Any) -> None:
         log.warning("unhealthy, no watchdog ping: %s", "; ".join(data["problems"]))
 
 
-def schedule_heartbeat(app: Any, job_kwargs: dict[str, Any]) -> None:
+def schedule_heartbeat(app: Any) -> None:
     """The heartbeat every :func:`heartbeat_interval` seconds, the first at once."""
     if app.job_queue is None:
         return
     app.job_queue.run_repeating(
-        on_heartbeat, interval=heartbeat_interval(), first=0, name="liveness:heartbeat",
-        job_kwargs=job_kwargs,
+        on_heartbeat, interval=heartbeat_interval(), first=0, name="liveness:heartbeat"
     )

@@ -209,7 +209,7 @@ async def serve_webhook(
                 every = heartbeat_interval() * CHECK_EVERY_BEATS
                 app.job_queue.run_repeating(
                     _check_webhook, interval=every, first=every, name="webhook:check",
-                    data=(public_url, secret), job_kwargs={"misfire_grace_time": 600, "coalesce": True},
+                    data=(public_url, secret),
                 )
                 app.job_queue.run_repeating(
                     _sweep_inbox, interval=SWEEP_EVERY, first=SWEEP_EVERY, name="webhook:sweep",

@@ -30,7 +30,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
 from bot.editorial.model import DIGEST_NAMES, DIGESTS, STATUS_NAMES, Digest, HistoryEntry, QueueItem, Status
@@ -351,6 +351,18 @@ def expire(items: Iterable[QueueItem], today: date, now: datetime) -> list[Queue
         for it in items
         if it.is_open and it.until is not None and it.until < today
     ]
+
+
+def expire_missed(item: QueueItem, now: datetime, missed: timedelta) -> QueueItem:
+    """An announcement missed by more than the catch-up window (the bot was down): never sent late."""
+    return replace(item, status="expired", history=_log(item, None, "expired", now, f"missed by {missed}"))
+
+
+def withdraw_removed_file(item: QueueItem, now: datetime) -> QueueItem | None:
+    """A file item whose file was deleted: withdrawn if still open (``None``: nothing to change)."""
+    if not item.is_open:
+        return None
+    return replace(item, status="withdrawn", history=_log(item, None, "withdrawn", now, "file removed"))
 
 
 # --- files and digests --------------------------------------------------------------------------

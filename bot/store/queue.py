@@ -14,8 +14,15 @@ from datetime import date, datetime
 
 from tinydb.table import Document
 
-from bot.editorial.model import Digest, HistoryEntry, QueueItem
-from bot.editorial.rules import due_announcements, due_items, expire, mark_published, merge_file_item
+from bot.editorial.model import Digest, QueueItem
+from bot.editorial.rules import (
+    due_announcements,
+    due_items,
+    expire,
+    mark_published,
+    merge_file_item,
+    withdraw_removed_file,
+)
 from bot.store.core import Store
 from bot.store.errors import StoreError
 
@@ -160,13 +167,8 @@ class QueueRepository:
                 path = doc.get("path")
                 if path is None or path in seen or path in present:
                     continue
-                item = QueueItem.from_dict(dict(doc))
-                if item.is_open:
-                    gone = replace(
-                        item,
-                        status="withdrawn",
-                        history=(*item.history, HistoryEntry(None, "withdrawn", now, "file removed")),
-                    )
+                gone = withdraw_removed_file(QueueItem.from_dict(dict(doc)), now)
+                if gone is not None:
                     self.save(gone)
-                    report.removed.append(item.number)
+                    report.removed.append(gone.number)
         return report

@@ -58,3 +58,18 @@ async def test_slots_follow_the_configured_times_and_zone(tmp_path: Path, zone: 
             assert following is not None
             assert following.astimezone(tz).time() == job.next_t.astimezone(tz).time()
             assert timedelta(hours=23) <= following - job.next_t <= timedelta(hours=25)
+
+
+async def test_every_job_takes_the_one_scheduler_configuration(tmp_path: Path) -> None:
+    """APScheduler's default misfire grace is 1 s: a job started late on a busy loop would be dropped.
+    Every job, scheduled at start or later, gets 10 minutes and coalesces missed runs."""
+    async with running_bot(tmp_path) as h:
+
+        async def later(context: object) -> None:
+            return None
+
+        h.app.job_queue.run_once(later, when=3600, name="added-later")
+        jobs = h.app.job_queue.jobs()
+        assert {"digest:morning", "desk-sweep", "editorial:announce", "added-later"} <= {j.name for j in jobs}
+        for job in jobs:
+            assert (job.job.misfire_grace_time, job.job.coalesce) == (600, True), job.name

@@ -21,10 +21,11 @@ import yaml
 
 from bot.chat.demo import SAMPLE_FILES, demo_config
 from bot.config import Config
+from bot.delivery.publisher import Publisher
 from bot.editorial.content import load_queue_dir, present_keys
 from bot.editorial.rules import EditorialPolicy
-from bot.publishing import Publisher
 from bot.store import Store
+from bot.store.digest_parts import StoredDigest
 from bot.store.queue import QueueRepository
 from digests.build import SourceResult, load_source
 from digests.render import visible_lines
@@ -45,7 +46,7 @@ def shipped(tmp_path: Path, language: str = "zh") -> Config:
 
 def sample_results(config: Config, day: date) -> dict[str, SourceResult]:
     results: dict[str, SourceResult] = {}
-    from bot.publishing import source_spec
+    from bot.delivery.publisher import source_spec
 
     for source in config.sources:
         body = (ROOT / "content" / "samples" / SAMPLE_FILES[source.name]).read_bytes()
@@ -87,7 +88,8 @@ def brief(tmp_path: Path, slot: str, days: list[date], language: str = "zh") -> 
         now = datetime.combine(day, cfg.time, config.tz)
         plan = publisher.plan(group, day, slot, sample_results(config, day), now)  # type: ignore[arg-type]
         assert plan.parts is not None
-        publisher.delivered(plan, now)
+        publisher.delivered({group.id: StoredDigest(plan.parts, dict(plan.digest.seen_updates), plan.queued_numbers)},
+                            day, now)
         out.append((day, plan.parts))
     return out
 

@@ -1,14 +1,18 @@
 """From config and store to the parts of one digest: the bot's side of digests.build, without Telegram.
 
     publisher = Publisher(config, store)
-    results = publisher.fetch("morning")                 # every source of the slot, concurrently
-    plan = publisher.plan(group, day, "morning", results, now)
-    # send plan.parts one by one through the outbox and the ledger, then:
-    publisher.delivered(plan, now)                      # seen items, queue items published
+    fetched = publisher.fetch("morning", now)            # every source of the slot, concurrently
+    changes = publisher.record_health(fetched, now)      # the fetch cache and source health, stored
+    plan = publisher.plan(group, day, "morning", fetched.results, now)
+    # send plan.parts one by one through the ledger (bot.delivery.deliver), then:
+    publisher.delivered({group.id: stored_digest}, day, now)   # seen items, queue items published
 
 What the digest needs from the store (seen items, cached feeds, approved queue items) is read here;
-what it leaves behind (seen items, source health) is written here. The fetch cache is buffered in
-memory while sources are fetched on worker threads and written afterwards from the caller's thread.
+what it leaves behind (seen items, source health) is written here. The publisher keeps no state from
+one call to the next: a fetch returns everything it found (results, the sources it skipped, the cache
+entries it buffered) as a :class:`Fetched` value, so a /preview fetching on a worker thread while a
+slot's job does the same cannot disturb the job's record. The cache entries are buffered in memory
+while sources are fetched on worker threads and written afterwards from the caller's thread.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 
 from bot.config import Config, DigestConfig, GroupConfig, SourceConfig
 from bot.store import Store
+from bot.store.digest_parts import StoredDigest
 from bot.store.feedcache import FeedCache
 from bot.store.health import SourceHealth
 from bot.store.seen import SeenItems
@@ -69,7 +74,8 @@ def section_specs(digest: DigestConfig, group: GroupConfig | None = None) -> lis
 
 
 class StoreFetchCache:
-    """digests' FetchCache over the store's FeedCache: reads any time, writes buffered until flush()."""
+    """digests' FetchCache over the store's FeedCache for one fetch: reads any time, writes buffered
+    until :meth:`flush` (one per fetch, so two fetches never see or write each other's entries)."""
 
     def __init__(self, feeds: FeedCache) -> None:
         self._feeds = feeds
@@ -112,6 +118,16 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class Fetched:
+    """What one fetch of a slot's sources found: results by source, the sources not tried this time
+    (backing off after failures), and the fetch cache entries waiting to be stored."""
+
+    results: dict[str, SourceResult]
+    skipped: frozenset[str] = frozenset()
+    cache: StoreFetchCache | None = None
+
+
+@dataclass(frozen=True)
 class HealthChange:
     """A source crossed the alert threshold, or recovered after an alert: tell the ops chat."""
 
@@ -131,9 +147,8 @@ class Publisher:
         self.queue = queue  # bot.store.queue.QueueRepository (optional: an empty queue otherwise)
         self.seen = SeenItems(store)
         self.health = SourceHealth(store)
-        self.cache = StoreFetchCache(FeedCache(store))
+        self.feeds = FeedCache(store)
         self._templates: Templates | None = None
-        self.skipped: set[str] = set()
         # How members reach the bot: its @username and display name (which editors tend to write after "@").
         # The running bot replaces this with what getMe said; config's telegram.bot_username otherwise.
         self.identity: Callable[[], tuple[str | None, str | None]] = lambda: (config.telegram.bot_username, None)
@@ -162,7 +177,7 @@ class Publisher:
         last: datetime = datetime.fromisoformat(status.last_fail_at)
         return last + min(pause, timedelta(hours=6))
 
-    def fetch(self, slot: Slot, now: datetime | None = None) -> dict[str, SourceResult]:
+    def fetch(self, slot: Slot, now: datetime | None = None) -> Fetched:
         """Fetch every source of ``slot`` concurrently (blocking: run it in a worker thread)."""
         names = sorted({n for s in self.digest_config(slot).sections for n in s.sources})
         skipped: dict[str, SourceResult] = {}
@@ -172,24 +187,25 @@ class Publisher:
                 if until is not None and until > now:
                     skipped[name] = SourceResult(name, "failed", reason=f"backing off after failures until {until:%H:%M}")
         specs = [source_spec(self.config.source(n)) for n in names if n not in skipped]
+        cache = StoreFetchCache(self.feeds)
         results = fetch_all(
             specs,
-            cache=self.cache,
+            cache=cache,
             allow_hosts=self.config.network.allow_hosts,
             user_agent=self.config.network.user_agent,
             # a forecast without the digest's day is a failed source (reported), not an empty section
             day=now.astimezone(self.config.tz).date() if now is not None else None,
         )
-        self.skipped = set(skipped)
-        return {**results, **skipped}
+        return Fetched({**results, **skipped}, frozenset(skipped), cache)
 
-    def record_health(self, results: Mapping[str, SourceResult], now: datetime) -> list[HealthChange]:
+    def record_health(self, fetched: Fetched, now: datetime) -> list[HealthChange]:
         """Persist the fetch cache and each source's health; return the changes worth an alert."""
-        self.cache.flush()
+        if fetched.cache is not None:
+            fetched.cache.flush()
         changes: list[HealthChange] = []
         threshold = self.config.health.alert_after_failures
-        for name, result in sorted(results.items()):
-            if name in self.skipped:
+        for name, result in sorted(fetched.results.items()):
+            if name in fetched.skipped:
                 continue  # not tried this time: neither a new failure nor a recovery
             for warning in result.warnings[:1]:
                 if self.health.warn_once(name, warning, at=now):
@@ -258,8 +274,11 @@ class Publisher:
         parts = render(digest, self.templates, when_empty=self.config.digests.when_empty, bot=self.bot_username)
         return Plan(group, day, slot, digest, parts, numbers)
 
-    def delivered(self, plan: Plan, now: datetime) -> None:
-        """Everything in ``plan`` reached the group: remember its items, use up its queue items."""
-        self.seen.mark_many(plan.group.id, SEEN_BUCKET, plan.digest.seen_updates.items(), at=now)
-        if self.queue is not None and plan.queued_numbers:
-            self.queue.mark_published(plan.queued_numbers, plan.day, now)
+    def delivered(self, digests: Mapping[int, StoredDigest], day: date, now: datetime) -> None:
+        """These stored digests reached their groups (by group id): remember their items, use up their
+        queue items (once for all groups)."""
+        for group_id, stored in digests.items():
+            self.seen.mark_many(group_id, SEEN_BUCKET, stored.seen.items(), at=now)
+        numbers = sorted({n for stored in digests.values() for n in stored.queued})
+        if self.queue is not None and numbers:
+            self.queue.mark_published(numbers, day, now)
