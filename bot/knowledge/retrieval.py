@@ -29,18 +29,20 @@ How a text becomes features (:func:`features`):
    bigrams (``b:``) of each run of kept words — bigrams survive typos, unknown words and segmentation
    differences ("雄才卡" vs "雄才 卡").
 
-Ranking is BM25 (k1 1.2, b 0.75) over the features, each phrasing of an entry a document, an entry's
-score its best phrasing's. BM25 ranks but does not say whether the best is right; the decision to offer
-uses a confidence in 0..1 from two coverages of the best phrasing, IDF-weighted:
+Ranking is BM25 (k1 1.2, b 0.75) over the features; each phrasing of an entry is a document and the
+entry's score is its best phrasing's plus ``CONTEXT_WEIGHT`` x the BM25 of its context (the answer, the
+topic's name and keywords: "大兴机场到雄安怎么去" shares little with "北京到雄安怎么走最方便", its
+answer names 大兴机场站). BM25 ranks but does not say whether the best is right; the offer uses a
+confidence in 0..1, a logistic regression (:data:`CALIBRATION`, fitted on the training half of
+tests/data/retrieval/) over:
 
-- ``dcov``: how much of the phrasing is in the question (a question with context — "我们单位刚搬过来" —
-  still contains all of "雄才卡怎么申请"),
-- ``qcov``: how much of the question the phrasing explains (a near-miss — "雄安站到容西怎么走" vs
-  "北京到雄安怎么走" — leaves 容西 unexplained and misses 北京).
+- ``qcov``: how much of the question (IDF-weighted) the entry's phrasing and context explain — a near-miss
+  ("异地就医备案怎么取消", "雄才卡过期了怎么续") leaves its point unexplained,
+- ``dcov``: how much of the best phrasing is in the question (kept in the Hit for reading; weight 0 in the fit),
+- ln(1 + BM25 score): how much evidence there is at all.
 
-``confidence = DCOV_WEIGHT * dcov + (1 - DCOV_WEIGHT) * qcov``; below ``confidence_floor`` nothing is
-offered. The weight and floor were chosen on the training half of tests/data/retrieval/ (the held-out
-half gives the figures in bench/bench_retrieval.py, P6); see docs/desk.md "Retrieval".
+Below ``confidence_floor`` nothing is offered (out of scope: the member gets the promise and a person).
+The held-out half gives the figures in bench/bench_retrieval.py (P6); see docs/desk.md "Retrieval".
 """
 
 from __future__ import annotations
@@ -59,9 +61,10 @@ if TYPE_CHECKING:
     from bot.tickets.topics import FaqEntry, FaqLibrary
 
 __all__ = [
+    "CALIBRATION",
     "COLLOQUIAL",
     "CONFIDENCE_FLOOR",
-    "DCOV_WEIGHT",
+    "CONTEXT_WEIGHT",
     "STOPWORDS",
     "FaqRetriever",
     "Hit",
@@ -71,9 +74,13 @@ __all__ = [
     "similarity",
 ]
 
-#: chosen on the training split (bench/bench_retrieval.py prints the sweep); see the module docstring
-DCOV_WEIGHT = 0.5
-CONFIDENCE_FLOOR = 0.5
+#: confidence = logistic(A * dcov + B * qcov + C * ln(1 + score) + D): fitted on the training half of the
+#: evaluation set by bench/retrieval_eval.py calibrate() (logistic regression: P(the offered entry is
+#: right)); the floor is the lowest that keeps offered-right >= 96 % and out-of-scope declined >= 92 %
+#: there. Rerun `python -m bench retrieval` after changing the FAQ or the features: it prints both again.
+CALIBRATION: tuple[float, float, float, float] = (0.0, 2.9, 2.54, -7.57)
+CONFIDENCE_FLOOR = 0.86
+CONTEXT_WEIGHT = 0.3
 K1 = 1.2
 B = 0.75
 
@@ -255,7 +262,8 @@ def features(text: str, synonyms: Mapping[str, str] | None = None, *, table: Map
 class Hit:
     """One retrieved document: its id (an FAQ entry "topic/n", "ticket/123"...), the BM25 score (ranks
     within one query), the confidence in 0..1 (comparable across queries: the offer threshold applies to
-    it), the coverages it is made of, and the document's text that matched best."""
+    it), the coverages it is made of (``qtext``: of the question by the phrasing alone), and the
+    document's text that matched best."""
 
     id: str
     score: float
@@ -263,73 +271,109 @@ class Hit:
     text: str
     dcov: float = 0.0
     qcov: float = 0.0
+    qtext: float = 0.0
 
     @property
     def entry_id(self) -> str:
         return self.id
 
 
-class Index:
-    """BM25 over :func:`features` for any documents; a document may have several texts (phrasings).
+class _Field:
+    """One BM25 field: texts with their feature counts, document frequencies counted as they come and go."""
 
-    Thread-safe for concurrent searches and adds (one lock; adds are rare). Add and remove are cheap:
-    document frequencies are counted as documents come and go, IDF computed at query time.
+    def __init__(self) -> None:
+        self.texts: dict[str, list[tuple[str, Counter[str], int]]] = {}  # doc id -> [(text, tf, length)]
+        self.df: Counter[str] = Counter()
+        self.n = 0
+        self.total_len = 0
+
+    def put(self, doc_id: str, parsed: list[tuple[str, Counter[str], int]]) -> None:
+        self.drop(doc_id)
+        if not parsed:
+            return
+        self.texts[doc_id] = parsed
+        for _, tf, length in parsed:
+            self.df.update(tf.keys())
+            self.n += 1
+            self.total_len += length
+
+    def drop(self, doc_id: str) -> None:
+        gone = self.texts.pop(doc_id, ())
+        for _, tf, length in gone:
+            self.df.subtract(tf.keys())
+            self.n -= 1
+            self.total_len -= length
+        if gone:
+            self.df = +self.df  # drop zero counts
+
+    def idf(self, feature: str) -> float:
+        """BM25's IDF (the +1 form, never negative); an unseen feature weighs as the rarest."""
+        df = self.df.get(feature, 0)
+        return math.log(1 + (max(self.n, 1) - df + 0.5) / (df + 0.5))
+
+    def bm25(self, q: Counter[str], tf: Counter[str], length: int, idf: Mapping[str, float]) -> float:
+        norm = K1 * (1 - B + B * length / (self.total_len / max(self.n, 1)))
+        return sum(idf[f] * tf[f] * (K1 + 1) / (tf[f] + norm) for f in q if f in tf)
+
+
+class Index:
+    """BM25 over :func:`features` for any documents.
+
+    A document has texts (an FAQ entry's question and phrasings, a ticket's question: the best one counts)
+    and optionally a context (the answer, the topic's keywords) that counts ``CONTEXT_WEIGHT`` as much:
+    "大兴机场到雄安怎么去" shares little with "北京到雄安怎么走最方便" but its answer names 大兴机场站.
+
+    Thread-safe (one lock; adds are rare). Add and remove are cheap: IDF is computed at query time.
     """
 
-    def __init__(self, synonyms: Mapping[str, str] | None = None, *, dcov_weight: float = DCOV_WEIGHT) -> None:
+    def __init__(
+        self,
+        synonyms: Mapping[str, str] | None = None,
+        *,
+        calibration: tuple[float, float, float, float] = CALIBRATION,
+        context_weight: float = CONTEXT_WEIGHT,
+    ) -> None:
         self._table = fold_table(synonyms)
         self._words = _terms(self._table)
-        self.dcov_weight = dcov_weight
+        self.calibration = calibration
+        self.context_weight = context_weight
         self._lock = threading.RLock()
-        self._docs: dict[str, list[tuple[str, Counter[str], int]]] = {}  # id -> [(text, tf, length)]
-        self._df: Counter[str] = Counter()  # over texts (each phrasing counts)
-        self._n = 0
-        self._total_len = 0
+        self._texts = _Field()
+        self._context = _Field()
 
     def features(self, text: str) -> list[str]:
         _jieba(self._words)
         return features(text, table=self._table)
 
     def __len__(self) -> int:
-        return len(self._docs)
+        return len(self._texts.texts)
 
     def __contains__(self, doc_id: object) -> bool:
-        return doc_id in self._docs
+        return doc_id in self._texts.texts
 
-    def add(self, doc_id: str, texts: str | Sequence[str]) -> None:
-        """Index ``texts`` under ``doc_id`` (replacing what it had)."""
-        items = [texts] if isinstance(texts, str) else list(texts)
-        parsed = []
-        for text in items:
+    def _parse(self, texts: str | Sequence[str]) -> list[tuple[str, Counter[str], int]]:
+        out = []
+        for text in [texts] if isinstance(texts, str) else texts:
             feats = self.features(text)
             if feats:
-                parsed.append((text, Counter(feats), len(feats)))
+                out.append((text, Counter(feats), len(feats)))
+        return out
+
+    def add(self, doc_id: str, texts: str | Sequence[str], context: str | Sequence[str] = ()) -> None:
+        """Index ``texts`` (and the weaker ``context``) under ``doc_id``, replacing what it had."""
+        parsed = self._parse(texts)
+        ctx = [t for _, c, _ in self._parse(context) for t in c.elements()]
         with self._lock:
-            self._remove(doc_id)
-            if not parsed:
-                return
-            self._docs[doc_id] = parsed
-            for _, tf, length in parsed:
-                self._df.update(tf.keys())
-                self._n += 1
-                self._total_len += length
+            self._texts.put(doc_id, parsed)
+            self._context.put(doc_id, [("", Counter(ctx), len(ctx))] if parsed and ctx else [])
 
     def remove(self, doc_id: str) -> None:
         with self._lock:
-            self._remove(doc_id)
-
-    def _remove(self, doc_id: str) -> None:
-        for _, tf, length in self._docs.pop(doc_id, ()):
-            self._df.subtract(tf.keys())
-            self._n -= 1
-            self._total_len -= length
-        self._df = +self._df  # drop zero counts
+            self._texts.drop(doc_id)
+            self._context.drop(doc_id)
 
     def idf(self, feature: str) -> float:
-        """BM25's IDF (the +1 form, never negative); an unseen feature weighs as the rarest."""
-        df = self._df.get(feature, 0)
-        n = max(self._n, 1)
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+        return self._texts.idf(feature)
 
     def search(self, query: str, k: int = 5) -> list[Hit]:
         """The ``k`` best documents for ``query``, best first; documents sharing nothing are left out."""
@@ -337,33 +381,39 @@ class Index:
         if not q:
             return []
         with self._lock:
-            if not self._docs:
-                return []
-            avgdl = self._total_len / max(self._n, 1)
-            idf = {f: self.idf(f) for f in q}
+            idf = {f: self._texts.idf(f) for f in q}
+            cidf = {f: self._context.idf(f) for f in q}
             q_mass = sum(idf.values())
-            best: dict[str, Hit] = {}
-            for doc_id, texts in self._docs.items():
+            out: list[Hit] = []
+            for doc_id, texts in self._texts.texts.items():
+                ctx = self._context.texts.get(doc_id)
+                ctx_tf = ctx[0][1] if ctx else Counter()
+                ctx_score = self._context.bm25(q, ctx_tf, ctx[0][2], cidf) if ctx else 0.0
+                best: Hit | None = None
                 for text, tf, length in texts:
                     shared = [f for f in q if f in tf]
-                    if not shared:
+                    if not shared and not ctx_score:
                         continue
-                    norm = K1 * (1 - B + B * length / avgdl)
-                    score = sum(idf[f] * tf[f] * (K1 + 1) / (tf[f] + norm) for f in shared)
-                    d_mass = sum(self.idf(f) for f in tf)
-                    dcov = sum(self.idf(f) for f in shared) / d_mass if d_mass else 0.0
-                    qcov = sum(idf[f] for f in shared) / q_mass if q_mass else 0.0
-                    conf = self.dcov_weight * dcov + (1 - self.dcov_weight) * qcov
-                    hit = Hit(doc_id, score, conf, text, dcov, qcov)
-                    cur = best.get(doc_id)
-                    if cur is None or (score, conf) > (cur.score, cur.confidence):
-                        best[doc_id] = hit
-        return sorted(best.values(), key=lambda h: (h.score, h.confidence), reverse=True)[:k]
+                    score = self._texts.bm25(q, tf, length, idf) + self.context_weight * ctx_score
+                    d_mass = sum(self._texts.idf(f) for f in tf)
+                    dcov = sum(self._texts.idf(f) for f in shared) / d_mass if d_mass else 0.0
+                    qtext = sum(idf[f] for f in shared) / q_mass if q_mass else 0.0
+                    explained = sum(idf[f] for f in q if f in tf or f in ctx_tf)
+                    qcov = explained / q_mass if q_mass else 0.0
+                    a, b, c, d = self.calibration
+                    z = a * dcov + b * qcov + c * math.log1p(score) + d
+                    conf = 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+                    hit = Hit(doc_id, score, conf, text, dcov, qcov, qtext)
+                    if best is None or (hit.score, hit.confidence) > (best.score, best.confidence):
+                        best = hit
+                if best is not None:
+                    out.append(best)
+        return sorted(out, key=lambda h: (h.score, h.confidence), reverse=True)[:k]
 
     def similarity(self, a: str, b: str) -> float:
         """IDF-weighted cosine of the two texts' features, 0..1 (weights from this index's documents)."""
         with self._lock:
-            return _cosine(Counter(self.features(a)), Counter(self.features(b)), self.idf)
+            return _cosine(Counter(self.features(a)), Counter(self.features(b)), self._texts.idf)
 
 
 def _cosine(fa: Counter[str], fb: Counter[str], weight: Any) -> float:
@@ -393,11 +443,13 @@ class FaqRetriever:
         library: FaqLibrary,
         *,
         confidence_floor: float = CONFIDENCE_FLOOR,
-        dcov_weight: float = DCOV_WEIGHT,
+        calibration: tuple[float, float, float, float] = CALIBRATION,
+        context_weight: float = CONTEXT_WEIGHT,
     ) -> None:
         self.library = library
         self.confidence_floor = confidence_floor
-        self.dcov_weight = dcov_weight
+        self.calibration = calibration
+        self.context_weight = context_weight
         self._lock = threading.Lock()
         self._index: Index | None = None
 
@@ -406,9 +458,12 @@ class FaqRetriever:
         if self._index is None:
             with self._lock:
                 if self._index is None:
-                    ix = Index(self.library.synonyms(), dcov_weight=self.dcov_weight)
+                    ix = Index(
+                        self.library.synonyms(), calibration=self.calibration, context_weight=self.context_weight
+                    )
                     for entry in self.library.entries:
-                        ix.add(entry.id, entry.phrasings)
+                        topic = self.library.topic(entry.topic)
+                        ix.add(entry.id, entry.phrasings, (entry.answer, topic.name, *topic.keywords))
                     self._index = ix
         return self._index
 
