@@ -7,7 +7,6 @@ See docs/storage.md for the design. Reads are served from memory; every write is
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import os
 import threading
@@ -40,9 +39,6 @@ COMPACT_RETRY_FIRST_S = 60.0
 COMPACT_RETRY_MAX_S = 3600.0
 
 _now = time.monotonic  # the back-off's clock (tests replace it)
-
-#: from this many documents on, what was loaded at open is moved out of the cyclic GC's sight
-FREEZE_AFTER_DOCS = 10_000
 
 
 class Store:
@@ -119,12 +115,6 @@ class Store:
         except BaseException:
             disk.unlock(lock)
             raise
-        if sum(len(t.docs) for t in recovered.tables.values()) >= FREEZE_AFTER_DOCS:
-            # The loaded documents live as long as the store. Left in the GC's generations, every full
-            # collection walks all of them (about 0.3 s at 100k tickets, a pause in the middle of some
-            # question); frozen, they are never scanned. JSON documents hold no reference cycles, so
-            # nothing collectable is kept alive by this.
-            gc.freeze()
         return cls(
             recovered.tables,
             journal,

@@ -6,7 +6,8 @@ indexes in step, and hands the store one journal record per public write call (a
 ``update(cond)`` is one atomic record). Queries (``tinydb.Query``) work unchanged.
 
 Documents go in as JSON (they are normalised through ``json``: tuples become lists, keys become
-strings) and come out as copies, so mutating a returned document never changes the store.
+strings) and come out as copies, so mutating a returned document never changes the store. They are
+held encoded (compact JSON bytes, :data:`bot.store.journal.Raw`) and decoded when read or matched.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from tinydb.storages import Storage
 from tinydb.table import Document, Table
 from tinydb.utils import LRUCache
 
-from bot.store.errors import StoreError
-from bot.store.journal import Doc, TableState, dumps
+from bot.store.errors import StoreCorruptError, StoreError
+from bot.store.journal import Doc, Raw, TableState, decode, dumps
 
 if TYPE_CHECKING:
     from bot.store.core import Store
@@ -38,15 +39,6 @@ class _NoStorage(Storage):
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         raise StoreError("internal: a store table never writes through a TinyDB storage")
-
-
-def clone(value: Any) -> Any:
-    """Deep copy of a JSON value (dicts and lists copied, scalars shared)."""
-    if isinstance(value, dict):
-        return {k: clone(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [clone(v) for v in value]
-    return value
 
 
 def _index_key(value: Any) -> Any:
@@ -131,15 +123,37 @@ class StoreTable(Table):
         return tuple(self._indexes)
 
     def add_index(self, *fields: str) -> None:
-        """Declare hash indexes on top-level ``fields`` (built now, kept in step with every write)."""
-        for name in fields:
-            if name in self._indexes:
-                continue
-            idx: dict[Any, Bucket] = {}
-            for doc_id, doc in self._state.docs.items():
+        """Declare hash indexes on top-level ``fields`` (built now, in one pass over the documents, and kept in
+        step with every write)."""
+        built: dict[str, dict[Any, Bucket]] = {name: {} for name in dict.fromkeys(fields) if name not in self._indexes}
+        if not built:
+            return
+        for doc_id, doc in self._items():
+            for name, idx in built.items():
                 if name in doc:
                     _bucket_add(idx, _index_key(doc[name]), doc_id)
-            self._indexes[name] = idx
+        self._indexes.update(built)
+
+    def _load(self, doc_id: int, raw: Raw) -> Doc:
+        try:
+            doc = decode(raw)
+        except ValueError as exc:
+            raise StoreCorruptError(
+                f"table {self.name!r}, document {doc_id}: unreadable ({exc}); its checksum was valid, so it was "
+                "written like this by something other than servicebot. Restore the data directory from a backup."
+            ) from None
+        if not isinstance(doc, dict):
+            raise StoreCorruptError(f"table {self.name!r}, document {doc_id}: not a JSON object")
+        return doc
+
+    def _items(self) -> Iterator[tuple[int, Doc]]:
+        """Every (id, decoded document): what a query that is not an index lookup goes through."""
+        load = self._load
+        for doc_id, raw in list(self._state.docs.items()):
+            yield doc_id, load(doc_id, raw)
+
+    def _matching(self, cond: QueryLike) -> list[int]:
+        return [i for i, d in self._items() if cond(d)]
 
     def find(self, field: str, value: Any) -> list[Document]:
         """Documents whose ``field`` equals ``value``, in id order, through the hash index on ``field``."""
@@ -169,36 +183,42 @@ class StoreTable(Table):
             text = dumps(doc)
         except (TypeError, ValueError) as exc:
             raise StoreError(f"table {self.name!r}, document {doc_id}: not storable as JSON ({exc})") from exc
-        new: Doc = json.loads(text)
+        raw = text.encode()
+        indexed = bool(self._indexes)
+        new: Doc = json.loads(text) if indexed else {}  # what the indexes see: the document as JSON reads it
         docs = self._state.docs
-        old = docs.get(doc_id)
+        old_raw = docs.get(doc_id)
+        old = self._load(doc_id, old_raw) if indexed and old_raw is not None else None
         old_next = self._state.next_id
         if old is not None:
             self._index_remove(doc_id, old)
-        docs[doc_id] = new
+        docs[doc_id] = raw
         self._index_add(doc_id, new)
         self._state.next_id = max(old_next, doc_id + 1)
         ops.append(f"[\"put\",{dumps(self.name)},{doc_id},{text}]")
 
         def revert() -> None:
             self._index_remove(doc_id, new)
-            if old is None:
+            if old_raw is None:
                 docs.pop(doc_id, None)
             else:
-                docs[doc_id] = old
-                self._index_add(doc_id, old)
+                docs[doc_id] = old_raw
+                if old is not None:
+                    self._index_add(doc_id, old)
             self._state.next_id = old_next
 
         undo.append(revert)
 
     def _delete(self, doc_id: int, ops: list[str], undo: list[Undo]) -> None:
         docs = self._state.docs
-        old = docs.pop(doc_id)
+        old_raw = docs[doc_id]
+        old = self._load(doc_id, old_raw) if self._indexes else {}
+        del docs[doc_id]
         self._index_remove(doc_id, old)
         ops.append(f"[\"del\",{dumps(self.name)},{doc_id}]")
 
         def revert() -> None:
-            docs[doc_id] = old
+            docs[doc_id] = old_raw
             self._index_add(doc_id, old)
 
         undo.append(revert)
@@ -213,7 +233,7 @@ class StoreTable(Table):
         return doc_id
 
     def _doc(self, doc_id: int) -> Document:
-        return self.document_class(clone(self._state.docs[doc_id]), doc_id)
+        return self.document_class(self._load(doc_id, self._state.docs[doc_id]), doc_id)
 
     # ------------------------------------------------------------ TinyDB's write API
 
@@ -258,7 +278,7 @@ class StoreTable(Table):
         if doc_ids is not None:
             targets = [int(i) for i in doc_ids if int(i) in self._state.docs]
         elif cond is not None:
-            targets = [i for i, d in self._state.docs.items() if cond(d)]
+            targets = self._matching(cond)
         else:
             targets = list(self._state.docs)
         return self._apply_updates([(fields, targets)])
@@ -268,7 +288,7 @@ class StoreTable(Table):
     ) -> list[int]:
         updates = list(updates)
         plan: list[tuple[Fields, list[int]]] = [
-            (fields, [i for i, d in self._state.docs.items() if cond(d)]) for fields, cond in updates
+            (fields, self._matching(cond)) for fields, cond in updates
         ]
         return self._apply_updates(plan)
 
@@ -280,7 +300,7 @@ class StoreTable(Table):
         try:
             for fields, targets in plan:
                 for doc_id in targets:
-                    new = clone(self._state.docs[doc_id])
+                    new = self._load(doc_id, self._state.docs[doc_id])
                     if callable(fields):
                         fields(new)
                     else:
@@ -316,7 +336,7 @@ class StoreTable(Table):
         if doc_ids is not None:
             targets = [int(i) for i in doc_ids if int(i) in self._state.docs]
         elif cond is not None:
-            targets = [i for i, d in self._state.docs.items() if cond(d)]
+            targets = self._matching(cond)
         else:
             raise RuntimeError("Use truncate() to remove all documents")
         ops: list[str] = []
@@ -351,12 +371,14 @@ class StoreTable(Table):
 
     def search(self, cond: QueryLike) -> list[Document]:
         ids = self._ids.get(cond)
-        if ids is None:
-            ids = [i for i, d in self._state.docs.items() if cond(d)]
-            is_cacheable: Callable[[], bool] = getattr(cond, "is_cacheable", lambda: True)
-            if is_cacheable():
-                self._ids[cond] = ids
-        return [self._doc(i) for i in ids if i in self._state.docs]
+        if ids is not None:
+            return [self._doc(i) for i in ids if i in self._state.docs]
+        found = [(i, d) for i, d in self._items() if cond(d)]
+        is_cacheable: Callable[[], bool] = getattr(cond, "is_cacheable", lambda: True)
+        if is_cacheable():
+            self._ids[cond] = [i for i, _d in found]
+        # the dicts cond saw are this call's own decoding: handed out as they are, no second copy
+        return [self.document_class(d, i) for i, d in found]
 
     def get(  # type: ignore[override]
         self,
@@ -371,9 +393,9 @@ class StoreTable(Table):
             wanted = {int(i) for i in doc_ids}
             return [self._doc(i) for i in docs if i in wanted]
         if cond is not None:
-            for i, d in docs.items():
+            for i, d in self._items():
                 if cond(d):
-                    return self._doc(i)
+                    return self.document_class(d, i)
             return None
         raise RuntimeError("You have to pass either cond or doc_id or doc_ids")
 
@@ -381,11 +403,11 @@ class StoreTable(Table):
         if doc_id is not None:
             return int(doc_id) in self._state.docs
         if cond is not None:
-            return any(cond(d) for d in self._state.docs.values())
+            return any(cond(d) for _i, d in self._items())
         raise RuntimeError("You have to pass either cond or doc_id")
 
     def count(self, cond: QueryLike) -> int:
-        return sum(1 for d in self._state.docs.values() if cond(d))
+        return sum(1 for _i, d in self._items() if cond(d))
 
     def clear_cache(self) -> None:
         self._ids.clear()
@@ -403,7 +425,7 @@ class StoreTable(Table):
 
     # TinyDB internals that would go through a storage: never used by this class
     def _read_table(self) -> dict[str, Mapping[str, Any]]:
-        return cast(dict[str, Mapping[str, Any]], {str(i): d for i, d in self._state.docs.items()})
+        return cast(dict[str, Mapping[str, Any]], {str(i): d for i, d in self._items()})
 
     def _update_table(self, updater: Callable[[dict[int, Mapping[str, Any]]], None]) -> None:
         raise StoreError(f"table {self.name!r}: internal: _update_table is not supported by the store")

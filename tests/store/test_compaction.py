@@ -5,13 +5,23 @@ from __future__ import annotations
 
 import json
 import threading
+import zlib
 from pathlib import Path
 
 import pytest
 
 import bot.store.core
 from bot.store import Store, StoreError
-from bot.store.journal import TableState, freeze, write_frozen_snapshot, write_snapshot
+from bot.store.journal import (
+    TableState,
+    decode,
+    encode,
+    frame,
+    freeze,
+    read_snapshot,
+    write_frozen_snapshot,
+    write_snapshot,
+)
 
 from .faulty import FullDisk
 
@@ -59,8 +69,8 @@ def test_a_compaction_does_not_hold_up_the_writer(tmp_path: Path) -> None:
 def test_the_frozen_image_is_the_state_when_the_compaction_began(tmp_path: Path) -> None:
     tables = {"t": TableState({1: {"a": 1}, 2: {"a": 2}}, 3)}
     frozen = freeze(tables)
-    tables["t"].docs[3] = {"a": 3}
-    tables["t"].docs[1] = {"a": "changed"}
+    tables["t"].docs[3] = encode({"a": 3})
+    tables["t"].docs[1] = encode({"a": "changed"})
     del tables["t"].docs[2]
     tables["t"].next_id = 4
     d = tmp_path / "data"
@@ -71,9 +81,9 @@ def test_the_frozen_image_is_the_state_when_the_compaction_began(tmp_path: Path)
     assert json.loads(path.read_bytes()[9:].split(b"\n", 1)[0])["next_ids"] == {"t": 3}
 
 
-def test_a_snapshot_written_in_batches_is_exactly_tinydbs_document(tmp_path: Path) -> None:
+def test_a_snapshot_is_tinydbs_document_one_document_a_line(tmp_path: Path) -> None:
     tables = {
-        "tickets": TableState({i: {"n": i, "text": f"问题 {i}"} for i in range(1, 1000)}, 1000),
+        "tickets": TableState({i: {"n": i, "text": f"问题 {i}\n第二行"} for i in range(1, 1000)}, 1000),
         "empty": TableState({}, 1),
         "one": TableState({5: {"x": [1, {"y": None}]}}, 6),
     }
@@ -81,8 +91,24 @@ def test_a_snapshot_written_in_batches_is_exactly_tinydbs_document(tmp_path: Pat
     d.mkdir()
     path = write_snapshot(d, 1, tables)
     body = path.read_bytes().split(b"\n", 1)[1].rstrip(b"\n")
-    whole = {name: {str(i): doc for i, doc in s.docs.items()} for name, s in tables.items()}
-    assert body == json.dumps(whole, ensure_ascii=False, separators=(",", ":")).encode()
+    whole = {name: {str(i): decode(raw) for i, raw in s.docs.items()} for name, s in tables.items()}
+    assert json.loads(body) == whole  # what TinyDB's JSONStorage (and an older servicebot) reads
+    lines = body.split(b"\n")
+    assert len(lines) == 1 + 3 * 2 + 999 + 1 + 1  # {, (table, end) x 3, a line per document, }
+    _seq, read, _trailing = read_snapshot(path)
+    assert {n: (s.docs, s.next_id) for n, s in read.items()} == {n: (s.docs, s.next_id) for n, s in tables.items()}
+
+
+def test_a_snapshot_of_the_older_whole_document_body_still_opens(tmp_path: Path) -> None:
+    d = tmp_path / "data"
+    d.mkdir()
+    body = json.dumps({"t": {"1": {"a": "一"}, "3": {"b": [1]}}}, ensure_ascii=False, separators=(",", ":")).encode()
+    header = {"format": "servicebot-store/1", "seq": 1, "next_ids": {"t": 4}, "body_bytes": len(body),
+              "body_crc32": zlib.crc32(body)}
+    (d / "snapshot-000000000001.json").write_bytes(frame(json.dumps(header).encode()) + body + b"\n")
+    with Store.open(d) as store:
+        assert [dict(x) for x in store.table("t").all()] == [{"a": "一"}, {"b": [1]}]
+        assert store.table("t").insert({"c": 1}) == 4
 
 
 def test_a_failed_compaction_leaves_no_tmp_backs_off_and_alerts_once(
