@@ -62,8 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     disc = sub.add_parser("discover", help="print the ids of chats and users that message the bot")
     disc.add_argument("--seconds", type=float, default=120, help="how long to listen (default: %(default)s)")
     from bot.sources_cmd import add_sources_parser
+    from bot.store_cmd import add_store_parser
 
     add_sources_parser(sub)
+    add_store_parser(sub)
     return parser
 
 
@@ -196,13 +198,14 @@ def _calendar_warnings(config: Config) -> list[str]:
 
 def _source_health(config: Config) -> dict[str, Any]:
     """Each source's last fetch and status from the store, read-only (also while the bot runs), if it has run."""
-    from bot.store import Store, StoreError
+    from bot.store import StoreError
+    from bot.store.configured import has_store, open_store
     from bot.store.health import SourceHealth
 
-    if not config.data_dir.exists():
+    if not has_store(config):
         return {}
     try:
-        with Store.open_read_only(config.data_dir) as store:
+        with open_store(config, read_only=True) as store:
             return {st.source: st for st in SourceHealth(store).all()}
     except StoreError as exc:
         print(f"(source health not shown: {exc})")
@@ -214,7 +217,8 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     from bot.chat import control
     from bot.chat.app import build_application
     from bot.logs import add_secret, setup_logging
-    from bot.store import Store, StoreError
+    from bot.store import StoreError
+    from bot.store.configured import open_store, where
 
     token = bot_token(config)
     setup_logging(args.log_level, token)
@@ -241,9 +245,9 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
                 hook.secret_token_env,
             )
     try:
-        store = Store.open(config.data_dir)
+        store = open_store(config)  # store.kind: the journal in data_dir, or PostgreSQL (bot/store/configured.py)
     except StoreError as exc:
-        print(f"{config.data_dir}: {exc}", file=sys.stderr)
+        print(f"{where(config)}: {exc}", file=sys.stderr)
         return 2
     with store:
         for line in store.recovery:
@@ -353,15 +357,16 @@ def _preview_store(config: Config) -> Any:
     preview that looks like a day with nothing queued.
     """
     from bot.store import Store, StoreError
+    from bot.store.configured import has_store, open_store
 
-    if not config.data_dir.exists():
+    if not has_store(config):
         print(f"(no data directory at {config.data_dir} yet: queued items from {config.content_dir / 'queue'} only)",
               file=sys.stderr)
         store = Store.in_memory()
         _load_queue_files(config, store)
         return store
     try:
-        store = Store.open_read_only(config.data_dir)
+        store = open_store(config, read_only=True)
     except StoreError as exc:
         raise ConfigError([f"preview: cannot read the store ({exc}); nothing previewed"]) from None
     for line in store.recovery:
@@ -441,10 +446,11 @@ def _print_outcomes(outcomes: list[tuple[str, str]]) -> int:
 
 
 def _open_store(config: Config) -> Any:
-    from bot.store import Store, StoreError, StoreLockedError
+    from bot.store import StoreError, StoreLockedError
+    from bot.store.configured import open_store
 
     try:
-        return Store.open(config.data_dir)
+        return open_store(config)
     except StoreLockedError as exc:
         raise ConfigError([f"{exc} — stop the bot first (one process owns a data directory)"]) from None
     except StoreError as exc:
@@ -500,11 +506,13 @@ def cmd_stats(config: Config, args: argparse.Namespace) -> int:
         since = datetime.combine(first, time(0), config.tz)
         # figures as of now for a period that has not ended yet (a deadline still ahead is not missed)
         until = min(datetime.combine(last + timedelta(days=1), time(0), config.tz), now)
-    if not config.data_dir.exists():
+    from bot.store.configured import has_store, open_store
+
+    if not has_store(config):
         store = Store.in_memory()  # the bot has not run: no tickets yet
     else:
         try:
-            store = Store.open_read_only(config.data_dir)
+            store = open_store(config, read_only=True)
         except StoreError as exc:
             raise ConfigError([f"stats: cannot read the store ({exc})"]) from None
     with store:
@@ -584,7 +592,14 @@ COMMANDS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
     "discover": cmd_discover,
     "health": cmd_health,
     "sources": lambda config, args: _sources(config, args),
+    "store": lambda config, args: _store(config, args),
 }
+
+
+def _store(config: Config, args: argparse.Namespace) -> int:
+    from bot.store_cmd import cmd_store  # migrate a journal store to PostgreSQL (bot/store_cmd.py)
+
+    return cmd_store(config, args)
 
 
 def _sources(config: Config, args: argparse.Namespace) -> int:

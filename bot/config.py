@@ -284,12 +284,31 @@ class MetricsConfig(_Model):
     port: int | None = Field(None, ge=1, le=65535)
 
 
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class StoreConfig(_Model):
+    """Where the bot keeps its data (docs/storage.md): the journal store in ``data_dir`` (the embedded
+    default), or PostgreSQL at the DSN held by the environment variable ``dsn_env`` (never in the file)."""
+
+    kind: Literal["journal", "postgres"] = "journal"
+    dsn_env: str = "DATABASE_URL"
+
+    @field_validator("dsn_env")
+    @classmethod
+    def _env_name(cls, v: str) -> str:
+        if not _ENV_NAME.match(v):
+            raise ValueError(f"expected the name of an environment variable (e.g. DATABASE_URL), got {_show(v)}")
+        return v
+
+
 class Config(_Model):
     """The whole of config.yaml, parsed once at start-up."""
 
     timezone: str = "Asia/Shanghai"
     language: Literal["zh", "en"] = "zh"
     data_dir: Path = Path("var/data")
+    store: StoreConfig = StoreConfig()
     content_dir: Path = Path("content")
     telegram: TelegramConfig = TelegramConfig()
     chats: ChatsConfig
@@ -443,6 +462,16 @@ def load_config(path: str | Path) -> Config:
         base = path.resolve().parent
         config = config.model_copy(update={"content_dir": base / config.content_dir})
     return config
+
+
+def store_dsn(config: Config, environ: Mapping[str, str] | None = None) -> str:
+    """The PostgreSQL DSN of ``store.kind: postgres`` from the environment (never from the file, never logged)."""
+    env = os.environ if environ is None else environ
+    dsn = env.get(config.store.dsn_env, "").strip()
+    if not dsn:
+        raise ConfigError([f"environment: {config.store.dsn_env} is not set (store.kind is postgres: the "
+                           "database's DSN, e.g. postgresql://servicebot@db.example/servicebot, goes there)"])
+    return dsn
 
 
 def bot_token(config: Config, environ: Mapping[str, str] | None = None) -> str:

@@ -131,3 +131,23 @@ def test_check_reports_content_problems_as_file_line_and_exits_1(tmp_path: Path)
     assert out.returncode == 1, out.stdout + out.stderr
     assert f"{bad}:4:" in out.stdout
     assert "Chats" in out.stdout and "雄安-疏解之友" in out.stdout
+
+
+def test_store_section_is_validated_with_key_paths() -> None:
+    from bot.config import parse_config as _parse
+    from bot.config import store_dsn
+
+    base = yaml.safe_load((Path(__file__).resolve().parents[2] / "config.yaml").read_text(encoding="utf-8"))
+    assert _parse(base).store.kind == "journal"  # the embedded default
+    for store, line in (
+        ({"kind": "postgress"}, "config.yaml: store.kind: expected 'journal' or 'postgres', got \"postgress\""),
+        ({"kind": "postgres", "dsn_env": "1X"}, "config.yaml: store.dsn_env: expected the name of an environment"),
+        ({"kind": "postgres", "dns_env": "X"}, "config.yaml: store.dns_env: unknown key"),
+    ):
+        with pytest.raises(ConfigError) as err:
+            _parse({**base, "store": store})
+        assert any(got.startswith(line) for got in err.value.lines), err.value.lines
+    config = _parse({**base, "store": {"kind": "postgres", "dsn_env": "PG_DSN"}})
+    assert store_dsn(config, {"PG_DSN": " postgresql://db/servicebot "}) == "postgresql://db/servicebot"
+    with pytest.raises(ConfigError, match="environment: PG_DSN is not set"):
+        store_dsn(config, {})
