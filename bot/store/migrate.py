@@ -54,8 +54,13 @@ def migrate_journal(directory: Path, target: PgStore) -> Copied:
         raise StoreError(f"--from {directory}: no data directory there")
     source = Store.open(Path(directory))
     try:
-        state = {name: t for name, t in source._tables.items() if t.docs or t.next_id > 1}
-        tables = {name: dict(t.docs) for name, t in state.items() if t.docs}
+        # each table's next id is the journal's own bookkeeping (ids are never reused): read from its state
+        next_ids = {name: t.next_id for name, t in source._tables.items() if t.docs or t.next_id > 1}
+        tables: dict[str, dict[int, Any]] = {}
+        for name in sorted(next_ids):
+            docs = {d.doc_id: dict(d) for d in source.table(name).all()}
+            if docs:
+                tables[name] = docs
         want, want_total = checksums(tables)
         with target._sql("the migration") as conn, conn.transaction():
             row = conn.execute("SELECT (SELECT count(*) FROM documents) + (SELECT count(*) FROM store_tables)"
@@ -65,8 +70,8 @@ def migrate_journal(directory: Path, target: PgStore) -> Copied:
                                  "a migration never overwrites: use an empty database. Nothing was changed")
             with conn.cursor() as cur:
                 with cur.copy("COPY store_tables (tbl, next_id) FROM STDIN") as copy:
-                    for name, t in state.items():
-                        copy.write_row((name, t.next_id))
+                    for name, next_id in next_ids.items():
+                        copy.write_row((name, next_id))
                 with cur.copy("COPY documents (tbl, id, doc) FROM STDIN") as copy:
                     for name, docs in tables.items():
                         for doc_id, doc in docs.items():
