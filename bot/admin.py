@@ -12,53 +12,19 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from bot.config import Config
 from bot.editorial.signups import SignupBook
 from bot.store import Store
-from bot.store.tickets import TicketStore
-from bot.tickets.desk import Desk, DeskPolicy, SlaTarget
+from bot.tickets.desk import Desk
 from bot.tickets.model import Status, Ticket
-from bot.tickets.roster import Roster, StaffMember
-from bot.tickets.sla import ServiceHours
-from bot.tickets.topics import load_faq
-from bot.workcal import WorkCalendar
 
-__all__ = ["ADMIN_LOG", "desk_from_config", "export_user", "forget_user", "list_tickets", "tickets_report"]
+__all__ = ["ADMIN_LOG", "export_user", "forget_user", "list_tickets", "tickets_report"]
 
 ADMIN_LOG = "admin_log"
 StatusFilter = Literal["open", "closed", "all"]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def desk_from_config(config: Config, store: Store, content_dir: Path | None = None) -> tuple[Desk, list[str]]:
-    """The desk wired as the bot wires it (content problems returned, not fatal)."""
-    content = content_dir or config.content_dir
-    workcal, cal_problems = WorkCalendar.from_dir(
-        content / "calendar", use_package=config.service.calendar == "chinese"
-    )
-    library, faq_problems = load_faq(content / "faq")
-    hours = ServiceHours.from_pairs(config.service.hours, workcal, config.tz)
-    roster = Roster(
-        tuple(
-            StaffMember.from_config(s.id, s.name, s.topics, s.duty_days, s.duty_hours, s.supervisor)
-            for s in config.people.staff
-        )
-    )
-    sv = config.service
-    policy = DeskPolicy(
-        default=SlaTarget(sv.default.first_response_minutes, sv.default.resolution_minutes),
-        topics={k: SlaTarget(v.first_response_minutes, v.resolution_minutes) for k, v in sv.topics.items()},
-        warn_before_minutes=sv.warn_before_minutes,
-        auto_assign_after_minutes=sv.auto_assign_after_minutes,
-        auto_close_after_days=sv.auto_close_after_days,
-        complaint=SlaTarget(sv.complaint.first_response_minutes, sv.complaint.resolution_minutes),
-    )
-    problems = [str(p) for p in cal_problems] + [str(p) for p in faq_problems]
-    return Desk(TicketStore(store), roster, hours, policy, library), problems
 
 
 def list_tickets(desk: Desk, status: StatusFilter = "open") -> list[Ticket]:

@@ -131,7 +131,9 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
         print()
         for line in board_lines(config, health, datetime.now(config.tz)):
             print(f"  {line}")
-    problems = _content_problems(config)
+    from bot.checks import content_problems
+
+    problems = content_problems(config)
     warnings = _calendar_warnings(config)
     print(f"\nContent ({config.content_dir})")
     for line in problems:
@@ -147,49 +149,13 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def _content_problems(config: Config) -> list[str]:
-    """Every content file checked: queue items, FAQ and checklists, calendar files, templates."""
-    from bot.editorial.check import check_content
-    from bot.workcal import WorkCalendar
-    from digests.templates import TemplateError, load_templates
-
-    sections = {
-        "morning": [s.key for s in config.digests.morning.sections],
-        "tea": [s.key for s in config.digests.tea.sections],
-    }
-    problems = [str(p) for p in check_content(config.content_dir, sections, tz=config.tz)]
-    _cal, cal_problems = WorkCalendar.from_dir(config.content_dir / "calendar")
-    problems += [str(p) for p in cal_problems]
-    for lang in ("zh", "en"):
-        try:
-            load_templates(lang, config.content_dir / "templates")
-        except TemplateError as exc:
-            problems.append(str(exc))
-    from bot.tickets.topics import load_faq
-
-    library, _faq_problems = load_faq(config.content_dir / "faq")  # its problems are in check_content's
-    known_topics = set(library.topics)
-    for i, member in enumerate(config.people.staff):
-        problems += [
-            f"config: people.staff[{i}].topics: unknown topic {topic!r} (known: {', '.join(sorted(known_topics))})"
-            for topic in member.topics
-            if topic not in known_topics
-        ]
-    problems += [
-        f"config: service.topics.{topic}: unknown topic (known: {', '.join(sorted(known_topics))})"
-        for topic in config.service.topics
-        if topic not in known_topics
-    ]
-    return problems
-
-
 def _calendar_warnings(config: Config) -> list[str]:
     """A year without its official make-up days skips nothing (statutory holidays by rule): a warning."""
     from bot.workcal import WorkCalendar
 
     if config.service.calendar != "chinese":
         return []
-    calendar, _problems = WorkCalendar.from_dir(config.content_dir / "calendar")  # problems: _content_problems
+    calendar, _problems = WorkCalendar.from_dir(config.content_dir / "calendar")  # problems: bot.checks
     return [
         f"{config.content_dir / 'calendar'}: {calendar.coverage(year).describe()}"
         for year in calendar.missing_years(datetime.now(config.tz).date())
@@ -326,8 +292,8 @@ def _group(config: Config, name: str | None) -> list[GroupConfig]:
 
 def cmd_preview(config: Config, args: argparse.Namespace) -> int:
     """Print the digest as it would be sent to the first (or named) group; sends nothing, stores nothing."""
-    from bot.delivery.publisher import Publisher
-    from bot.store.queue import QueueRepository
+    from bot.clock import Clock
+    from bot.wiring import wire
 
     try:
         day = date.fromisoformat(args.date) if args.date else datetime.now(config.tz).date()
@@ -335,7 +301,7 @@ def cmd_preview(config: Config, args: argparse.Namespace) -> int:
         raise ConfigError([f"--date: expected YYYY-MM-DD, got {args.date!r}"]) from None
     group = _group(config, args.group)[0]
     with _preview_store(config) as store:
-        publisher = Publisher(config, store, queue=QueueRepository(store))
+        publisher = wire(config, store, Clock(config.tz)).publisher
         fetched = publisher.fetch(args.slot)
         now = datetime.now(config.tz)
         plan = publisher.plan(group, day, args.slot, fetched.results, now)
@@ -472,19 +438,20 @@ def cmd_init(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_tickets(config: Config, args: argparse.Namespace) -> int:
     """List tickets by status, as text or JSON."""
-    from bot.admin import desk_from_config, tickets_report
+    from bot.admin import tickets_report
+    from bot.wiring import desk_for
 
     with _open_store(config) as store:
-        desk, _problems = desk_from_config(config, store)
+        desk = desk_for(config, store)
         print(tickets_report(desk, args.status, as_json=args.json, tz=config.tz))
     return 0
 
 
 def cmd_stats(config: Config, args: argparse.Namespace) -> int:
     """/stats for the last N days or for --from/--to, from the store read-only (the bot may be running)."""
-    from bot.admin import desk_from_config
     from bot.chat.staff import format_stats
     from bot.store import Store, StoreError
+    from bot.wiring import desk_for
 
     now = datetime.now(config.tz)
     if args.date_from is None and args.date_to is None:
@@ -518,7 +485,7 @@ def cmd_stats(config: Config, args: argparse.Namespace) -> int:
     with store:
         for line in store.recovery:
             print(f"store (read as it is; the bot repairs it when it next starts): {line}", file=sys.stderr)
-        desk, _problems = desk_from_config(config, store)
+        desk = desk_for(config, store)
         figures = desk.stats(until, since=since) if since is not None else desk.stats(until, days or 7)
         print(format_stats(config.language, desk.library, figures, days=days))
     return 0
@@ -535,10 +502,11 @@ def cmd_export(config: Config, args: argparse.Namespace) -> int:
     """Everything stored about one member, as JSON (the export itself is recorded)."""
     import json
 
-    from bot.admin import desk_from_config, export_user
+    from bot.admin import export_user
+    from bot.wiring import desk_for
 
     with _open_store(config) as store:
-        desk, _problems = desk_from_config(config, store)
+        desk = desk_for(config, store)
         data = export_user(desk, store, args.user, datetime.now(config.tz))
     text = json.dumps(data, ensure_ascii=False, indent=2)
     if args.out == "-":
@@ -551,10 +519,11 @@ def cmd_export(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_forget(config: Config, args: argparse.Namespace) -> int:
     """Erase a member's text, name and id from their tickets; counts stay (the erasure is recorded)."""
-    from bot.admin import desk_from_config, forget_user
+    from bot.admin import forget_user
+    from bot.wiring import desk_for
 
     with _open_store(config) as store:
-        desk, _problems = desk_from_config(config, store)
+        desk = desk_for(config, store)
         n = forget_user(desk, store, args.user, datetime.now(config.tz))
     print(f"forgot user {args.user}: {n} ticket(s) anonymised")
     return 0

@@ -24,8 +24,8 @@ from telegram.request import HTTPXRequest
 
 from bot.chat import complaints, desk_jobs, editor_jobs, editors, jobs, members, questions, staff
 from bot.chat.commands import set_menus
-from bot.chat.context import SERVICES_KEY, build_services, services_of
-from bot.chat.inbox import INBOX_KEY, InboxApplication, InboxBot, InboxProcessor, replay_pending
+from bot.chat.context import SERVICES_KEY, BotContext, build_services, services_of
+from bot.chat.inbox import InboxApplication, InboxBot, InboxProcessor, replay_pending
 from bot.chat.liveness import schedule_heartbeat
 from bot.chat.outbox import Outbox
 from bot.chat.store_report import report_store
@@ -85,6 +85,7 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
     bot.liveness.health_dir = store.directory
     builder = (
         ApplicationBuilder()
+        .context_types(ContextTypes(context=BotContext))  # context.svc, typed (bot/chat/context.py)
         .application_class(InboxApplication)  # a stop leaves the backlog to the inbox (bot/chat/inbox.py)
         .bot(bot)
         .concurrent_updates(InboxProcessor(inbox, bot.liveness))  # one at a time, as before; marks kept ones done
@@ -110,7 +111,7 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
             return config.telegram.bot_username, None
 
     svc.publisher.identity = identity
-    svc.extra[INBOX_KEY] = inbox
+    svc.inbox = inbox
     # A group upgraded to a supergroup gets a new id (ChatMigrated); the mapping is kept in the store so a
     # restart sends to the new id at once and still takes questions there, until config.yaml is updated.
     migrations = {int(old): int(new) for old, new in svc.meta.get("migrations", {}).items()}
@@ -205,9 +206,6 @@ async def _post_init(app: BotApp) -> None:
     await report_store(app)  # what store recovery did at open, in the ops chat; later store alerts too
     await replay_pending(app)  # questions fetched before a kill but never handled: first, in order
     await set_menus(app.bot, svc)  # each role's "/" menu, a scope per chat (bot/chat/commands.py)
-    if svc.content_problems:
-        shown = "\n".join(svc.content_problems[:20])
-        await svc.outbox.alert(f"⚠️ 内容文件有 {len(svc.content_problems)} 处问题（已跳过）：\n{shown}")
     # Missed digests are sent by a job rather than here: python-telegram-bot turns a stop signal into an
     # exception inside post_init, which could cut a send that Telegram already accepted before the ledger
     # records it; a running job is waited for when the application stops.
@@ -219,20 +217,21 @@ async def _post_init(app: BotApp) -> None:
         server = MetricsServer(svc, getattr(app.bot, "liveness", None), listen=svc.config.metrics.listen,
                                port=svc.config.metrics.port)
         await server.start()
-        svc.extra["metrics"] = server
+        svc.metrics = server
 
 
 async def _post_shutdown(app: BotApp) -> None:
     """Release what post_init started."""
-    server = services_of(app).extra.pop("metrics", None)
+    svc = services_of(app)
+    server, svc.metrics = svc.metrics, None
     if server is not None:
         await server.stop()
 
 
-async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _on_error(update: object, context: BotContext) -> None:
     """Log every unhandled error with its traceback and tell the ops chat in one line."""
     # The update itself is not logged: it may be group chatter we must not keep (privacy).
-    svc = services_of(context.application)
+    svc = context.svc
     where = ""
     if isinstance(update, Update) and update.effective_chat is not None:
         where = f" (chat {update.effective_chat.id})"

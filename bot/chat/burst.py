@@ -39,7 +39,6 @@ from bot.tickets.model import Ticket
 
 log = logging.getLogger(__name__)
 
-KEY = "burst_acks"
 MAX_BATCH = 10
 RESERVE = 8  # of a group's 20 a minute: kept for digests and for the batches themselves
 
@@ -130,10 +129,9 @@ class Acknowledger:
 
 
 def acknowledger_of(svc: Services) -> Acknowledger:
-    found = svc.extra.get(KEY)
-    if not isinstance(found, Acknowledger):
-        found = svc.extra[KEY] = Acknowledger(svc)
-    return found
+    if svc.acknowledger is None:
+        svc.acknowledger = Acknowledger(svc)
+    return svc.acknowledger
 
 
 def cards_html(svc: Services, tickets: list[Ticket]) -> str:

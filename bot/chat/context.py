@@ -6,29 +6,24 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Hashable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext
 
-from bot.admin import desk_from_config
 from bot.chat.outbox import Outbox
 from bot.clock import Clock
 from bot.config import Config
-from bot.delivery.announcements import AnnouncementDelivery
-from bot.delivery.deliver import LedgerWalk
-from bot.delivery.publisher import Publisher
-from bot.delivery.schedule import Schedule
-from bot.delivery.slots import DigestDelivery
-from bot.editorial.rules import EditorialPolicy
 from bot.store import Store
-from bot.store.digest_parts import DigestParts
-from bot.store.ledger import DeliveryLedger
-from bot.store.meta import Meta
-from bot.store.queue import QueueRepository
-from bot.tickets.desk import Desk
-from bot.tickets.topics import FaqLibrary
-from bot.workcal import WorkCalendar
+from bot.store.inbox import Inbox
+from bot.wiring import Domain, wire
+
+if TYPE_CHECKING:
+    from bot.chat.burst import Acknowledger
+    from bot.chat.editor_jobs import EditorialState
+    from bot.chat.metrics import MetricsServer
+    from bot.chat.questions import StaffUsernames
+    from bot.chat.staff import Prompt
 
 log = logging.getLogger(__name__)
 
@@ -66,29 +61,21 @@ class KeyedLocks:
 
 
 @dataclass
-class Services:
-    """Built once in build_application; handlers reach it through :func:`services`."""
+class Services(Domain):
+    """The domain objects (:mod:`bot.wiring`) plus the Telegram edge's own: the outbox and the state
+    handlers and jobs keep in memory between updates. Built once in build_application; handlers reach
+    it as ``context.svc`` (:class:`BotContext`)."""
 
-    config: Config
-    clock: Clock
-    outbox: Outbox
-    store: Store
-    ledger: DeliveryLedger
-    digest_parts: DigestParts
-    publisher: Publisher
-    workcal: WorkCalendar
-    desk: Desk
-    library: FaqLibrary
-    queue: QueueRepository
-    editorial: EditorialPolicy
-    meta: Meta
-    schedule: Schedule
-    digests: DigestDelivery
-    announcements: AnnouncementDelivery
-    content_problems: list[str] = field(default_factory=list)
+    outbox: Outbox = field(kw_only=True)
     # one question handled at a time per (chat, message): overlapping deliveries post one card
     intake_locks: KeyedLocks = field(default_factory=KeyedLocks)
-    extra: dict[str, Any] = field(default_factory=dict)
+    inbox: Inbox | None = None  # the durable inbox (bot/chat/inbox.py), when the bot polls through it
+    sweep_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # a manual sweep and the job never interleave
+    usernames: StaffUsernames | None = None  # staff members' current @usernames (bot/chat/questions.py)
+    prompts: dict[tuple[int, int], Prompt] = field(default_factory=dict)  # staff replies awaited (staff.py)
+    acknowledger: Acknowledger | None = None  # a burst's one acknowledgement (bot/chat/burst.py)
+    editorial_state: EditorialState | None = None  # the editors' jobs' memory (bot/chat/editor_jobs.py)
+    metrics: MetricsServer | None = None  # opt-in Prometheus endpoint, started in post_init
 
     @property
     def lang(self) -> str:
@@ -96,41 +83,22 @@ class Services:
 
 
 def build_services(config: Config, store: Store, outbox: Outbox, clock: Clock) -> Services:
-    """Everything the handlers need, from config, content and the store. Content problems are kept, not fatal."""
-    desk, problems = desk_from_config(config, store)
-    queue = QueueRepository(store)
-    for line in problems:
-        log.warning("content: %s", line)
-    ledger = DeliveryLedger(store, clock=clock.now)
-    parts = DigestParts(store)
-    publisher = Publisher(config, store, queue=queue)
-    schedule = Schedule(config.digests, config.tz, desk.hours.calendar)
-    walk = LedgerWalk(ledger)  # one part in flight across digests and announcements
-    return Services(
-        config=config,
-        clock=clock,
-        outbox=outbox,
-        store=store,
-        ledger=ledger,
-        digest_parts=parts,
-        publisher=publisher,
-        schedule=schedule,
-        digests=DigestDelivery(config, schedule, ledger, parts, publisher, walk),
-        announcements=AnnouncementDelivery(config, schedule, ledger, parts, queue, walk),
-        workcal=desk.hours.calendar,
-        desk=desk,
-        library=desk.library,
-        queue=queue,
-        editorial=EditorialPolicy.from_config(config, four_eyes=config.editorial.four_eyes),
-        meta=Meta(store),
-        content_problems=problems,
-    )
+    """Everything the handlers need: the domain wired from config and the store, plus the outbox."""
+    domain = wire(config, store, clock)
+    return Services(**{f.name: getattr(domain, f.name) for f in fields(Domain)}, outbox=outbox)
+
+
+class BotContext(CallbackContext[Any, Any, Any, Any]):
+    """The context every handler and job gets (registered with ``ContextTypes(context=BotContext)``, as
+    in PTB's contexttypesbot.py): ``context.svc`` is the bot's :class:`Services`, typed."""
+
+    @property
+    def svc(self) -> Services:
+        return services_of(self.application)
 
 
 def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:
-    svc = context.application.bot_data[SERVICES_KEY]
-    assert isinstance(svc, Services)
-    return svc
+    return services_of(context.application)
 
 
 def services_of(app: Application[Any, Any, Any, Any, Any, Any]) -> Services:

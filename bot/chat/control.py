@@ -27,11 +27,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from telegram.ext import ContextTypes
-
 from bot.chat import jobs
 from bot.chat.app import BotApp
-from bot.chat.context import services_of
+from bot.chat.context import BotContext, services_of
 
 __all__ = ["hand_post", "install", "socket_path"]
 
@@ -118,7 +116,7 @@ async def _post(app: BotApp, line: bytes) -> dict[str, Any]:
         return {"error": "the bot is stopping; post again once it runs"}
     done: asyncio.Future[list[jobs.SlotOutcome]] = asyncio.get_running_loop().create_future()
 
-    async def post_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def post_job(context: BotContext) -> None:
         # a job, as the scheduled slots and the catch-up are: a stop waits for a running job to finish
         try:
             outcomes = await jobs.deliver_slot(app, slot, groups=groups, force=force)

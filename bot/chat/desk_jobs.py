@@ -7,7 +7,6 @@ sent is tried again next minute (at-least-once).
 
 from __future__ import annotations
 
-import asyncio
 import html
 import io
 import logging
@@ -15,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application
 
-from bot.chat.context import Services, services_of
+from bot.chat.context import BotContext, Services, services_of
 from bot.chat.desk_texts import dt
 from bot.chat.promise import refresh_promise
 from bot.chat.staff import (
@@ -36,7 +35,6 @@ from bot.tickets.model import Deadline, Ticket
 log = logging.getLogger(__name__)
 
 App = Application[Any, Any, Any, Any, Any, Any]
-SWEEP_LOCK_KEY = "desk_sweep_lock"
 
 
 @dataclass
@@ -61,17 +59,17 @@ def schedule(app: App) -> None:
     jq.run_daily(on_calendar, time(9, 5, tzinfo=tz), name="desk-calendar")
 
 
-async def on_sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_sweep(context: BotContext) -> None:
     """Job: auto-assign, deadline warnings/escalations, auto-close."""
     await sweep(context.application)
 
 
-async def on_weekly(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_weekly(context: BotContext) -> None:
     """Job: Monday's report to the staff chat."""
     await weekly_report(context.application)
 
 
-async def on_calendar(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_calendar(context: BotContext) -> None:
     """Job: warn the ops chat while a year's official make-up days are unknown (from November)."""
     await calendar_check(context.application)
 
@@ -83,9 +81,7 @@ def _deadline_name(lang: str, deadline: Deadline) -> str:
 async def sweep(app: App, now: datetime | None = None) -> SweepResult:
     """One pass of the minute sweep; returns what it did (for tests and logs)."""
     svc = services_of(app)
-    lock = svc.extra.setdefault(SWEEP_LOCK_KEY, asyncio.Lock())
-    assert isinstance(lock, asyncio.Lock)
-    async with lock:  # a manual sweep and the job never interleave (each notice is sent once)
+    async with svc.sweep_lock:  # a manual sweep and the job never interleave (each notice is sent once)
         return await _sweep(svc, app, now or svc.clock.now())
 
 

@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 from datetime import time
 from typing import Any
 
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application
 
-from bot.chat.context import Services, services_of
+from bot.chat.context import BotContext, Services, services_of
 from bot.chat.editor_texts import et
 from bot.chat.jobs import outbox_sender
 from bot.chat.outbox import html_to_plain, split_plain, tg_len
+from bot.checks import content_problems
 from bot.delivery.announcements import AnnouncementMissed, AnnouncementNotice
 from bot.editorial.content import ContentWatcher, load_queue_dir, present_keys
 from bot.editorial.model import QueueItem
@@ -47,7 +48,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-STATE_KEY = "editorial"
 EXPIRE_AT = time(0, 5)
 
 
@@ -62,21 +62,20 @@ class EditorialState:
 
 
 def _state(svc: Services) -> EditorialState:
-    state = svc.extra.get(STATE_KEY)
-    if not isinstance(state, EditorialState):
-        state = EditorialState(ContentWatcher(svc.config.content_dir / "queue"))
-        svc.extra[STATE_KEY] = state
-    return state
+    if svc.editorial_state is None:
+        svc.editorial_state = EditorialState(ContentWatcher(svc.config.content_dir / "queue"))
+    return svc.editorial_state
 
 
 def _sync(svc: Services) -> tuple[FileSync, list[str]]:
-    """Read content/queue and merge it into the queue; problems as ``file:line: message``."""
+    """Read content/queue and merge it into the queue; every content problem (bot.checks, the same
+    check as ``servicebot check``) as ``file:line: message``."""
     now = svc.clock.now()
     directory = svc.config.content_dir / "queue"
-    items, problems = load_queue_dir(directory, svc.editorial.sections, tz=svc.config.tz, loaded_at=now)
+    items, _queue_problems = load_queue_dir(directory, svc.editorial.sections, tz=svc.config.tz, loaded_at=now)
     sync = svc.queue.sync_files(items, now, present_keys(directory))
     base = f"{svc.config.content_dir.parent}/"
-    return sync, [str(p).removeprefix(base) for p in problems]
+    return sync, [p.removeprefix(base) for p in content_problems(svc.config)]
 
 
 def load_content(svc: Services) -> list[str]:
@@ -95,9 +94,9 @@ def load_content(svc: Services) -> list[str]:
     return problems
 
 
-async def on_startup_report(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_startup_report(context: BotContext) -> None:
     """Once, right after start: the content problems found while loading."""
-    svc = services_of(context.application)
+    svc = context.svc
     await _report(svc, _state(svc).at_start)
 
 
@@ -123,9 +122,9 @@ async def reload_content(svc: Services) -> tuple[FileSync, list[str]]:
     return sync, problems
 
 
-async def on_content_watch(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_content_watch(context: BotContext) -> None:
     """Every minute: re-read the queue files if any changed."""
-    svc = services_of(context.application)
+    svc = context.svc
     if _state(svc).watcher.changed():
         await reload_content(svc)
 
@@ -191,7 +190,7 @@ async def deliver_announcements(app: Application[Any, Any, Any, Any, Any, Any]) 
     )
 
 
-async def on_announcements(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_announcements(context: BotContext) -> None:
     """Every minute: due announcements."""
     await deliver_announcements(context.application)
 
@@ -210,7 +209,7 @@ async def expire_items(app: Application[Any, Any, Any, Any, Any, Any]) -> list[Q
     return expired
 
 
-async def on_expire(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_expire(context: BotContext) -> None:
     """Daily: expire items past their end date."""
     await expire_items(context.application)
 

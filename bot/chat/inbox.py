@@ -51,8 +51,6 @@ from bot.store.inbox import Inbox
 
 log = logging.getLogger(__name__)
 
-#: where build_application puts the Inbox in ``Services.extra`` (read it with :func:`inbox_of`)
-INBOX_KEY = "inbox"
 
 #: decides whether a fetched update is a member's question (kept) or not (never stored)
 KeepPredicate = Callable[[Update], Awaitable[bool]]
@@ -77,8 +75,7 @@ class InboxUnavailable(TelegramError):
 
 def inbox_of(svc: Services) -> Inbox | None:
     """The bot's durable inbox, if it has one (handlers use it to not repeat a promise on replay)."""
-    found = svc.extra.get(INBOX_KEY)
-    return found if isinstance(found, Inbox) else None
+    return svc.inbox
 
 
 class InFlight:

@@ -14,9 +14,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application
 
-from bot.chat.context import Services, services_of
+from bot.chat.context import BotContext, Services, services_of
 from bot.config import GroupConfig
 from bot.delivery.deliver import Failure, SendPart
 from bot.delivery.publisher import Plan
@@ -84,11 +84,11 @@ async def deliver_slot(
     return run.outcomes
 
 
-async def on_health(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_health(update: Update, context: BotContext) -> None:
     """/health in the ops chat: the source board (working, failing since when and why, stale)."""
     from bot.sourceboard import board_lines
 
-    svc = services_of(context.application)
+    svc = context.svc
     statuses = {st.source: st for st in svc.publisher.health.all()}
     if update.effective_chat is not None:
         await svc.outbox.send(update.effective_chat.id, html.escape("\n".join(
@@ -135,9 +135,9 @@ async def _retry_later(
     await svc.outbox.alert(f"⚠️ {day.isoformat()} 的{_slot_name(slot)}未能发出（Telegram 暂时不可达，已超出补发时限）：{names}")
 
 
-async def _on_retry(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _on_retry(context: BotContext) -> None:
     """A delivery left open by a transient failure: deliver again (the ledger skips what was sent)."""
-    svc = services_of(context.application)
+    svc = context.svc
     assert context.job is not None
     data: tuple[Slot, str, list[int]] = context.job.data  # type: ignore[assignment]
     slot, day_text, ids = data
@@ -145,7 +145,7 @@ async def _on_retry(context: ContextTypes.DEFAULT_TYPE) -> None:
     await deliver_slot(context.application, slot, date.fromisoformat(day_text), groups=groups)
 
 
-async def on_catch_up(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_catch_up(context: BotContext) -> None:
     """Start-up catch-up, as a job: polling is not held up, and a stop signal lets it finish first."""
     await catch_up(context.application)
 
@@ -174,9 +174,9 @@ def _slot_name(slot: str) -> str:
     return {"morning": "服务早知道", "tea": "生活下午茶"}.get(slot, slot)
 
 
-async def on_digest_slot(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_digest_slot(context: BotContext) -> None:
     """A scheduled slot (job data: the slot name)."""
-    svc = services_of(context.application)
+    svc = context.svc
     slot: Slot = context.job.data if context.job is not None else "morning"  # type: ignore[assignment]
     day = svc.clock.now().date()
     if not svc.schedule.is_service_day(day):

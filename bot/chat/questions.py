@@ -33,8 +33,6 @@ from bot.tickets.model import Ticket
 
 log = logging.getLogger(__name__)
 
-USERNAMES_KEY = "desk_staff_usernames"
-SIGNUPS_KEY = "editorial_signups"
 _NUMBER = re.compile(r"#(\d+)")
 _FAQ = re.compile(r"^faq:(ok|human):(\d{1,9})$")
 
@@ -87,10 +85,9 @@ class StaffUsernames:
 
 
 def staff_usernames_of(svc: Services) -> StaffUsernames:
-    found = svc.extra.get(USERNAMES_KEY)
-    if not isinstance(found, StaffUsernames):
-        found = svc.extra[USERNAMES_KEY] = StaffUsernames()
-    return found
+    if svc.usernames is None:
+        svc.usernames = StaffUsernames()
+    return svc.usernames
 
 
 async def staff_usernames(svc: Services, message: Message) -> set[str]:
@@ -314,10 +311,7 @@ async def _followup(svc: Services, message: Message, asker: User, t: Ticket) -> 
 
 
 def signups_of(svc: Services) -> SignupBook:
-    found = svc.extra.get(SIGNUPS_KEY)
-    if not isinstance(found, SignupBook):
-        found = svc.extra[SIGNUPS_KEY] = SignupBook(svc.store)
-    return found
+    return svc.signups
 
 
 async def take_signup(svc: Services, message: Message, member: User) -> None:

@@ -40,7 +40,6 @@ from bot.tickets.topics import FaqLibrary
 
 log = logging.getLogger(__name__)
 
-PROMPTS_KEY = "desk_prompts"
 _CARD_NUMBER = re.compile(r"^#(\d+)")
 _DATA = re.compile(r"^tk:(claim|xfer|to|note|close|card):(\d{1,9})(?::(\d{1,15}))?$")
 
@@ -358,9 +357,7 @@ class Prompt:
 
 
 def _prompts(svc: Services) -> dict[tuple[int, int], Prompt]:
-    found = svc.extra.setdefault(PROMPTS_KEY, {})
-    assert isinstance(found, dict)
-    return found
+    return svc.prompts
 
 
 async def _prompt(svc: Services, query: CallbackQuery, text: str, prompt: Prompt) -> None:

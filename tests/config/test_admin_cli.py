@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from bot.admin import desk_from_config
 from bot.config import parse_config
 from bot.store import Store
+from bot.wiring import desk_for
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -33,7 +33,7 @@ def test_list_export_and_forget_a_member(tmp_path: Path) -> None:
     config_path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     config = parse_config(data)
     with Store.open(config.data_dir) as store:
-        desk, _ = desk_from_config(config, store)
+        desk = desk_for(config, store)
         desk.open_ticket(chat_id=-1001001, message_id=5, asker_id=105, asker_name="周小满",
                          text="孩子转学到雄安需要哪些材料？我家住容东片区", now=NOW)
         desk.open_ticket(chat_id=-1001001, message_id=6, asker_id=106, asker_name="吴大伟",

@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from bot.admin import desk_from_config
 from bot.chat.staff import format_stats
 from bot.config import parse_config
 from bot.editorial.rules import EditorialPolicy, approve, create_item
 from bot.store import Store
 from bot.store.queue import QueueRepository
+from bot.wiring import desk_for
 from tests.chat.harness import FeedServer, config_data
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -195,7 +195,7 @@ def test_stats_prints_the_desks_figures_for_a_period_as_slash_stats_does_while_t
     config = parse_config(yaml.safe_load(path.read_text(encoding="utf-8")))
     staff = config.people.staff[0].id
     with Store.open(config.data_dir) as store:  # the running bot: it holds the lock throughout
-        desk, _ = desk_from_config(config, store)
+        desk = desk_for(config, store)
         at = datetime(2026, 11, 24, 10, 0, tzinfo=tz)  # a Tuesday, in service hours
         answered = desk.open_ticket(chat_id=-1001001, message_id=1, asker_id=105, asker_name="周小满",
                                     text="孩子转学到雄安需要哪些材料？", now=at).ticket

@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.admin import ADMIN_LOG, desk_from_config, export_user, forget_user, list_tickets, tickets_report
+from bot.admin import ADMIN_LOG, export_user, forget_user, list_tickets, tickets_report
 from bot.chat.desk_texts import DESK_TEXTS, EVENT_LABELS, dt
+from bot.checks import content_problems
 from bot.config import parse_config
 from bot.store import Store
 from bot.tickets.model import EventKind, Status
+from bot.wiring import desk_for
 from tests.chat.harness import SHANGHAI
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,8 +44,8 @@ def world(tmp_path: Path):  # type: ignore[no-untyped-def]
     data["content_dir"] = str(ROOT / "content")
     config = parse_config(data, "test")
     store = Store.open(config.data_dir)
-    desk, problems = desk_from_config(config, store)
-    assert problems == []
+    desk = desk_for(config, store)
+    assert content_problems(config) == []
     yield config, store, desk
     store.close()
 

@@ -132,3 +132,22 @@ def test_dates_editors_type() -> None:
     assert parse_when("18：00", now) == datetime(2026, 11, 27, 18, 0, tzinfo=SH)
     assert parse_when("25:00", now) is None
     assert parse_when("tomorrow", now) is None
+
+
+async def test_start_up_reload_and_check_report_the_same_content_problems(tmp_path: Path) -> None:
+    """One content check (bot.checks) for `servicebot check`, start-up and /reload: a broken FAQ file
+    is not a queue file, yet /reload and the start-up report tell of it as `check` does."""
+    from bot.checks import content_problems
+
+    content = content_copy(tmp_path)
+    (content / "faq" / "zz-broken.md").write_text("---\ntopic: Not A Key\nname: 坏\n---\n正文\n", encoding="utf-8")
+    async with running_bot(tmp_path, content_dir=str(content)) as h:
+        expected = [p.removeprefix(f"{content.parent}/") for p in content_problems(h.config)]
+        assert any("zz-broken.md:2: topic" in p for p in expected), expected
+        alert = await h.wait_for_message(OPS_CHAT_ID, lambda m: "zz-broken.md:2:" in m["plain_text"])
+        assert all(p in alert["plain_text"] for p in expected)
+        # a second one found by /reload (the queue files are fine): told to the editor and to ops once
+        (content / "faq" / "zz-broken2.md").write_text("---\ntopic: education\n---\n正文\n", encoding="utf-8")
+        reply = await ask(h, 301, EDITORS_CHAT_ID, "/reload", "已重新读取")
+        assert "zz-broken2.md" in reply["plain_text"] and "zz-broken.md:2:" in reply["plain_text"]
+        await h.wait_for_message(OPS_CHAT_ID, lambda m: "zz-broken2.md" in m["plain_text"])
