@@ -206,13 +206,7 @@ async def _drive(
             },
         )
     store = Store.open(data_dir)
-    clock = Clock(TZ, allow_advance=True)
-    clock.offset = NOW - datetime.now(TZ)
-    app = build_application(config, "1:bench", store=store, clock=clock)
-    canned = CannedRequest()
-    app.bot._request = (canned, canned)  # type: ignore[attr-defined]  # the Bot API, in-process
-    app.bot._rate_limiter = None  # type: ignore[attr-defined]  # flood limits are not what we measure
-    svc = services_of(app)
+    repo = None
     if stock:
         path = data_dir / "stock.json"
         path.write_text(
@@ -220,7 +214,26 @@ async def _drive(
                 {"tickets": {str(k): v for k, v in docs.items()}, "tickets_meta": {"1": {"next": size + 1}}}
             )
         )
-        svc.desk.repo = StockTicketRepository(path)
+        repo = StockTicketRepository(path)
+    try:
+        return await timed_intake(config, store, questions, size, repo=repo)
+    finally:
+        store.close()
+
+
+async def timed_intake(config: Any, store: Store, questions: int, size: int, *,
+                       repo: Any = None) -> tuple[list[float], int]:
+    """Time ``questions`` questions through the real Application on ``store`` (holding ``size`` tickets,
+    numbered 1..size); ``repo`` replaces the desk's repository (the peer). Returns samples and tickets made."""
+    clock = Clock(TZ, allow_advance=True)
+    clock.offset = NOW - datetime.now(TZ)
+    app = build_application(config, "1:bench", store=store, clock=clock)
+    canned = CannedRequest()
+    app.bot._request = (canned, canned)  # type: ignore[attr-defined]  # the Bot API, in-process
+    app.bot._rate_limiter = None  # type: ignore[attr-defined]  # flood limits are not what we measure
+    svc = services_of(app)
+    if repo is not None:
+        svc.desk.repo = repo
     samples: list[float] = []
     try:
         await app.initialize()
@@ -234,7 +247,6 @@ async def _drive(
         made = svc.desk.repo.next_number() - (size + 4)   # tickets from the timed questions
     finally:
         await app.shutdown()
-        store.close()
     return samples, made
 
 

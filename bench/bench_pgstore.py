@@ -1,0 +1,127 @@
+"""PostgreSQL store vs journal store, in one run, at 100k tickets (issue 16 item 5).
+
+One journal store is filled with 100k tickets as TicketStore stores them (a snapshot written directly),
+then copied into a PostgreSQL database by ``servicebot store migrate``'s own code (timed too). Both then
+take the same work:
+
+- a durable ticket write: ``TicketStore.add`` of a new ticket (the ticket, its dedupe key and the
+  counter in one batch: one fsynced journal record / one committed transaction) and ``TicketStore.save``
+  of a changed one, one at a time, p50 and p99;
+- intake through the real Application (bench_intake.timed_intake: process_update with the Bot API
+  answered in-process), p50 and throughput.
+
+"ours" is PostgreSQL, "peer" the journal store: a ratio below 1 is how much slower PostgreSQL is. The
+database is a throwaway cluster of Debian's PostgreSQL (tests/pgcluster.py) on this machine, with its
+durable defaults (fsync, synchronous_commit on), reached over TCP on 127.0.0.1: a database on another
+machine adds its network round trips to every write (each add is ~5 statements in one transaction).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import yaml
+
+from bench.bench_intake import NOW, ROOT, _docs, _ticket, timed_intake
+from bench.common import Result, percentile
+from bot.config import parse_config
+from bot.store import Store
+from bot.store.journal import TableState, write_snapshot
+from bot.store.migrate import migrate_journal
+from bot.store.pg import PgStore
+from bot.store.tickets import TicketStore
+from bot.tickets.model import Status
+from tests.pgcluster import running_cluster
+
+SIZE = 100_000
+WRITES = 300
+QUESTIONS = 200
+
+
+def _writes(store: Store, size: int) -> tuple[list[float], list[float]]:
+    """``WRITES`` timed adds, then ``WRITES`` timed saves (a claim) of those tickets."""
+    repo = TicketStore(store)
+    adds: list[float] = []
+    saves: list[float] = []
+    fresh = []
+    for i in range(WRITES):
+        t = _ticket(size + 1_000 + i)
+        t.status, t.closed_at, t.created_at = Status.OPEN, None, NOW
+        start = time.perf_counter()
+        repo.add(t)
+        adds.append((time.perf_counter() - start) * 1000)
+        fresh.append(t)
+    for t in fresh:
+        t.status, t.owner_id, t.owner_name = Status.CLAIMED, 101, "张老师"
+        t.first_response_at = NOW + timedelta(minutes=5)
+        start = time.perf_counter()
+        repo.save(t)
+        saves.append((time.perf_counter() - start) * 1000)
+    assert len(repo) == size + WRITES
+    return adds, saves
+
+
+def run(size: int = SIZE) -> list[Result]:
+    label = f"{size // 1000}k"
+    results: list[Result] = []
+    docs = _docs(size)
+    with tempfile.TemporaryDirectory(prefix="bench-pgstore-") as tmp, running_cluster(durable=True) as cluster:
+        root = Path(tmp)
+        tables = {"tickets": TableState(docs, size + 1), "tickets_meta": TableState({1: {"next": size + 1}}, 2)}
+        for name in ("journal", "intake-journal"):
+            (root / name).mkdir()
+            write_snapshot(root / name, 1, tables)
+        dsn, intake_dsn = cluster.create_database("bench"), cluster.create_database("bench_intake")
+        migrate_s = 0.0
+        for target_dsn in (dsn, intake_dsn):
+            with PgStore.connect(target_dsn) as pg:
+                assert isinstance(pg, PgStore)
+                start = time.perf_counter()
+                copied = migrate_journal(root / "journal", pg)
+                migrate_s = time.perf_counter() - start
+                assert copied.counts["tickets"] == size
+                with pg._sql("analyze") as conn:
+                    conn.execute("ANALYZE documents")
+
+        with Store.open(root / "journal") as journal:
+            j_add, j_save = _writes(journal, size)
+        with PgStore.connect(dsn) as pg:
+            p_add, p_save = _writes(pg, size)
+        for what, ours, peer in (("add", p_add, j_add), ("save", p_save, j_save)):
+            for p in (50, 99):
+                results.append(Result.time(f"pgstore: durable ticket {what} p{p} @{label}, PostgreSQL vs journal",
+                                           percentile(ours, p), percentile(peer, p)))
+
+        raw = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+        raw["data_dir"] = str(root / "intake-journal")
+        raw["content_dir"] = str(ROOT / "content")
+        config = parse_config(raw, "bench")
+        with Store.open(root / "intake-journal") as journal:
+            j_intake, j_made = asyncio.run(timed_intake(config, journal, QUESTIONS, size))
+        with PgStore.connect(intake_dsn) as pg:
+            p_intake, p_made = asyncio.run(timed_intake(config, pg, QUESTIONS, size))
+        results += [
+            Result.time(f"pgstore: intake p50 @{label} (process_update), PostgreSQL vs journal",
+                        percentile(p_intake, 50), percentile(j_intake, 50)),
+            Result.rate(f"pgstore: intake throughput @{label}, PostgreSQL vs journal",
+                        1000 / (sum(p_intake) / len(p_intake)), 1000 / (sum(j_intake) / len(j_intake)),
+                        "questions/s"),
+            Result.expect(f"pgstore: intake questions that became tickets on PostgreSQL (goal {QUESTIONS})",
+                          p_made, QUESTIONS, "tickets"),
+            Result.expect(f"pgstore: intake questions that became tickets on the journal (goal {QUESTIONS})",
+                          j_made, QUESTIONS, "tickets"),
+            Result(f"pgstore: store migrate of {size // 1000}k tickets (copy + verify)", migrate_s, migrate_s,
+                   "s", 1.0),
+        ]
+    return results
+
+
+if __name__ == "__main__":
+    import sys
+
+    for r in run(int(sys.argv[1]) if len(sys.argv) > 1 else SIZE):
+        print(f"{r.name}: ours {r.ours:.2f} {r.unit} · peer {r.peer:.2f} · {r.ratio:.2f}x")
