@@ -31,7 +31,7 @@ from bot.chat.outbox import Outbox
 from bot.chat.store_report import report_store
 from bot.clock import Clock
 from bot.config import Config
-from bot.store import Store
+from bot.store import Store, StoreError
 from bot.store.inbox import Inbox
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,7 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
         **({"base_file_url": config.telegram.base_file_url} if config.telegram.base_file_url else {}),
     )
     bot.liveness.health_dir = store.directory
+    bot.liveness.store = store  # its writes failing shows in health.json and /healthz
     builder = (
         ApplicationBuilder()
         .context_types(ContextTypes(context=BotContext))  # context.svc, typed (bot/chat/context.py)
@@ -228,6 +229,16 @@ async def _post_shutdown(app: BotApp) -> None:
         await server.stop()
 
 
+def _store_failure(error: BaseException | None) -> bool:
+    """Whether ``error`` is (or was caused by) the store refusing a write."""
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(error, StoreError):
+            return True
+        error, seen = error.__cause__, seen + 1
+    return False
+
+
 async def _on_error(update: object, context: BotContext) -> None:
     """Log every unhandled error with its traceback and tell the ops chat in one line."""
     # The update itself is not logged: it may be group chatter we must not keep (privacy).
@@ -237,5 +248,7 @@ async def _on_error(update: object, context: BotContext) -> None:
         where = f" (chat {update.effective_chat.id})"
     update_id = update.update_id if isinstance(update, Update) else "-"
     log.error("unhandled error while processing update %s%s", update_id, where, exc_info=context.error)
+    if _store_failure(context.error) and getattr(svc.store, "write_error", None) is not None:
+        return  # the store cannot write: ops was told once (bot/chat/store_report.py), not once per update
     await svc.outbox.alert(f"⚠️ 处理消息出错{where}：{type(context.error).__name__}: {context.error}")
 

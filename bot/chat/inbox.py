@@ -219,7 +219,9 @@ class InboxBot(ExtBot[Any]):
         try:
             self._inbox.add_many(kept)
         except (StoreError, OSError) as exc:
-            self.liveness.fetch_failed(f"the inbox cannot write: {exc}")
+            # getUpdates itself worked: what fails is the store, which says so itself (liveness.store, and
+            # the ops chat once); the loop fetches again with backoff and heals once the disk takes writes
+            self.liveness.fetch_ok()
             raise InboxUnavailable(
                 f"inbox: could not keep {len(kept)} fetched question(s), so they are not confirmed to Telegram "
                 f"and will be fetched again: {exc}"

@@ -6,7 +6,11 @@ means more than "the PID exists":
 - the event loop turns: the heartbeat is a JobQueue job (:func:`on_heartbeat`), so a blocked loop or a
   dead scheduler stops it;
 - no update has been in its handlers for more than :data:`STUCK_AFTER` (a handler hung on a call);
-- in polling mode, getUpdates succeeded within :data:`FETCH_STALE_AFTER` (long polls return every 10 s).
+- in polling mode, getUpdates succeeded within :data:`FETCH_STALE_AFTER` (long polls return every 10 s);
+- the store's durable writes work (``store.write_error``): while they fail (disk full, I/O error, read-only
+  file system) the health file and /healthz say so, but the watchdog is still pinged: a restart cannot
+  free space, every write is tried again, and the bot heals by itself once the disk takes writes (the
+  ops chat is told when writes fail and when they work again: bot/chat/store_report.py).
 
 The heartbeat (every :data:`HEARTBEAT_SECONDS`, or half of systemd's ``WatchdogSec=`` if shorter) then
 
@@ -59,6 +63,8 @@ class Liveness:
     updates_handled: int = 0
     ready: bool = False
     health_dir: Path | None = None  # where health.json goes (the data directory), None: nowhere
+    #: the store (anything with ``write_error`` and ``write_failing_since``), None: not watched
+    store: Any = None
 
     def fetch_ok(self) -> None:
         self.last_fetch_ok = time.time()
@@ -77,10 +83,22 @@ class Liveness:
             self.processing_since = None
             self.updates_handled += 1
 
-    def problems(self, now: float | None = None) -> list[str]:
-        """What is wrong now (empty: healthy)."""
+    def store_problem(self, now: float | None = None) -> str | None:
+        """The store's writes failing, in one line (None while they work)."""
+        error = getattr(self.store, "write_error", None)
+        if error is None:
+            return None
+        now = time.time() if now is None else now
+        since = getattr(self.store, "write_failing_since", None) or now
+        return f"the store cannot write for {now - since:.0f} s ({error})"
+
+    def problems(self, now: float | None = None, *, store: bool = True) -> list[str]:
+        """What is wrong now (empty: healthy); ``store=False``: leave out the store's writes failing."""
         now = time.time() if now is None else now
         found: list[str] = []
+        store_line = self.store_problem(now) if store else None
+        if store_line is not None:
+            found.append(store_line)
         if self.processing_since is not None and time.monotonic() - self.processing_since > STUCK_AFTER:
             found.append(f"one update has been in its handlers for {time.monotonic() - self.processing_since:.0f} s")
         if self.mode == "polling":
@@ -203,10 +221,11 @@ async def on_heartbeat(context: Any) -> None:
     if not liveness.ready:
         liveness.ready = True
         sd_notify(f"READY=1\nSTATUS=answering ({liveness.mode})\nMAINPID={os.getpid()}")
-    if data["status"] == "ok":
-        sd_notify("WATCHDOG=1")
-    else:
-        log.warning("unhealthy, no watchdog ping: %s", "; ".join(data["problems"]))
+    if data["status"] == "ok" or not liveness.problems(store=False):
+        sd_notify("WATCHDOG=1")  # the store's writes failing alone: a restart would not help (see above)
+    if data["status"] != "ok":
+        pinged = " (the watchdog is still pinged: a restart would not help)" if not liveness.problems(store=False) else ""
+        log.warning("unhealthy%s: %s", pinged or ", no watchdog ping", "; ".join(data["problems"]))
 
 
 def schedule_heartbeat(app: Any) -> None:

@@ -62,9 +62,14 @@ class Store:
         self.recovery: list[str] = recovery or []
         self._lock = lock
         self._disk = disk
-        #: called with one line when compaction starts failing and when it works again (from any thread);
-        #: the bot forwards it to the ops chat. Never raises into the store.
+        #: called with one line when durable writes start failing and when they work again, and when compaction
+        #: does (from any thread); the bot forwards it to the ops chat (without writing to the store: it
+        #: may be the store that cannot write). Never raises into the store.
         self.on_alert: Callable[[str], None] | None = None
+        #: while durable writes fail: the last error, since when (time.time()), how many failed; None when they work
+        self.write_error: str | None = None
+        self.write_failing_since: float | None = None
+        self.write_failures = 0
         self._compactor: threading.Thread | None = None
         self._compaction_failures = 0
         self._retry_at = 0.0
@@ -286,10 +291,49 @@ class Store:
             return
         try:
             self._journal.append(ops, sync=not self._unsynced_depth)
+        except StoreError as exc:
+            self._rollback(undo)
+            self._write_failed(exc)
+            raise
         except BaseException:
             self._rollback(undo)
             raise
+        if self.write_failures:
+            self._write_worked()
         self._maybe_compact()
+
+    # ------------------------------------------------------------ writes failing and healing
+
+    def _write_failed(self, exc: StoreError) -> None:
+        """A durable write failed (disk full, I/O error, read-only file system): ops is told once per outage.
+
+        The write itself raised to its caller (nothing was acknowledged); the next one is tried again.
+        """
+        self.write_failures += 1
+        self.write_error = str(exc.__cause__ or exc)
+        if self.write_failing_since is not None:
+            log.warning("store %s: a write failed again (%d since the outage began): %s", self.directory,
+                        self.write_failures, self.write_error)
+            return
+        self.write_failing_since = time.time()
+        text = (
+            f"store {self.directory}: writes fail ({self.write_error}). Nothing that needs the store is confirmed "
+            "meanwhile (questions stay with Telegram and are fetched again); every write is tried again, and "
+            "this chat is told when they work. Free space / fix the disk."
+        )
+        log.error("%s", text)
+        self._alert(text)
+
+    def _write_worked(self) -> None:
+        since = self.write_failing_since
+        took = time.time() - since if since is not None else 0.0
+        text = (
+            f"store {self.directory}: writes work again, after {self.write_failures} failed over "
+            f"{_duration(took)} (last error: {self.write_error})"
+        )
+        self.write_failures, self.write_error, self.write_failing_since = 0, None, None
+        log.warning("%s", text)
+        self._alert(text)
 
     # ------------------------------------------------------------ compaction
 
@@ -418,6 +462,14 @@ class Store:
     def __repr__(self) -> str:
         where = str(self.directory) if self.directory else "memory"
         return f"<Store {where} tables={sorted(self.tables())}>"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def _lock(directory: Path, disk: Disk) -> object:

@@ -86,6 +86,22 @@ async def test_polling_that_keeps_failing_stops_the_pings_webhook_mode_does_not_
     assert _received(notify) == ["WATCHDOG=1"]
 
 
+async def test_a_store_that_cannot_write_is_unhealthy_but_keeps_the_watchdog_fed(
+    tmp_path: Path, notify: socket.socket
+) -> None:
+    store = SimpleNamespace(write_error=None, write_failing_since=None)
+    liveness = Liveness(health_dir=tmp_path, ready=True, store=store)
+    liveness.fetch_ok()
+    store.write_error, store.write_failing_since = "[Errno 28] No space left on device", time.time() - 30
+    await _beat(liveness)
+    healthy, line = read_health(tmp_path)
+    assert not healthy and "the store cannot write for 30 s" in line and "No space left" in line
+    assert _received(notify) == ["WATCHDOG=1"]  # a restart cannot free space; the bot heals when it can write
+    store.write_error = store.write_failing_since = None
+    await _beat(liveness)
+    assert read_health(tmp_path)[0]
+
+
 def test_health_says_not_running_for_a_dead_pid_and_stuck_for_an_old_heartbeat(tmp_path: Path) -> None:
     assert read_health(tmp_path)[1].endswith("the bot is not running (or has not started yet)")
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)

@@ -5,7 +5,9 @@
   Type=notify/WatchdogSec= would read them), ``servicebot health`` ok while up and not after, STOPPING=1.
 - A 401 on getUpdates (the token revoked mid-run) ends the process with status 1 and one line.
 - A question the store cannot keep (the disk full: RLIMIT_FSIZE set on the running bot with prlimit) is not
-  confirmed to Telegram; once writes succeed again it is fetched again and handled, once.
+  confirmed to Telegram; once writes succeed again it is fetched again and handled, once. The ops chat is
+  told once that the store cannot write (however often it is retried) and once that it works again;
+  ``servicebot health`` says so meanwhile; the asker gets no promise before the ticket is on disk.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from pathlib import Path
 
 from bot.store import Store
 from bot.store.inbox import Inbox
-from sandbox import GROUP_ID, STAFF_CHAT_ID
+from sandbox import GROUP_ID, OPS_CHAT_ID, STAFF_CHAT_ID
 from sandbox.server import SandboxThread
 
 from .harness import ROOT, SHANGHAI, TOKEN, FeedServer
@@ -45,6 +47,10 @@ def _popen(config: Path, env: dict[str, str] | None = None, **kwargs: object) ->
 def _health(config: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "health"], cwd=ROOT,
                           capture_output=True, text=True, timeout=60, env={**os.environ})
+
+
+def _ops(sb: SandboxThread, words: str) -> list[str]:
+    return [m["plain_text"] for m in bot_messages(sb, OPS_CHAT_ID) if words in m["plain_text"]]
 
 
 def _unconfirmed(sb: SandboxThread) -> list[dict[str, object]]:
@@ -157,11 +163,20 @@ def test_a_question_the_store_cannot_keep_is_not_confirmed_and_is_handled_once_i
             assert any(u.get("message", {}).get("message_id") == asked["message_id"]  # type: ignore[union-attr]
                        for u in _unconfirmed(sb)), "confirmed to Telegram although it is not on disk"
             assert not any(m["plain_text"].startswith("#2 ") for m in bot_messages(sb, STAFF_CHAT_ID))
+            wait_until(lambda: len(_ops(sb, "writes fail")) >= 1, timeout=30, what="the ops alert")
+            # health.json is rewritten by each heartbeat (every 10 s): the outage shows in the next one
+            wait_until(lambda: "the store cannot write" in _health(config).stderr, timeout=40,
+                       what="servicebot health to say the store cannot write")
+            assert not [m for m in bot_messages(sb, GROUP_ID) if m["reply_to_message_id"] == asked["message_id"]]
             resource.prlimit(proc.pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
             wait_until(lambda: any(m["plain_text"].startswith("#2 ") for m in bot_messages(sb, STAFF_CHAT_ID)),
                        timeout=90, what="the second question's card once space is back")
             promise = [m for m in bot_messages(sb, GROUP_ID) if m["reply_to_message_id"] == asked["message_id"]]
             assert len(promise) == 1
+            wait_until(lambda: len(_ops(sb, "writes work again")) >= 1, timeout=30, what="the all-clear")
+            wait_until(lambda: _health(config).returncode == 0, timeout=60, what="health ok again")
+            assert len(_ops(sb, "writes fail")) == 1 and len(_ops(sb, "writes work again")) == 1, _ops(sb, "")
+            assert not _ops(sb, "处理消息出错"), "an alert per failed update as well"
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=60) == 0
         finally:

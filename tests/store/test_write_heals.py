@@ -70,3 +70,45 @@ def test_writes_after_a_failed_one_succeed_once_the_disk_takes_them(tmp_path: Pa
     with Store.open(d) as again:
         assert [(x["n"], x.get("answered")) for x in again.table("tickets").all()] == [(1, True), (4, None)]
         assert again.recovery == [], "the failed write's torn tail was left in the journal"
+
+
+@pytest.mark.parametrize("how", ["enospc", "eio"])
+def test_ops_is_told_once_when_writes_fail_and_once_when_they_work_again(tmp_path: Path, how: str) -> None:
+    disk = FailingJournal(how)
+    alerts: list[str] = []
+    with Store.open(tmp_path / "data", disk=disk) as store:
+        store.on_alert = alerts.append
+        t = store.table("tickets")
+        t.insert({"n": 1})
+        assert store.write_error is None and alerts == []
+        disk.full = True
+        for n in range(2, 7):  # five writes refused: one alert, not five
+            with pytest.raises(StoreError):
+                t.insert({"n": n})
+        assert len(alerts) == 1, alerts
+        assert "writes fail" in alerts[0] and os.strerror(errno.ENOSPC if how == "enospc" else errno.EIO) in alerts[0]
+        assert store.write_failures == 5 and store.write_failing_since is not None
+        assert store.write_error is not None
+        disk.full = False
+        t.insert({"n": 7})
+        assert len(alerts) == 2 and "writes work again, after 5 failed" in alerts[1], alerts
+        assert store.write_error is None and store.write_failures == 0
+        t.insert({"n": 8})  # healthy writes say nothing
+        assert len(alerts) == 2
+
+
+def test_an_alert_callback_that_raises_never_fails_the_store(tmp_path: Path) -> None:
+    disk = FailingJournal()
+
+    def broken(_text: str) -> None:
+        raise RuntimeError("the ops chat is down too")
+
+    with Store.open(tmp_path / "data", disk=disk) as store:
+        store.on_alert = broken
+        t = store.table("tickets")
+        disk.full = True
+        with pytest.raises(StoreError, match="journal write failed"):
+            t.insert({"n": 1})
+        disk.full = False
+        t.insert({"n": 2})
+        assert [x["n"] for x in t.all()] == [2]
