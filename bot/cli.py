@@ -142,11 +142,24 @@ def cmd_check(config: Config, args: argparse.Namespace) -> int:
         print("  all files OK")
     for line in warnings:
         print(f"  warning: {line}")
+    _print_marks(config)
     if problems:
         print(f"\nconfig OK; {len(problems)} content problem(s): those files are skipped when the bot runs")
         return 1
     print(f"\nconfig OK{f' ({len(warnings)} warning(s))' if warnings else ''}")
     return 0
+
+
+def _print_marks(config: Config) -> None:
+    """Editorial marks per file ("（待本地核实）"): hidden from members, listed here for the service team."""
+    from bot.editorial.check import editorial_marks
+
+    found = editorial_marks(config.content_dir)
+    if not found:
+        return
+    print(f"\nEditorial marks (待本地核实 etc.: never shown to members; {sum(n for _, n in found)} to clear)")
+    for path, n in found:
+        print(f"  {path}: {n}")
 
 
 def _calendar_warnings(config: Config) -> list[str]:

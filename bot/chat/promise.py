@@ -24,6 +24,7 @@ through the outbox, the one sender.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -35,7 +36,7 @@ from bot.chat.desk_texts import dt
 from bot.tickets.model import EventKind, Rating, Status, Ticket
 from bot.tickets.topics import Checklist, FaqEntry
 
-FAQ_LINE = 60  # characters of the FAQ answer shown on its visible line; the whole answer is in the fold
+FAQ_LINE = 90  # characters of the FAQ answer shown on its visible line (whole sentences); the rest is in the fold
 
 
 def message_link(chat_id: int, message_id: int) -> str | None:
@@ -143,8 +144,17 @@ def status_line(t: Ticket, f: PromiseFacts) -> str:
 
 
 def _one_line(text: str, limit: int) -> str:
+    """The answer on one line: as many whole sentences as fit in ``limit`` characters (a sentence ends at
+    。！？；), else the first sentence cut with "…" — a member reads a complete statement, not a fragment."""
     flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+    if len(flat) <= limit:
+        return flat
+    kept = ""
+    for sentence in re.findall(r"[^。！？；!?;]+[。！？；!?;]?", flat):
+        if len(kept) + len(sentence) > limit:
+            break
+        kept += sentence
+    return kept.strip() or flat[: limit - 1].rstrip() + "…"
 
 
 def promise_html(t: Ticket, f: PromiseFacts) -> str:
@@ -152,7 +162,7 @@ def promise_html(t: Ticket, f: PromiseFacts) -> str:
     lines: list[str] = []
     folded: list[str] = []
     if f.faq is not None:
-        answer = f.faq.answer.strip()
+        answer = f.faq.member_answer.strip()  # editorial marks ("（待本地核实）") are for staff, not members
         short = _one_line(answer, FAQ_LINE)
         human = f" · ☎ {html.escape(dt(f.lang, 'hotline_line', hotline=f.hotline))}" if f.hotline else ""
         lines.append(f"💡 <b>{html.escape(f.faq.question)}</b>：{html.escape(short)}{human}")

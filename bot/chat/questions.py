@@ -447,6 +447,7 @@ async def on_faq_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         else:
             t = svc.desk.request_human(number, by=query.from_user.id, now=svc.clock.now())  # in the history
             await to_staff_chat(svc, t, dt(lang, "human_staff_html", n=number, who=topic_staff_html(svc, t)))
+            await refresh_card(svc, t)  # the card says the asker wants a person (and the promise follows)
             outcome = dt(lang, "faq_human")
     except TakenByStaff as exc:
         # A late press (the buttons were not removed in time, or an old client): refused, never a silent

@@ -33,9 +33,10 @@ from bot.chat.context import Services, services
 from bot.chat.desk_texts import dt, event_label
 from bot.chat.outbox import MAX_MESSAGE, Sent, answer_query, split_plain, tg_len
 from bot.chat.promise import message_link, rating_keyboard, refresh_promise
+from bot.knowledge import marks
 from bot.tickets.desk import Stats
 from bot.tickets.errors import DeskError, InvalidAction, NotOwner, NotStaff
-from bot.tickets.model import Rating, Status, Ticket
+from bot.tickets.model import EventKind, Rating, Status, Ticket
 from bot.tickets.topics import FaqLibrary
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,8 @@ def card_html(svc: Services, t: Ticket) -> str:
     )
     res = "✓" if t.closed_at is not None else f"{when(svc, t.resolution_due)} {dt(lang, 'card_before')}"
     lines.append(f"{dt(lang, 'card_first_due')}：{first} · {dt(lang, 'card_resolution_due')}：{res}")
+    if t.faq_offered:
+        lines.append(faq_offer_line(svc, t))
     if t.owner_id is not None:
         owner = html.escape(t.owner_name)
     else:  # nobody took it: waiting, or closed by the asker's 已解决 under the FAQ offer
@@ -143,6 +146,29 @@ def card_html(svc: Services, t: Ticket) -> str:
         lines.append(f"{dt(lang, 'card_notes')}：")
         lines += [f"• {html.escape(n.staff_name)}：{html.escape(shorten(n.text, CARD_NOTE, '…'))}" for n in t.notes[-5:]]
     return "\n".join(lines)
+
+
+def faq_offer_line(svc: Services, t: Ticket) -> str:
+    """The card says an FAQ answer was offered (which entry; how many editorial marks it carries, which
+    the member did not see) and what the asker did with it: 已解决 (self-served), 转人工, or nothing yet."""
+    lang = svc.lang
+    entry = svc.library.entry(t.faq_offered or "")
+    question = entry.question if entry is not None else ""
+    line = dt(lang, "card_faq_offered", entry=html.escape(t.faq_offered or ""), question=html.escape(question))
+    checklist = svc.library.topic(t.topic).checklist
+    hidden = (entry.mark_count if entry is not None else 0) + (
+        marks.count(checklist.render("", lang, for_members=False)) if checklist is not None else 0
+    )
+    if hidden:  # what the member was shown without them (the answer and the folded checklist)
+        line += dt(lang, "card_faq_marks", n=hidden)
+    kinds = [e for e in t.events if e.kind in (EventKind.FAQ_RESOLVED, EventKind.HUMAN_REQUESTED)]
+    if kinds and kinds[-1].kind is EventKind.FAQ_RESOLVED:
+        line += " · " + dt(lang, "card_faq_solved")
+    elif kinds:
+        line += " · " + dt(lang, "card_faq_human", when=when(svc, kinds[-1].at))
+    elif t.status is not Status.CLOSED and not svc.desk.taken(t):
+        line += " · " + dt(lang, "card_faq_waiting")
+    return line
 
 
 def card_keyboard(lang: str, t: Ticket) -> InlineKeyboardMarkup | None:
@@ -723,6 +749,8 @@ def format_stats(lang: str, library: FaqLibrary, s: Stats, *, days: int | None =
             lines.append(
                 f"• {library.topic(ts.topic).label(lang)}：{ts.count}（{_pct(ts.sla_met_percent)}）"
             )
+    if s.faq_offered:
+        lines.append(dt(lang, "stats_faq", offered=s.faq_offered, solved=s.self_served, human=s.human_requested))
     if s.complaints:
         lines.append(
             dt(lang, "stats_complaints", count=s.complaints, closed=s.complaints_closed,

@@ -14,8 +14,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.editorial.content import Problem, load_queue_dir
+from bot.knowledge import marks
 
-__all__ = ["check_content", "parse_problem"]
+__all__ = ["check_content", "editorial_marks", "parse_problem"]
 
 _LOCATED = re.compile(r"^(?P<path>.+?):(?P<line>\d+): (?P<message>.*)$", re.DOTALL)
 
@@ -57,3 +58,20 @@ def check_content(
     if include_faq:
         problems.extend(_faq_problems(root / "faq"))
     return sorted(problems)
+
+
+def editorial_marks(root: Path) -> list[tuple[str, int]]:
+    """(file, how many editorial marks such as "（待本地核实）" it carries) for each FAQ and queue file that
+    has any, in path order: members never see them (bot/knowledge/marks.py), the service team clears them."""
+    out: list[tuple[str, int]] = []
+    for sub in ("faq", "queue"):
+        for path in sorted((Path(root) / sub).glob("*.md")):
+            if path.name.lower() == "readme.md":
+                continue
+            try:
+                n = marks.count(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError):
+                continue  # check_content reports the file
+            if n:
+                out.append((str(path), n))
+    return out

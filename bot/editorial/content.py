@@ -31,6 +31,7 @@ import yaml
 
 from bot.editorial.markup import markdown_to_telegram_html
 from bot.editorial.model import DIGESTS, Digest, HistoryEntry, QueueItem, Status
+from bot.knowledge import marks
 from digests import safe_yaml
 from digests.safe_yaml import shorten
 
@@ -231,7 +232,7 @@ def _parse(
 
     if not body.strip():
         raise _Bad(body_line, "the text after the front matter is empty")
-    html = markdown_to_telegram_html(body)
+    html = markdown_to_telegram_html(marks.for_members(body))  # editorial marks: `servicebot check` lists them
     return QueueItem(
         number=0,
         digest=digest,  # type: ignore[arg-type]  # checked against DIGESTS above

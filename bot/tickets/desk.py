@@ -247,6 +247,9 @@ class Stats:
     complaints: int = 0  # complaints opened in the period (not in the question figures above)
     complaints_closed: int = 0  # of those, closed with an outcome
     complaints_met_percent: float | None = None  # closed within the complaint deadline
+    faq_offered: int = 0  # questions that got an FAQ answer at intake
+    self_served: int = 0  # of those, closed by the asker's 已解决 (no staff work; not in the first-response SLA)
+    human_requested: int = 0  # of those, the asker pressed 转人工
 
 
 @dataclass(frozen=True)
@@ -846,11 +849,15 @@ class Desk:
         per_topic: dict[str, list[bool]] = {}
         topic_count: Counter[str] = Counter()
         ratings: Counter[str] = Counter()
+        self_served = {t.number for t in tickets if any(e.kind is EventKind.FAQ_RESOLVED for e in t.events)}
         for t in tickets:
             topic_count[t.topic] += 1
+            # solved by the member with the FAQ answer: no staff response was owed (resolution still counts,
+            # from the question)
+            served = t.number in self_served and t.first_response_at is None
             if t.first_response_at is not None:
                 first_times.append(self.hours.service_minutes_between(t.created_at, t.first_response_at))
-            if t.first_response_at is not None or now >= t.first_response_due:
+            if not served and (t.first_response_at is not None or now >= t.first_response_due):
                 fr_total += 1
                 met = t.first_response_at is not None and t.first_response_at <= t.first_response_due
                 fr_hits += met
@@ -882,6 +889,11 @@ class Desk:
             complaints=len(complaints),
             complaints_closed=sum(1 for t in complaints if t.status is Status.CLOSED),
             complaints_met_percent=_pct(c_met, len(c_due)),
+            faq_offered=sum(1 for t in tickets if t.faq_offered),
+            self_served=len(self_served),
+            human_requested=sum(
+                1 for t in tickets if any(e.kind is EventKind.HUMAN_REQUESTED for e in t.events)
+            ),
         )
 
     def weekly_report(self, now: datetime, *, top: int = 5, similarity: float = 0.5) -> WeeklyReport:

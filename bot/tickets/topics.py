@@ -36,6 +36,7 @@ from typing import Any
 
 import yaml
 
+from bot.knowledge import marks
 from digests import safe_yaml
 
 __all__ = [
@@ -65,8 +66,9 @@ class Checklist:
     hotline: str = ""
     notes: tuple[str, ...] = ()
 
-    def render(self, topic_name: str, lang: str = "zh") -> str:
-        """Plain text (the chat layer escapes it for HTML), complete in one message."""
+    def render(self, topic_name: str, lang: str = "zh", *, for_members: bool = True) -> str:
+        """Plain text (the chat layer escapes it for HTML), complete in one message; editorial marks
+        ("（待本地核实）") are left out unless ``for_members`` is False (bot/knowledge/marks.py)."""
         en = lang.startswith("en")
         labels = (
             ("One-time notice", "Materials", "Steps", "Where", "Hours", "Hotline", "Good to know")
@@ -87,7 +89,8 @@ class Checklist:
         if self.notes:
             lines.append(labels[6] + sep)
             lines += [f"• {n}" for n in self.notes]
-        return "\n".join(lines)
+        text = "\n".join(lines)
+        return marks.for_members(text) if for_members else text
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,16 @@ class FaqEntry:
     @property
     def phrasings(self) -> tuple[str, ...]:
         return (self.question, *self.alternatives)
+
+    @property
+    def member_answer(self) -> str:
+        """The answer as members see it: without editorial marks ("（待本地核实）")."""
+        return marks.for_members(self.answer)
+
+    @property
+    def mark_count(self) -> int:
+        """How many editorial marks the answer carries (shown to staff on the card)."""
+        return marks.count(self.answer)
 
 
 @dataclass(frozen=True)
