@@ -243,3 +243,13 @@ def test_check_shows_each_sources_health_while_the_bot_runs(tmp_path: Path) -> N
     # (the year is shown only when it is not the current one)
     assert re.search(r"❌ 雄安人才网 \(jobs-api\)：失败 1 次，自 (2026-)?11-30 07:30 起：HTTP 503", checked.stdout)
     assert "… weather：尚未获取" in checked.stdout
+
+
+def test_check_lists_the_editorial_marks_per_file_and_still_exits_0(tmp_path: Path) -> None:
+    """Issue 14 item 2: members never see "（待本地核实）"; `check` tells the service team where they are."""
+    checked = servicebot("check", "--config", str(shipped_config(tmp_path)))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    out = checked.stdout
+    assert "Editorial marks (待本地核实 etc.: never shown to members; 42 to clear)" in out
+    assert f"  {ROOT / 'content' / 'faq' / 'education.md'}: 5" in out
+    assert f"  {ROOT / 'content' / 'faq' / 'talent-card.md'}: 4" in out
