@@ -97,6 +97,7 @@ class PgStore(Store):
         self._read_only = read_only
         self._views_pg: dict[str, PgTable] = {}
         self._known_indexes: set[str] | None = None
+        self._batch_broken = False
 
     @classmethod
     def connect(cls, dsn: str, *, read_only: bool = False, migrate: bool = True) -> PgStore:
@@ -150,15 +151,30 @@ class PgStore(Store):
 
     @contextlib.contextmanager
     def _tx(self, what: str) -> Iterator[psycopg.Connection[Any]]:
-        """One write: a transaction of its own, or a savepoint inside the open batch."""
+        """One write: a transaction of its own, or part of the open batch's.
+
+        Every write checks what can fail (ids taken, documents not JSON, a caller's update function)
+        before it changes anything, so a write refused that way inside a batch leaves the batch as it was
+        (no savepoint needed: two round trips fewer per write). A database error inside a batch dooms it:
+        the batch then raises and nothing of it is committed."""
         import psycopg
 
         with self._mutex:
             self._check_writable()
             conn = self.conn()
+            if self._batch_depth:
+                if self._batch_broken:
+                    raise StoreError(f"{self.where}: an earlier write of this batch failed; nothing of the "
+                                     "batch will be written")
+                try:
+                    yield conn
+                except psycopg.Error as exc:
+                    self._batch_broken = True
+                    self._failed(exc, what)
+                return
             try:
                 with conn.transaction():
-                    if not self._batch_depth and self._unsynced_depth:
+                    if self._unsynced_depth:
                         conn.execute("SET LOCAL synchronous_commit = off")
                     yield conn
             except psycopg.Error as exc:
@@ -281,13 +297,16 @@ class PgStore(Store):
             conn = self.conn()
             try:
                 with conn.transaction():
-                    self._batch_depth = 1
+                    self._batch_depth, self._batch_broken = 1, False
                     try:
                         yield
+                        if self._batch_broken:
+                            raise StoreError(f"{self.where}: a write of this batch failed; nothing of the "
+                                             "batch was written")
                         if self._unsynced_depth:
                             conn.execute("SET LOCAL synchronous_commit = off")
                     finally:
-                        self._batch_depth = 0
+                        self._batch_depth, self._batch_broken = 0, False
             except psycopg.Error as exc:
                 self._failed(exc, "a batch")
 
@@ -468,14 +487,16 @@ class PgTable(StoreTable):
             return []
         with self._pg._tx(f"insert into {self.name!r}") as conn:
             explicit = [int(d.doc_id) for d in docs if isinstance(d, self.document_class)]
-            fresh = len(docs) - len(explicit)
-            row = conn.execute(
-                "INSERT INTO store_tables AS t (tbl, next_id) VALUES (%s, greatest(%s, %s) + %s) "
-                "ON CONFLICT (tbl) DO UPDATE SET next_id = greatest(t.next_id, %s) + %s RETURNING next_id",
-                [self.name, 1, max(explicit, default=0) + 1, fresh, max(explicit, default=0) + 1, fresh],
-            ).fetchone()
-            assert row is not None
-            next_free = int(row[0]) - fresh
+            if len(set(explicit)) != len(explicit):
+                raise ValueError("Document IDs repeat within one insert")
+            # the counter row, locked (read only: a refusal below leaves nothing to undo)
+            row = conn.execute("SELECT next_id FROM store_tables WHERE tbl = %s FOR UPDATE", [self.name]).fetchone()
+            next_free = int(row[0]) if row else 1
+            if explicit:
+                taken = conn.execute("SELECT min(id) FROM documents WHERE tbl = %s AND id = ANY(%s)",
+                                     [self.name, explicit]).fetchone()
+                if taken and taken[0] is not None:
+                    raise ValueError(f"Document with ID {int(taken[0])} already exists")
             ids: list[int] = []
             rows: list[tuple[str, int, str]] = []
             for document in docs:
@@ -485,15 +506,14 @@ class PgTable(StoreTable):
                     doc_id, next_free = next_free, next_free + 1
                 rows.append((self.name, doc_id, _json(self.name, doc_id, document)))
                 ids.append(doc_id)
-            if explicit:
-                taken = conn.execute("SELECT min(id) FROM documents WHERE tbl = %s AND id = ANY(%s)",
-                                     [self.name, explicit]).fetchone()
-                if taken and taken[0] is not None:
-                    raise ValueError(f"Document with ID {int(taken[0])} already exists")
-                if len(set(explicit)) != len(explicit):
-                    raise ValueError("Document IDs repeat within one insert")
-            with conn.cursor() as cur:
-                cur.executemany("INSERT INTO documents (tbl, id, doc) VALUES (%s, %s, %s::jsonb)", rows)
+            next_id = max(next_free, max(explicit, default=0) + 1)
+            conn.execute("INSERT INTO store_tables AS t (tbl, next_id) VALUES (%s, %s) ON CONFLICT (tbl) "
+                         "DO UPDATE SET next_id = greatest(t.next_id, excluded.next_id)", [self.name, next_id])
+            if len(rows) == 1:
+                conn.execute("INSERT INTO documents (tbl, id, doc) VALUES (%s, %s, %s::jsonb)", rows[0])
+            else:
+                with conn.cursor() as cur:
+                    cur.executemany("INSERT INTO documents (tbl, id, doc) VALUES (%s, %s, %s::jsonb)", rows)
         return ids
 
     def update(  # type: ignore[override]
@@ -504,10 +524,21 @@ class PgTable(StoreTable):
     ) -> list[int]:
         if doc_ids is not None:
             wanted = [int(i) for i in doc_ids]
+            if not callable(fields):
+                return self._merge(fields, wanted)
             return self._update([(fields, lambda d: True)], " AND id = ANY(%s)", [wanted], order=wanted)
         if cond is not None:
             return self._update([(fields, cond)])
         return self._update([(fields, lambda d: True)])
+
+    def _merge(self, fields: Mapping[str, Any], wanted: list[int]) -> list[int]:
+        """``update(mapping, doc_ids=...)`` in one statement: ``doc || fields`` replaces top-level keys."""
+        patch = _json(self.name, wanted[0] if wanted else 0, fields)
+        with self._pg._tx(f"update of {self.name!r}") as conn:
+            done = {int(r[0]) for r in conn.execute(
+                "UPDATE documents SET doc = doc || %s::jsonb WHERE tbl = %s AND id = ANY(%s) RETURNING id",
+                [patch, self.name, wanted])}
+        return [i for i in wanted if i in done]  # a repeated id is listed as often as given, as on the journal
 
     def update_multiple(  # type: ignore[override]
         self, updates: Iterable[tuple[Fields, QueryLike]]
@@ -521,7 +552,7 @@ class PgTable(StoreTable):
             docs = self._rows(where, params, lock=True)
             if order is not None:
                 by_id = {d.doc_id: d for d in docs}
-                docs = [by_id[i] for i in dict.fromkeys(order) if i in by_id]
+                docs = [by_id[i] for i in order if i in by_id]  # a repeated id is updated again, as on the journal
             targets = [[d for d in docs if cond(d)] for _, cond in plan]
             rows: list[tuple[str, str, int]] = []
             for (fields, _), chosen in zip(plan, targets, strict=True):
@@ -544,10 +575,14 @@ class PgTable(StoreTable):
 
     def upsert(self, document: Mapping[str, Any], cond: QueryLike | None = None) -> list[int]:
         if isinstance(document, self.document_class) and hasattr(document, "doc_id"):
-            with self._pg.batch():
-                if self.contains(doc_id=int(document.doc_id)):
-                    return self.update(document, doc_ids=[int(document.doc_id)])
-                return [self.insert(document)]
+            doc_id = int(document.doc_id)
+            text = _json(self.name, doc_id, document)
+            with self._pg._tx(f"upsert into {self.name!r}") as conn:
+                conn.execute("INSERT INTO store_tables AS t (tbl, next_id) VALUES (%s, %s) ON CONFLICT (tbl) "
+                             "DO UPDATE SET next_id = greatest(t.next_id, excluded.next_id)", [self.name, doc_id + 1])
+                conn.execute("INSERT INTO documents AS d (tbl, id, doc) VALUES (%s, %s, %s::jsonb) ON CONFLICT "
+                             "(tbl, id) DO UPDATE SET doc = d.doc || excluded.doc", [self.name, doc_id, text])
+            return [doc_id]
         if cond is None:
             raise ValueError(
                 "If you don't specify a search query, you must specify a doc_id. "

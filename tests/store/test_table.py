@@ -183,3 +183,39 @@ def test_index_keeps_values_of_other_types_apart_and_follows_every_write(any_sto
     assert t.find("v", 1) == [] and [d.doc_id for d in t.find("v", 2)] == [second]
     t.truncate()
     assert t.find("v", 2) == [] and t.find("v", True) == []
+
+
+def test_a_refused_write_inside_a_batch_leaves_nothing_and_the_batch_goes_on(any_store: Store) -> None:
+    t = any_store.table("t", index=("k",))
+    t.insert(Document({"k": "a"}, doc_id=5))
+
+    def boom(doc: dict) -> None:  # type: ignore[type-arg]
+        doc["k"] = "half-changed"
+        raise KeyError("caller's bug")
+
+    with any_store.batch():
+        t.insert({"k": "b"})  # id 6
+        with pytest.raises(ValueError, match="5 already exists"):
+            t.insert_multiple([{"k": "lost"}, Document({"k": "dup"}, doc_id=5)])
+        with pytest.raises(StoreError, match="not storable as JSON"):
+            t.insert({"k": object()})
+        with pytest.raises(KeyError):
+            t.update(boom, doc_ids=[5])
+        t.insert({"k": "c"})
+    assert [(d.doc_id, d["k"]) for d in t.all()] == [(5, "a"), (6, "b"), (7, "c")]
+    assert t.find("k", "lost") == [] and t.find("k", "half-changed") == []
+
+
+def test_upsert_by_id_merges_and_moves_the_next_id_on(any_store: Store) -> None:
+    t = any_store.table("t")
+    assert t.upsert(Document({"a": 1, "b": 2}, doc_id=3)) == [3]
+    assert t.upsert(Document({"b": 20, "c": 30}, doc_id=3)) == [3]
+    assert t.get(doc_id=3) == {"a": 1, "b": 20, "c": 30}
+    assert t.update({"a": 10}, doc_ids=[3, 3, 9]) == [3, 3]  # listed as often as given
+
+    def bump(doc: dict) -> None:  # type: ignore[type-arg]
+        doc["b"] += 1
+
+    assert t.update(bump, doc_ids=[3, 3]) == [3, 3]  # applied as often as given
+    assert t.get(doc_id=3) == {"a": 10, "b": 22, "c": 30}
+    assert t.insert({"x": 1}) == 4
