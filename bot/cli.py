@@ -223,6 +223,8 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
                 "webhook: %s is not set; a random secret was made for this run and given to setWebhook",
                 hook.secret_token_env,
             )
+    if config.store.kind == "postgres":  # data_dir still holds this machine's health file and control socket
+        config.data_dir.mkdir(parents=True, exist_ok=True)
     try:
         store = open_store(config)  # store.kind: the journal in data_dir, or PostgreSQL (bot/store/configured.py)
     except StoreError as exc:
@@ -377,10 +379,25 @@ def cmd_post(config: Config, args: argparse.Namespace) -> int:
     from bot.chat.jobs import deliver_slot
     from bot.logs import setup_logging
     from bot.store import Store, StoreLockedError
+    from bot.store.configured import is_postgres, open_store
 
     groups = _group(config, args.group)
+    if is_postgres(config):
+        # no lock to tell a running bot by: hand the post to the one on this machine if it listens
+        from bot.chat.control import hand_post, socket_path
+
+        if socket_path(config.data_dir).exists():
+            setup_logging(args.log_level)
+            try:
+                answer = hand_post(config.data_dir, args.slot, [args.group] if args.group else None, args.force)
+            except TimeoutError:
+                print("post: the running bot has not answered yet; it goes on posting (see the group)",
+                      file=sys.stderr)
+                return 1
+            if answer is not None:
+                return _handed(answer, None)
     try:
-        store = Store.open(config.data_dir)
+        store = open_store(config) if is_postgres(config) else Store.open(config.data_dir)
     except StoreLockedError as exc:
         setup_logging(args.log_level)
         return _hand_post(config, args, exc)
@@ -407,10 +424,14 @@ def _hand_post(config: Config, args: argparse.Namespace, locked: Exception) -> i
         return 1
     if answer is None:
         raise ConfigError([f"{locked} — stop the bot first (one process owns a data directory)"])
+    return _handed(answer, getattr(locked, "owner_pid", None))
+
+
+def _handed(answer: dict[str, Any], owner: int | None) -> int:
+    """Report what the running bot answered to a post handed to it."""
     if "error" in answer:
         print(f"post: {answer['error']}", file=sys.stderr)
         return 1
-    owner = getattr(locked, "owner_pid", None)
     print(f"(posted by the running bot{f', process {owner}' if owner else ''})", file=sys.stderr)
     return _print_outcomes([(str(o["group"]), str(o["outcome"])) for o in answer["outcomes"]])
 
@@ -439,7 +460,16 @@ def _open_store(config: Config) -> Any:
 def cmd_init(config: Config, args: argparse.Namespace) -> int:
     """Start a new store in data_dir: the explicit step for a directory that exists (Store.open refuses an empty one)."""
     from bot.store import Store, StoreError
+    from bot.store.configured import is_postgres, open_store, where
 
+    if is_postgres(config):  # the database exists already (its owner made it): bring its schema up to date
+        try:
+            open_store(config).close()
+        except StoreError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        print(f"{where(config)}: schema up to date (the bot also does this when it starts)")
+        return 0
     try:
         Store.init(config.data_dir)
     except StoreError as exc:

@@ -82,7 +82,9 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
         get_updates_request=HTTPXRequest(connection_pool_size=1, read_timeout=35),
         **({"base_file_url": config.telegram.base_file_url} if config.telegram.base_file_url else {}),
     )
-    bot.liveness.health_dir = store.directory
+    # health.json (`servicebot health`) goes in the data directory; with PostgreSQL that directory holds
+    # only this machine's files (health, the control socket), not the store
+    bot.liveness.health_dir = config.data_dir if config.store.kind == "postgres" else store.directory
     bot.liveness.store = store  # its writes failing shows in health.json and /healthz
     builder = (
         ApplicationBuilder()
