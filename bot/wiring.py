@@ -16,6 +16,7 @@ from pathlib import Path
 from bot.clock import Clock
 from bot.config import Config
 from bot.delivery.announcements import AnnouncementDelivery
+from bot.delivery.copies import PrivateCopies
 from bot.delivery.deliver import LedgerWalk
 from bot.delivery.publisher import Publisher
 from bot.delivery.schedule import Schedule
@@ -55,6 +56,7 @@ class Domain:
     schedule: Schedule
     digests: DigestDelivery
     announcements: AnnouncementDelivery
+    copies: PrivateCopies  # members' private copies of the digests (bot/delivery/copies.py)
     signups: SignupBook
     meta: Meta
 
@@ -101,7 +103,8 @@ def wire(config: Config, store: Store, clock: Clock) -> Domain:
     parts = DigestParts(store)
     publisher = Publisher(config, store, queue=queue)
     schedule = Schedule(config.digests, config.tz, workcal)
-    walk = LedgerWalk(ledger)  # one part in flight across digests and announcements
+    walk = LedgerWalk(ledger)  # one part in flight across digests, announcements and private copies
+    copies = PrivateCopies(config, schedule, ledger, publisher, walk, store)
     return Domain(
         config=config,
         clock=clock,
@@ -115,7 +118,8 @@ def wire(config: Config, store: Store, clock: Clock) -> Domain:
         digest_parts=parts,
         publisher=publisher,
         schedule=schedule,
-        digests=DigestDelivery(config, schedule, ledger, parts, publisher, walk),
+        digests=DigestDelivery(config, schedule, ledger, parts, publisher, walk, copies),
+        copies=copies,
         announcements=AnnouncementDelivery(config, schedule, ledger, parts, queue, walk),
         signups=SignupBook(store),
         meta=Meta(store),

@@ -22,7 +22,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.chat import complaints, desk_jobs, editor_jobs, editors, jobs, members, questions, staff
+from bot.chat import complaints, desk_jobs, editor_jobs, editors, jobs, members, questions, staff, subscribe
 from bot.chat.commands import set_menus
 from bot.chat.context import SERVICES_KEY, BotContext, build_services, services_of
 from bot.chat.inbox import InboxApplication, InboxBot, InboxProcessor, replay_pending
@@ -124,6 +124,8 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
     app.add_handler(TypeHandler(Update, questions.on_any_update), group=-2)
 
     # --- members ---------------------------------------------------------------------------------
+    # /start subscribe: the deep link a group's /subscribe points to (bot/chat/subscribe.py)
+    app.add_handler(CommandHandler("start", subscribe.on_subscribe, filters=filters.ChatType.PRIVATE & filters.Regex(r"^/start(@\w+)? subscribe$")))
     app.add_handler(CommandHandler("start", members.on_start))
     app.add_handler(CommandHandler("help", members.on_help))
 
@@ -160,6 +162,10 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
     app.add_handler(CallbackQueryHandler(questions.on_faq_button, pattern=r"^faq:"))
     app.add_handler(CallbackQueryHandler(members.on_rate, pattern=r"^rate:"))
     app.add_handler(CallbackQueryHandler(complaints.on_complain_button, pattern=r"^cp:"))
+    # --- members' private copies of the digests (bot/chat/subscribe.py, delivery in bot/chat/copies.py) ---
+    app.add_handler(CommandHandler("subscribe", subscribe.on_subscribe))
+    app.add_handler(CommandHandler("unsubscribe", subscribe.on_unsubscribe, filters=filters.ChatType.PRIVATE))
+    app.add_handler(CallbackQueryHandler(subscribe.on_button, pattern=r"^sub:"))
 
     # --- staff: cards, buttons, replies, commands (bot/chat/staff.py) -----------------------------
     staff_chat = filters.Chat(chat_id=config.chats.staff)

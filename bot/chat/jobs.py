@@ -16,6 +16,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application
 
+from bot.chat import copies
 from bot.chat.context import BotContext, Services, services_of
 from bot.config import GroupConfig
 from bot.delivery.deliver import Failure, SendPart
@@ -81,6 +82,8 @@ async def deliver_slot(
         await _report_sources(svc, slot, day, run.fetched.results, run.plans, now)
     if run.retrying:
         await _retry_later(app, svc, slot, day, run.retrying)
+    if not force:  # the members' private copies, once the groups' digests are out (bot/chat/copies.py)
+        copies.schedule(app, slot, day)
     return run.outcomes
 
 
@@ -167,6 +170,11 @@ async def catch_up(app: Application[Any, Any, Any, Any, Any, Any]) -> list[SlotO
                 f"⚠️ {missed.day.isoformat()} 的{_slot_name(missed.slot)}（{missed.due:%H:%M}）因停机错过超过"
                 f" {svc.config.digests.catch_up_minutes} 分钟，已记为过期未发：{names}"
             )
+    # the members' copies of a slot whose groups are done (a stop or a kill during the copies): resumed
+    # by a delivery that skips the groups and prepares the run if it never was; past the window, expired
+    for missed_copies in svc.copies.missed(now, first_run):
+        if missed_copies.decision == "send":
+            await deliver_slot(app, missed_copies.slot, missed_copies.day)
     return outcomes
 
 

@@ -85,12 +85,20 @@ class GroupBudget:
     every moving minute within 20 and every 4 s within 3, so a group's sends wait here instead of being
     refused. ``limits`` (moving-window strategy) does the counting. The desk asks :meth:`short` to decide
     when to acknowledge a burst in fewer messages (bot/chat/burst.py).
+
+    A private chat (a positive id) gets one message a second, Telegram's "avoid sending more than one
+    message per second" in a single chat (same FAQ): the private copies of a digest to hundreds of
+    members go out at the overall rate without any one member's chat meeting a 429.
     """
 
-    def __init__(self, per_minute: int = 20, burst: str = "3/4 seconds") -> None:
+    def __init__(self, per_minute: int = 20, burst: str = "3/4 seconds", private: str = "1/second") -> None:
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
         self._items: tuple[RateLimitItem, ...] = (RateLimitItemPerMinute(per_minute), parse(burst))
+        self._private: tuple[RateLimitItem, ...] = (parse(private),)
         self.waiting: dict[int, int] = {}
+
+    def _windows(self, chat_id: int) -> tuple[RateLimitItem, ...]:
+        return self._private if chat_id > 0 else self._items
 
     def room(self, chat_id: int) -> int:
         """Messages the group may still get this minute without waiting."""
@@ -105,16 +113,17 @@ class GroupBudget:
     async def take(self, chat_id: int) -> None:
         """Wait until one more message fits every window, and count it."""
         key = str(chat_id)
+        items = self._windows(chat_id)
         self.waiting[chat_id] = self.waiting.get(chat_id, 0) + 1
         try:
             while True:
-                if all(self._limiter.test(item, key) for item in self._items):
-                    for item in self._items:
+                if all(self._limiter.test(item, key) for item in items):
+                    for item in items:
                         self._limiter.hit(item, key)
                     return
                 reset = max(
                     self._limiter.get_window_stats(item, key).reset_time
-                    for item in self._items
+                    for item in items
                     if not self._limiter.test(item, key)
                 )
                 await asyncio.sleep(max(0.05, reset - time.time() + 0.05))
@@ -170,16 +179,18 @@ class Outbox:
         quiet: bool = False,
         plain: bool = False,
         budget_taken: bool = False,
+        on_forbidden: Callable[[str], None] | None = None,
     ) -> Sent | None:
         """Send one message (HTML unless ``plain``). Returns where it landed, or None if it could not.
 
-        In a group it first waits for the group's budget (``budget_taken``: the caller already did)."""
+        It first waits for the chat's budget (``budget_taken``: the caller already did). A ``Forbidden``
+        goes to ``on_forbidden`` (Telegram's words) when given, instead of an ops alert."""
         chat_id = self.resolve(chat_id)
         attempts_after = 0
         failure = "permanent"
         parse_mode: str | None = None if plain else ParseMode.HTML
         for _ in range(6):
-            if chat_id < 0 and not budget_taken:
+            if chat_id != 0 and not budget_taken:
                 await self.budget.take(chat_id)
             budget_taken = False
             try:
@@ -224,7 +235,10 @@ class Outbox:
                 log.error("chat %s: forbidden: %s", chat_id, exc.message)
                 self.last_error = exc.message
                 failure = "permanent"
-                await self.alert(f"⚠️ 无法向聊天 {chat_id} 发送消息：{exc.message}（机器人可能已被移出或被屏蔽）")
+                if on_forbidden is not None:
+                    on_forbidden(exc.message)
+                else:
+                    await self.alert(f"⚠️ 无法向聊天 {chat_id} 发送消息：{exc.message}（机器人可能已被移出或被屏蔽）")
                 break
             except NetworkError as exc:
                 # A timeout may come after Telegram accepted the message; one retry bounds duplicates to one.

@@ -39,6 +39,7 @@ from digests.templates import Templates, load_templates
 log = logging.getLogger(__name__)
 
 SEEN_BUCKET = "digest"
+PRIVATE_COPIES = 0  # the seen-items scope of the members' private copies (no chat has id 0)
 
 
 def source_spec(s: SourceConfig) -> SourceSpec:
@@ -253,13 +254,28 @@ class Publisher:
         now: datetime,
     ) -> Plan:
         """Build and render the digest of ``slot`` on ``day`` for ``group`` (pure apart from store reads)."""
+        digest, numbers = self.fitted(group.id, section_specs(self.digest_config(slot), group), day, slot, results, now)
+        parts = render(digest, self.templates, when_empty=self.config.digests.when_empty, bot=self.bot_username)
+        return Plan(group, day, slot, digest, parts, numbers)
+
+    def fitted(
+        self,
+        scope: int,
+        sections: list[SectionSpec],
+        day: date,
+        slot: Slot,
+        results: Mapping[str, SourceResult],
+        now: datetime,
+    ) -> tuple[Digest, list[int]]:
+        """The digest of ``slot`` for the readers ``scope`` (a group's id, or PRIVATE_COPIES: what they have
+        seen), fitted to a phone; and the numbers of the editors' queue items in it."""
         queued, numbers = self.queued(slot, day)
-        seen = {k: v.title for k, v in self.seen.get(group.id, SEEN_BUCKET).items()}
+        seen = {k: v.title for k, v in self.seen.get(scope, SEEN_BUCKET).items()}
         cfg = self.digest_config(slot)
         digest = build(
             slot,
             day,
-            section_specs(cfg, group),
+            sections,
             results,
             queued,
             seen,
@@ -270,9 +286,7 @@ class Publisher:
             source_names={s.name: s.display_name for s in self.config.sources if s.display_name},
         )
         # two phone screens at most: feed items beyond them wait (not marked seen) for the next digest
-        digest = fit_to_phone(digest, self.templates, self.config.digests.max_lines, bot=self.bot_username)
-        parts = render(digest, self.templates, when_empty=self.config.digests.when_empty, bot=self.bot_username)
-        return Plan(group, day, slot, digest, parts, numbers)
+        return fit_to_phone(digest, self.templates, self.config.digests.max_lines, bot=self.bot_username), numbers
 
     def delivered(self, digests: Mapping[int, StoredDigest], day: date, now: datetime) -> None:
         """These stored digests reached their groups (by group id): remember their items, use up their

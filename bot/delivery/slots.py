@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from bot.config import Config, GroupConfig
+from bot.delivery.copies import PrivateCopies
 from bot.delivery.deliver import LedgerWalk, SendPart
 from bot.delivery.publisher import Fetched, HealthChange, Plan, Publisher
 from bot.delivery.schedule import SLOTS, Schedule
@@ -110,6 +111,7 @@ class DigestDelivery:
         parts: DigestParts,
         publisher: Publisher,
         walk: LedgerWalk,
+        copies: PrivateCopies | None = None,
     ) -> None:
         self.config = config
         self.schedule = schedule
@@ -117,6 +119,7 @@ class DigestDelivery:
         self.parts = parts
         self.publisher = publisher
         self.walk = walk
+        self.copies = copies  # the members' private copies: prepared here, sent after (bot/delivery/copies.py)
         self._lock = asyncio.Lock()
 
     async def deliver_slot(
@@ -152,11 +155,12 @@ class DigestDelivery:
                 outcomes.append(SlotOutcome(g.name, key, "skipped"))
                 continue
             keys[g.id] = key
-        if not keys:
+        with_copies = not force and self.copies is not None and self.copies.needs_run(slot, day)
+        if not keys and not with_copies:
             return SlotRun(outcomes)
         open_groups = [g for g in targets if g.id in keys]
         fetched: Fetched | None = None
-        if any(self.parts.get(k) is None for k in keys.values()):
+        if with_copies or any(self.parts.get(k) is None for k in keys.values()):
             fetched = await asyncio.to_thread(self.publisher.fetch, slot, now)
             for change in self.publisher.record_health(fetched, now):
                 await notify(SourceChanged(change))
@@ -165,6 +169,11 @@ class DigestDelivery:
             for g in open_groups
             if fetched is not None and self.parts.get(keys[g.id]) is None
         }
+        if with_copies and fetched is not None and self.copies is not None:
+            try:  # from the same fetch, before the queue items are marked published below
+                self.copies.prepare(slot, day, fetched.results, now)
+            except Exception:  # the members' copies never stop the groups' digests
+                log.exception("private copies of %s %s could not be prepared", slot, day)
         done = await asyncio.gather(
             *(self._deliver_group(g, keys[g.id], plans.get(g.id), send_to, notify) for g in open_groups)
         )
