@@ -82,6 +82,7 @@ class PrivateCopies:
         self.ledger = ledger
         self.publisher = publisher
         self.walk = walk
+        self.store = store
         self.subscribers = Subscribers(store)
         self.runs = CopyRuns(store)
         self._lock = asyncio.Lock()
@@ -190,9 +191,17 @@ class PrivateCopies:
             return got
 
         try:
+            # begin and finish journalled without an fsync of their own: the next part's record (always
+            # fsynced before the next part goes out) makes them durable, and either lost to a power cut
+            # resumes as no part sent twice (a begin is written again; an unfinished copy whose parts are
+            # all recorded finishes without sending). Two fsyncs fewer per member: bench P1.
+            with self.store.unsynced():
+                if self.ledger.get(key) is None:
+                    self.ledger.begin(key, len(edition.parts))
             result = await self.walk.send(key, edition.parts, part, before=before, priority=COPY_PRIORITY)
             if result == "sent":
-                self.ledger.finish(key, "empty" if edition.empty else "sent")
+                with self.store.unsynced():
+                    self.ledger.finish(key, "empty" if edition.empty else "sent")
                 return "sent"
             if blocked:
                 self.subscribers.remove(chat_id)

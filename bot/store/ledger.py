@@ -101,7 +101,8 @@ class DeliveryLedger:
         else:
             if row[1]["outcome"] is not None:
                 raise StoreError(f"delivery {key.text()} already finished: {row[1]['outcome']}")
-            self._t.update({"parts": parts}, doc_ids=[row[0]])
+            if row[1]["parts"] != parts:  # resuming as begun: nothing to write
+                self._t.update({"parts": parts}, doc_ids=[row[0]])
         got = self.get(key)
         assert got is not None
         return got
