@@ -74,6 +74,7 @@ class Store:
         self._compaction_failures = 0
         self._retry_at = 0.0
         self._compact_after = compact_after_bytes
+        self._snapshot_wanted = False  # a table's indexes were rebuilt the slow way: snapshot at the next write
         self._views: dict[str, StoreTable] = {}
         self._mutex = threading.RLock()
         self._batch_depth = 0
@@ -341,14 +342,15 @@ class Store:
         """Start a compaction in a thread once the journal is large enough (never fails the write)."""
         j = self._journal
         assert j is not None
-        if j.bytes_since_snapshot <= max(self._compact_after, j.snapshot_bytes):
+        if j.bytes_since_snapshot <= max(self._compact_after, j.snapshot_bytes) and not self._snapshot_wanted:
             return
         if self._compactor is not None and self._compactor.is_alive():
             return
         if _now() < self._retry_at:
             return  # backing off after a failure
         try:
-            pending = j.begin_snapshot(self._tables)
+            pending = j.begin_snapshot(self._tables, self._index_fields())
+            self._snapshot_wanted = False
         except (OSError, StoreError) as exc:  # the write itself is durable: do not fail it
             self._compaction_failed(exc)
             return
@@ -360,6 +362,16 @@ class Store:
             target=self._finish_compaction, args=(pending,), name="store-compaction", daemon=True
         )
         self._compactor.start()
+
+    def _index_fields(self) -> dict[str, tuple[str, ...]]:
+        """Table -> the fields its view indexes: what a snapshot writes indexes for."""
+        return {name: view.indexes for name, view in self._views.items() if view.indexes}
+
+    def _snapshot_soon(self) -> None:
+        """Called by a table that rebuilt large indexes by decoding every document (a snapshot without them,
+        e.g. written by an older servicebot): the next write starts a compaction, whose snapshot has them."""
+        if self._journal is not None and not self._read_only:
+            self._snapshot_wanted = True
 
     def _finish_compaction(self, pending: PendingSnapshot) -> None:
         assert self._journal is not None
@@ -429,7 +441,7 @@ class Store:
                 return
             self.wait_compaction()
             try:
-                self._journal.snapshot(self._tables)
+                self._journal.snapshot(self._tables, self._index_fields())
             except OSError as exc:
                 raise StoreError(f"store {self.directory}: compaction failed: {exc}") from exc
 

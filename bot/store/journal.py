@@ -38,6 +38,9 @@ from typing import Any
 
 from bot.store.disk import REAL, Disk
 from bot.store.errors import StoreCorruptError, StoreError, StoreFormatError, StoreMissingError
+from bot.store.index import Index, dump_pieces
+from bot.store.index import build as build_indexes
+from bot.store.index import load as load_index
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +83,11 @@ class TableState:
 
     docs: dict[int, Raw] = field(default_factory=dict)
     next_id: int = 1
+    #: indexes read from the snapshot's header (as of its record), for the table's view to take over instead
+    #: of decoding every document; ``replaced``: documents the journal changed after that record -> what
+    #: they were in the snapshot (None: not there), so the view can bring those indexes up to date
+    prebuilt: dict[str, Index] | None = field(default=None, compare=False, repr=False)
+    replaced: dict[int, Raw | None] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not all(type(d) is bytes for d in self.docs.values()):
@@ -228,14 +236,21 @@ def apply_op(tables: Tables, op: list[Any]) -> None:
     if kind == "put":
         state = tables.setdefault(name, TableState())
         doc_id = int(op[2])
+        if state.prebuilt is not None and doc_id not in state.replaced:
+            state.replaced[doc_id] = state.docs.get(doc_id)
         state.docs[doc_id] = encode(op[3])
         state.next_id = max(state.next_id, doc_id + 1)
     elif kind == "del":
         if name in tables:
-            tables[name].docs.pop(int(op[2]), None)
+            state = tables[name]
+            doc_id = int(op[2])
+            if state.prebuilt is not None and doc_id not in state.replaced:
+                state.replaced[doc_id] = state.docs.get(doc_id)
+            state.docs.pop(doc_id, None)
     elif kind == "clear":
         if name in tables:
             tables[name].docs.clear()
+            tables[name].prebuilt, tables[name].replaced = None, {}
     elif kind == "drop":
         tables.pop(name, None)
     else:
@@ -340,10 +355,30 @@ def _parse_lines(data: bytes, start: int, end: int) -> dict[str, dict[int, Raw]]
     return tables
 
 
+def _indexes_json(frozen: Frozen, index_fields: dict[str, tuple[str, ...]]) -> str | None:
+    """The header's ``indexes``: per table, its indexes on ``index_fields`` as of ``frozen`` (built by
+    decoding the documents: a compaction thread does it, not the event loop; a table holding a document
+    that does not decode gets none, and its view rebuilds them, reporting the document, at open)."""
+    tables: list[str] = []
+    for name, fields in index_fields.items():
+        if name not in frozen or not fields:
+            continue
+        docs = frozen[name][0]
+        try:
+            built = build_indexes(((i, json.loads(raw)) for i, raw in docs.items()), fields)
+        except ValueError:
+            continue
+        parts = [dumps(field_name) + ":" + "".join(dump_pieces(idx)) for field_name, idx in built.items()]
+        tables.append(dumps(name) + ":{" + ",".join(parts) + "}")
+    return "{" + ",".join(tables) + "}" if tables else None
+
+
 def write_frozen_snapshot(
-    directory: Path, seq: int, frozen: Frozen, *, sync: bool = True, disk: Disk = REAL
+    directory: Path, seq: int, frozen: Frozen, *, sync: bool = True, disk: Disk = REAL,
+    index_fields: dict[str, tuple[str, ...]] | None = None,
 ) -> Path:
-    """Write ``snapshot-<seq>.json`` from ``frozen`` atomically and durably (safe in a thread)."""
+    """Write ``snapshot-<seq>.json`` from ``frozen`` atomically and durably (safe in a thread); with the
+    indexes on ``index_fields`` (table -> fields) in its header, when given."""
     if seq < 1:
         raise StoreError(f"snapshot seq must be >= 1, got {seq}")
     body: list[bytes] = []
@@ -360,8 +395,12 @@ def write_frozen_snapshot(
         "body_crc32": crc,
         "written_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+    header_text = dumps(header)
+    indexes = _indexes_json(frozen, index_fields) if index_fields else None
+    if indexes is not None:
+        header_text = header_text[:-1] + ',"indexes":' + indexes + "}"
     path = directory / snapshot_name(seq)
-    write_file_atomically(path, [frame(dumps(header).encode()), *_grouped(body), b"\n"], sync=sync, disk=disk)
+    write_file_atomically(path, [frame(header_text.encode()), *_grouped(body), b"\n"], sync=sync, disk=disk)
     return path
 
 
@@ -378,9 +417,12 @@ def _grouped(chunks: list[bytes], size: int = 1 << 20) -> Iterable[bytes]:
         yield b"".join(group)
 
 
-def write_snapshot(directory: Path, seq: int, tables: Tables, *, sync: bool = True, disk: Disk = REAL) -> Path:
+def write_snapshot(
+    directory: Path, seq: int, tables: Tables, *, sync: bool = True, disk: Disk = REAL,
+    index_fields: dict[str, tuple[str, ...]] | None = None,
+) -> Path:
     """Write ``snapshot-<seq>.json`` atomically and durably. Also used to bulk-load a store (seq >= 1)."""
-    return write_frozen_snapshot(directory, seq, freeze(tables), sync=sync, disk=disk)
+    return write_frozen_snapshot(directory, seq, freeze(tables), sync=sync, disk=disk, index_fields=index_fields)
 
 
 class _Damaged(Exception):
@@ -442,10 +484,15 @@ def read_snapshot(path: Path, *, parse: bool = True, disk: Disk = REAL) -> tuple
         else:  # a whole-document body (written before 2026-12): decoded once, encoded for memory
             held = _parse_whole(body)
         del data, body
+        indexes = header.get("indexes")
         tables: Tables = {}
         for name, docs in held.items():
             state = TableState(docs)
             state.next_id = max(int(next_ids.get(name, 1)), max(state.docs, default=0) + 1)
+            written = indexes.get(name) if isinstance(indexes, dict) else None
+            if isinstance(written, dict):  # derived data: anything unexpected is rebuilt, not damage
+                loaded = {f: load_index(entries) for f, entries in written.items() if isinstance(f, str)}
+                state.prebuilt = {f: idx for f, idx in loaded.items() if idx is not None} or None
             tables[name] = state
         return seq, tables, trailing
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -760,6 +807,7 @@ class PendingSnapshot:
     frozen: Frozen
     carry: int  # journal bytes appended up to ``seq``: they no longer count once the snapshot is written
     segment: int  # the segment begun for the records after ``seq``
+    index_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)  # table -> indexed fields
 
 
 class Journal:
@@ -924,7 +972,9 @@ class Journal:
 
     # ------------------------------------------------------------ compaction
 
-    def begin_snapshot(self, tables: Tables) -> PendingSnapshot | None:
+    def begin_snapshot(
+        self, tables: Tables, index_fields: dict[str, tuple[str, ...]] | None = None
+    ) -> PendingSnapshot | None:
         """Under the store's lock: freeze the state at the current seq and start the next segment.
 
         Cheap (a dict copy per table, one small file); the snapshot itself is written by
@@ -935,7 +985,7 @@ class Journal:
             newest = self._snapshots[-1] if self._snapshots else 0
         if self.seq == 0 or self.seq == newest:
             return None
-        pending = PendingSnapshot(self.seq, freeze(tables), self._appended, self.seq + 1)
+        pending = PendingSnapshot(self.seq, freeze(tables), self._appended, self.seq + 1, dict(index_fields or {}))
         if self._first != self.seq + 1:
             self._start_segment(self.seq + 1, manifest=False)  # the compaction thread names it in MANIFEST
         return pending
@@ -943,7 +993,8 @@ class Journal:
     def finish_snapshot(self, pending: PendingSnapshot) -> None:
         """Write the snapshot begun by :meth:`begin_snapshot`, then drop the files no longer needed."""
         self.name_in_manifest(pending.segment)
-        path = write_frozen_snapshot(self.directory, pending.seq, pending.frozen, sync=self.sync, disk=self.disk)
+        path = write_frozen_snapshot(self.directory, pending.seq, pending.frozen, sync=self.sync, disk=self.disk,
+                                     index_fields=pending.index_fields)
         self.snapshot_bytes = self.disk.size(path)
         self._compacted = pending.carry  # each counter has one writer: no lost update between threads
         with self._files:
@@ -952,9 +1003,9 @@ class Journal:
             self._prune()
         self.prepare_spare()
 
-    def snapshot(self, tables: Tables) -> None:
+    def snapshot(self, tables: Tables, index_fields: dict[str, tuple[str, ...]] | None = None) -> None:
         """Compact now, on the calling thread: snapshot at the current seq, new segment, prune."""
-        pending = self.begin_snapshot(tables)
+        pending = self.begin_snapshot(tables, index_fields)
         if pending is not None:
             self.finish_snapshot(pending)
 

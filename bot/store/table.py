@@ -22,6 +22,8 @@ from tinydb.table import Document, Table
 from tinydb.utils import LRUCache
 
 from bot.store.errors import StoreCorruptError, StoreError
+from bot.store.index import Bucket, bucket_add, bucket_ids, bucket_remove, fits, index_key
+from bot.store.index import build as build_indexes
 from bot.store.journal import Doc, Raw, TableState, decode, dumps
 
 if TYPE_CHECKING:
@@ -41,52 +43,8 @@ class _NoStorage(Storage):
         raise StoreError("internal: a store table never writes through a TinyDB storage")
 
 
-def _index_key(value: Any) -> Any:
-    """The hash key of a field's value: a plain str or int is its own key (the common case, no tuple per
-    document); other scalars are tagged with their type, so True, 1 and 1.0 stay apart from each other
-    (and from any str or int); anything else is its canonical JSON."""
-    kind = type(value)
-    if kind is str or kind is int:
-        return value
-    if value is None or isinstance(value, str | int | float | bool):
-        return (kind.__name__, value)
-    return ("json", json.dumps(value, sort_keys=True, ensure_ascii=False))
-
-
-# An index maps a key to the one document id that has it (most keys of a unique field), or to a set of
-# them: an int costs 28 bytes, a one-element set 216 (100k tickets: ~20 MB per unique index).
-Bucket = int | set[int]
-
-
-def _bucket_add(idx: dict[Any, Bucket], key: Any, doc_id: int) -> None:
-    bucket = idx.get(key)
-    if bucket is None:
-        idx[key] = doc_id
-    elif isinstance(bucket, set):
-        bucket.add(doc_id)
-    elif bucket != doc_id:
-        idx[key] = {bucket, doc_id}
-
-
-def _bucket_remove(idx: dict[Any, Bucket], key: Any, doc_id: int) -> None:
-    bucket = idx.get(key)
-    if bucket is None:
-        return
-    if isinstance(bucket, set):
-        bucket.discard(doc_id)
-        if len(bucket) == 1:
-            idx[key] = next(iter(bucket))
-        elif not bucket:
-            del idx[key]
-    elif bucket == doc_id:
-        del idx[key]
-
-
-def _bucket_ids(bucket: Bucket | None) -> list[int]:
-    if bucket is None:
-        return []
-    return sorted(bucket) if isinstance(bucket, set) else [bucket]
-
+#: a table this large whose indexes had to be rebuilt by decoding every document asks for a snapshot soon
+REBUILT_IS_SLOW = 10_000
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -114,6 +72,9 @@ class StoreTable(Table):
         self._ids: LRUCache[QueryLike, list[int]] = LRUCache(capacity=self.default_query_cache_capacity)
         self._indexes: dict[str, dict[Any, Bucket]] = {}
         self.add_index(*index)
+        # indexes from the snapshot are only good until the first write through this view: what it does not
+        # declare now is rebuilt from the documents if declared later
+        state.prebuilt, state.replaced = None, {}
 
     # ------------------------------------------------------------ indexes
 
@@ -125,13 +86,33 @@ class StoreTable(Table):
     def add_index(self, *fields: str) -> None:
         """Declare hash indexes on top-level ``fields`` (built now, in one pass over the documents, and kept in
         step with every write)."""
-        built: dict[str, dict[Any, Bucket]] = {name: {} for name in dict.fromkeys(fields) if name not in self._indexes}
-        if not built:
+        wanted = [name for name in dict.fromkeys(fields) if name not in self._indexes]
+        if not wanted:
             return
-        for doc_id, doc in self._items():
-            for name, idx in built.items():
-                if name in doc:
-                    _bucket_add(idx, _index_key(doc[name]), doc_id)
+        state = self._state
+        taken: dict[str, dict[Any, Bucket]] = {}
+        if state.prebuilt is not None:  # written with the snapshot: brought up to date, not rebuilt
+            taken = {name: state.prebuilt.pop(name) for name in wanted if name in state.prebuilt}
+            for doc_id, was in state.replaced.items():
+                if was is not None:
+                    doc = self._load(doc_id, was)
+                    for name, idx in taken.items():
+                        if name in doc:
+                            bucket_remove(idx, index_key(doc[name]), doc_id)
+                now = state.docs.get(doc_id)
+                if now is not None:
+                    doc = self._load(doc_id, now)
+                    for name, idx in taken.items():
+                        if name in doc:
+                            bucket_add(idx, index_key(doc[name]), doc_id)
+            if not state.prebuilt:
+                state.prebuilt, state.replaced = None, {}
+            taken = {name: idx for name, idx in taken.items() if fits(idx, state.docs)}  # else: rebuilt
+        rest = [name for name in wanted if name not in taken]
+        built = build_indexes(self._items(), rest) if rest else {}
+        if built and len(state.docs) >= REBUILT_IS_SLOW:
+            self._store._snapshot_soon()  # the next snapshot carries these indexes: the next open is quick
+        self._indexes.update(taken)
         self._indexes.update(built)
 
     def _load(self, doc_id: int, raw: Raw) -> Doc:
@@ -164,17 +145,17 @@ class StoreTable(Table):
                 f"table {self.name!r}: no index on {field!r} (declared: {', '.join(self._indexes) or 'none'}); "
                 f"declare it with store.table({self.name!r}, index=(..., {field!r}))"
             ) from None
-        return [self._doc(i) for i in _bucket_ids(idx.get(_index_key(value)))]
+        return [self._doc(i) for i in bucket_ids(idx.get(index_key(value)))]
 
     def _index_add(self, doc_id: int, doc: Doc) -> None:
         for name, idx in self._indexes.items():
             if name in doc:
-                _bucket_add(idx, _index_key(doc[name]), doc_id)
+                bucket_add(idx, index_key(doc[name]), doc_id)
 
     def _index_remove(self, doc_id: int, doc: Doc) -> None:
         for name, idx in self._indexes.items():
             if name in doc:
-                _bucket_remove(idx, _index_key(doc[name]), doc_id)
+                bucket_remove(idx, index_key(doc[name]), doc_id)
 
     # ------------------------------------------------------------ write primitives (memory + op + undo)
 

@@ -5,11 +5,13 @@ still named, never opened as if it were a state, and a document reads back as it
 from __future__ import annotations
 
 import json
+import random
 import zlib
 from pathlib import Path
 
 import pytest
 
+import bot.store.table
 from bot.store import Store, StoreCorruptError
 from bot.store.journal import TableState, frame, write_snapshot
 
@@ -81,3 +83,81 @@ def test_documents_read_back_as_written_through_compaction_and_reopen(tmp_path: 
         assert first is not None
         first["text"] = "changed"  # a returned document is a copy
         assert t.get(doc_id=1) == docs[0]
+
+
+def _brute(t: object, field: str, value: object) -> list[int]:
+    return [d.doc_id for d in t.all() if field in d and d[field] == value and type(d[field]) is type(value)]  # type: ignore[attr-defined]
+
+
+def test_indexes_written_with_the_snapshot_are_taken_over_at_open_and_brought_up_to_date(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    d = tmp_path / "data"
+    rng = random.Random(11)
+    values: list[object] = ["open", "closed", 1, 1.0, True, None, [1], {"k": "v"}, "一"]
+    with Store.open(d) as store:
+        t = store.table("t", index=("status", "owner"))
+        for i in range(1, 3001):
+            t.insert({"status": rng.choice(values), "owner": i % 7, "text": f"问题 {i}"})
+        store.compact()  # the snapshot carries both indexes
+        # after the snapshot, in the journal only: changes, removals, new documents, a field taken away
+        for i in rng.sample(range(1, 3001), 300):
+            t.update({"status": rng.choice(values), "owner": rng.randrange(9)}, doc_ids=[i])
+        t.remove(doc_ids=rng.sample(range(1, 3001), 50))
+        for _ in range(40):
+            t.insert({"status": rng.choice(values), "owner": 8})
+        t.update(lambda doc: doc.pop("owner", None), doc_ids=[5, 6, 7])
+    decoded = []
+    real = bot.store.table.decode
+    monkeypatch.setattr(bot.store.table, "decode", lambda raw: decoded.append(1) or real(raw))
+    with Store.open(d) as store:
+        t = store.table("t", index=("status", "owner"))
+        assert len(decoded) < 800, "every document was decoded to rebuild the indexes"
+        monkeypatch.setattr(bot.store.table, "decode", real)
+        for value in values:
+            assert [x.doc_id for x in t.find("status", value)] == _brute(t, "status", value), value
+        for owner in range(10):
+            assert [x.doc_id for x in t.find("owner", owner)] == _brute(t, "owner", owner), owner
+        assert all(x.doc_id not in (5, 6, 7) for o in range(10) for x in t.find("owner", o))
+
+
+@pytest.mark.parametrize(
+    "written",
+    [[["x", "not an id"]], {"k": [1], "v": [999]}, {"k": [1, 2], "v": [[1], 3]}, {"k": [[[1]]], "v": [1]},
+     {"k": [1], "v": []}],
+)
+def test_an_index_in_the_header_that_does_not_fit_is_rebuilt_not_damage(tmp_path: Path, written: object) -> None:
+    d = tmp_path / "data"
+    with Store.open(d) as store:
+        t = store.table("t", index=("n",))
+        for i in range(1, 21):
+            t.insert({"n": i % 3})
+        store.compact()
+    path = max(d.glob("snapshot-*.json"))
+    data = path.read_bytes()
+    nl = data.index(b"\n")
+    header = json.loads(data[9:nl])
+    assert set(header["indexes"]["t"]) == {"n"}
+    header["indexes"]["t"]["n"] = written
+    path.write_bytes(frame(json.dumps(header).encode()) + data[nl + 1 :])
+    with Store.open(d) as store:
+        assert store.recovery == []
+        t = store.table("t", index=("n",))
+        assert [x.doc_id for x in t.find("n", 1)] == [i for i in range(1, 21) if i % 3 == 1]
+
+
+def test_a_large_table_whose_indexes_had_to_be_rebuilt_gets_a_snapshot_with_them_at_the_next_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bot.store.table, "REBUILT_IS_SLOW", 100)
+    d = tmp_path / "data"
+    d.mkdir()
+    write_snapshot(d, 1, {"t": TableState({i: {"n": i % 5} for i in range(1, 201)}, 201)})  # no indexes in it
+    with Store.open(d) as store:
+        t = store.table("t", index=("n",))
+        t.insert({"n": 1})
+        assert store.wait_compaction(30)
+    newest = max(d.glob("snapshot-*.json"))
+    assert newest.name != "snapshot-000000000001.json"
+    header = json.loads(newest.read_bytes()[9 : newest.read_bytes().index(b"\n")])
+    assert set(header["indexes"]) == {"t"}
