@@ -55,6 +55,20 @@ def run() -> list[Result]:
                                      float(a.meets()), 1.0, "bool"))
             for w in a.wrong:
                 print(f"  held-out, offered wrongly: {w}")
+    model = ev.wordllama_model()
+    if model is None:
+        print("semantic layer not measured: wordllama is not installed (pip install -e '.[semantic-eval]')")
+    else:
+        held = ev.split(cases, "held-out")
+        sem = ev.semantic(ev.split(cases, "train"), model)
+        a, b = ev.evaluate(held, *sem), ev.evaluate(held, *ours)
+        tag = "P6 semantic layer (WordLlama fused, held-out; peer: BM25 alone)"
+        out += [
+            Result.rate(f"{tag}: hit@1", a.hit1, b.hit1, "%"),
+            Result.rate(f"{tag}: offered right", a.offered_right, b.offered_right, "%"),
+            Result.rate(f"{tag}: answered", a.answered, b.answered, "%"),
+            Result.rate(f"{tag}: out-of-scope declined", a.oos_declined, b.oos_declined, "%"),
+        ]
     questions = [c.question for c in cases]
     ours[1](questions[0])  # the index is built (and jieba loaded) before timing
     today[1](questions[0])

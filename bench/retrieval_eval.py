@@ -198,3 +198,84 @@ def calibrate(cases: list[Case]) -> tuple[tuple[float, float, float, float], flo
     if best is None:
         raise RuntimeError("no floor meets the margins on the training half")
     return calibration, best[0], best[2]
+
+
+# -- the semantic layer, measured (not shipped): WordLlama's bundled model --------------------------------
+
+
+def wordllama_model() -> Any | None:
+    """WordLlama (PyPI ``wordllama``, extra ``semantic-eval``): static token embeddings whose weights and
+    tokenizer ship inside the wheel (19 MB), CPU only. None when not installed. Loaded with downloads
+    disabled; ``cache_dir`` is the package itself, where its tokenizer file lives (0.4's own lookup
+    looks in a ``tokenizer/`` folder the wheel does not have, then tries the hub)."""
+    try:
+        import wordllama
+    except ImportError:
+        return None
+    return wordllama.WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True)
+
+
+def semantic(cases: list[Case], model: Any, fusion: float = 40.0) -> tuple[
+    Callable[[str], list[str]], Callable[[str], str | None]
+]:
+    """BM25's top 5 re-ranked by score + ``fusion`` x the best cosine between the question and an entry's
+    phrasings (both normalised), and the offer's confidence refitted on ``cases`` (the training half) with
+    that cosine as a third feature, floor picked as :func:`calibrate` does."""
+    import numpy as np
+
+    from bot.knowledge import retrieval
+    from bot.tickets.topics import load_faq
+
+    library, _ = load_faq(FAQ_DIR)
+    r = retrieval.FaqRetriever(library)
+    phrasings = [(e.id, retrieval.normalise(p)) for e in library.entries for p in e.phrasings]
+    matrix = model.embed([p for _, p in phrasings], norm=True)
+
+    def cosines(q: str) -> dict[str, float]:
+        sims = matrix @ model.embed([retrieval.normalise(q)], norm=True)[0]
+        best: dict[str, float] = {}
+        for (eid, _), s in zip(phrasings, sims, strict=True):
+            best[eid] = max(best.get(eid, -1.0), float(s))
+        return best
+
+    def top(q: str) -> tuple[list[str], list[float] | None]:
+        hits, cos = r.retrieve(q, 5), cosines(q)
+        ranked = sorted(hits, key=lambda h: h.score + fusion * cos.get(h.id, 0.0), reverse=True)
+        if not ranked:
+            return [], None
+        h = ranked[0]
+        return [x.id for x in ranked], [h.qcov, math.log1p(h.score), cos.get(h.id, 0.0)]
+
+    rows, labels = [], []
+    for c in cases:
+        ids, feats = top(c.question)
+        rows.append(feats or [0.0, 0.0, 0.0])
+        labels.append(1.0 if ids and ids[0] == c.entry else 0.0)
+    x = np.hstack([np.array(rows), np.ones((len(rows), 1))])
+    y = np.array(labels)
+    w = np.zeros(x.shape[1])
+    for _ in range(30000):
+        p = 1.0 / (1.0 + np.exp(-(x @ w)))
+        w -= 2.0 * (x.T @ (p - y) / len(y) + 0.001 * np.r_[w[:-1], 0.0])
+
+    def confidence(feats: list[float]) -> float:
+        return float(1.0 / (1.0 + np.exp(-(np.array([*feats, 1.0]) @ w))))
+
+    floor = 0.99
+    best = -1.0
+    for f100 in range(30, 99):
+        f = f100 / 100
+
+        def offer_at(q: str, f: float = f) -> str | None:
+            ids, feats = top(q)
+            return ids[0] if feats is not None and confidence(feats) >= f else None
+
+        fig = evaluate(cases, lambda q: top(q)[0], offer_at)
+        if fig.offered_right >= TRAIN_OFFERED_RIGHT and fig.oos_declined >= TRAIN_OOS_DECLINED and fig.answered > best:
+            floor, best = f, fig.answered
+
+    def offer(q: str) -> str | None:
+        ids, feats = top(q)
+        return ids[0] if feats is not None and confidence(feats) >= floor else None
+
+    return (lambda q: top(q)[0]), offer

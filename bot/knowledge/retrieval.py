@@ -139,7 +139,9 @@ STOPWORDS = frozenset(
 )
 
 _init_lock = threading.Lock()
-_jieba_words: set[str] = set()  # the words added to jieba's dictionary ("" once initialised)
+_jieba_words: set[str] = set()  # the words added to our tokenizer's dictionary
+_tokenizer: Any = None
+_dict_version = 0
 _converter: Any = None
 _ENGLISH = re.compile(
     r"(?<![a-z])(" + "|".join(re.escape(k) for k in sorted(ENGLISH, key=len, reverse=True)) + r")(?![a-z])"
@@ -169,23 +171,31 @@ def normalise(text: str) -> str:
 
 
 def _jieba(words: Iterable[str] = ()) -> Any:
-    """jieba, initialised once and quietly, with ``words`` (the synonyms' terms) in its dictionary."""
-    import jieba
-
+    """Our own jieba tokenizer (not jieba's global one: nothing else can change how we segment), loaded
+    once and quietly, with ``words`` (the synonyms' terms) in its dictionary. Adding a word changes how
+    text is segmented, so :data:`_dict_version` moves on and each :class:`Index` re-reads its documents."""
+    global _tokenizer, _dict_version
     new = [w for w in words if len(w) > 1 and w not in _jieba_words]
-    if _jieba_words and not new:
-        return jieba
+    if _tokenizer is not None and not new:
+        return _tokenizer
     with _init_lock:
-        if not _jieba_words:
+        if _tokenizer is None:
+            import jieba
+
             jieba.setLogLevel(logging.WARNING)
-            jieba.initialize()
+            tok = jieba.Tokenizer()
+            tok.initialize()
             new += [w for canon, variants in COLLOQUIAL.items() for w in (canon, *variants) if len(w) > 1]
-            _jieba_words.add("")
+            _tokenizer = tok
+        added = False
         for w in new:
             if w not in _jieba_words:
-                jieba.add_word(w)
+                _tokenizer.add_word(w)
                 _jieba_words.add(w)
-    return jieba
+                added = True
+        if added:
+            _dict_version += 1
+    return _tokenizer
 
 
 def fold_table(synonyms: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -284,6 +294,7 @@ class _Field:
     def __init__(self) -> None:
         self.texts: dict[str, list[tuple[str, Counter[str], int]]] = {}  # doc id -> [(text, tf, length)]
         self.df: Counter[str] = Counter()
+        self.post: dict[str, set[str]] = {}  # feature -> the documents that have it
         self.n = 0
         self.total_len = 0
 
@@ -294,6 +305,8 @@ class _Field:
         self.texts[doc_id] = parsed
         for _, tf, length in parsed:
             self.df.update(tf.keys())
+            for f in tf:
+                self.post.setdefault(f, set()).add(doc_id)
             self.n += 1
             self.total_len += length
 
@@ -301,6 +314,12 @@ class _Field:
         gone = self.texts.pop(doc_id, ())
         for _, tf, length in gone:
             self.df.subtract(tf.keys())
+            for f in tf:
+                docs = self.post.get(f)
+                if docs is not None:
+                    docs.discard(doc_id)
+                    if not docs:
+                        del self.post[f]
             self.n -= 1
             self.total_len -= length
         if gone:
@@ -340,6 +359,8 @@ class Index:
         self._lock = threading.RLock()
         self._texts = _Field()
         self._context = _Field()
+        self._raw: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}  # what was added, to re-read
+        self._version = -1
 
     def features(self, text: str) -> list[str]:
         _jieba(self._words)
@@ -361,14 +382,33 @@ class Index:
 
     def add(self, doc_id: str, texts: str | Sequence[str], context: str | Sequence[str] = ()) -> None:
         """Index ``texts`` (and the weaker ``context``) under ``doc_id``, replacing what it had."""
-        parsed = self._parse(texts)
-        ctx = [t for _, c, _ in self._parse(context) for t in c.elements()]
+        items = (texts,) if isinstance(texts, str) else tuple(texts)
+        ctx_items = (context,) if isinstance(context, str) else tuple(context)
+        self.features("")  # our synonyms in the dictionary first
         with self._lock:
-            self._texts.put(doc_id, parsed)
-            self._context.put(doc_id, [("", Counter(ctx), len(ctx))] if parsed and ctx else [])
+            self._fresh()
+            self._raw[doc_id] = (items, ctx_items)
+            self._put(doc_id, items, ctx_items)
+
+    def _put(self, doc_id: str, items: Sequence[str], ctx_items: Sequence[str]) -> None:
+        parsed = self._parse(items)
+        ctx = [t for _, c, _ in self._parse(ctx_items) for t in c.elements()]
+        self._texts.put(doc_id, parsed)
+        self._context.put(doc_id, [("", Counter(ctx), len(ctx))] if parsed and ctx else [])
+
+    def _fresh(self) -> None:
+        """Re-read every document if words were added to the tokenizer since (another Index's synonyms):
+        documents and questions must be segmented alike."""
+        if self._version == _dict_version:
+            return
+        self._version = _dict_version
+        self._texts, self._context = _Field(), _Field()
+        for doc_id, (items, ctx_items) in self._raw.items():
+            self._put(doc_id, items, ctx_items)
 
     def remove(self, doc_id: str) -> None:
         with self._lock:
+            self._raw.pop(doc_id, None)
             self._texts.drop(doc_id)
             self._context.drop(doc_id)
 
@@ -381,11 +421,16 @@ class Index:
         if not q:
             return []
         with self._lock:
+            self._fresh()
             idf = {f: self._texts.idf(f) for f in q}
             cidf = {f: self._context.idf(f) for f in q}
             q_mass = sum(idf.values())
             out: list[Hit] = []
-            for doc_id, texts in self._texts.texts.items():
+            candidates: set[str] = set()
+            for f in q:  # only documents sharing a feature with the question (in a text or the context)
+                candidates |= self._texts.post.get(f, set()) | self._context.post.get(f, set())
+            for doc_id in candidates:
+                texts = self._texts.texts.get(doc_id, [])
                 ctx = self._context.texts.get(doc_id)
                 ctx_tf = ctx[0][1] if ctx else Counter()
                 ctx_score = self._context.bm25(q, ctx_tf, ctx[0][2], cidf) if ctx else 0.0

@@ -76,3 +76,16 @@ def test_similarity_groups_paraphrases_apart_from_other_questions() -> None:
     other = similarity("请问雄安消费券怎么领取", "社保卡丢了怎么补办")
     assert same > 0.5 > other
     assert similarity("", "消费券") == 0.0
+
+
+def test_words_added_by_another_index_never_leave_documents_and_questions_segmented_apart() -> None:
+    first = Index()
+    first.add("ticket/1", "雄安消费券领取入口在哪")
+    before = first.search("消费券领取入口", 1)[0]
+    other = Index({"券领取": "领券"})  # puts 券领取 into the tokenizer: 消费券领取 now segments differently
+    other.add("ticket/9", "消费券领取")
+    fresh = Index()
+    fresh.add("ticket/1", "雄安消费券领取入口在哪")
+    again, expected = first.search("消费券领取入口", 1)[0], fresh.search("消费券领取入口", 1)[0]
+    assert (again.score, again.confidence) == (expected.score, expected.confidence)
+    assert again.qcov == before.qcov == 1.0
