@@ -357,6 +357,7 @@ def _preview_store(config: Config) -> Any:
 
 def _load_queue_files(config: Config, store: Any) -> None:
     from bot.editorial.content import load_queue_dir, present_keys
+    from bot.editorial.queue import EditorialQueue
     from bot.editorial.rules import EditorialPolicy
     from bot.store.queue import QueueRepository
 
@@ -366,7 +367,7 @@ def _load_queue_files(config: Config, store: Any) -> None:
     items, problems = load_queue_dir(directory, sections, tz=config.tz, loaded_at=now)
     for problem in problems:
         print(f"content: {problem}", file=sys.stderr)
-    QueueRepository(store).sync_files(items, now, present_keys(directory))
+    EditorialQueue(QueueRepository(store)).sync_files(items, now, present_keys(directory))
 
 
 def cmd_post(config: Config, args: argparse.Namespace) -> int:

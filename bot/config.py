@@ -33,6 +33,7 @@ from pydantic import (
 from yaml.composer import ComposerError
 
 from digests import safe_yaml
+from digests.model import Slot
 
 __all__ = [
     "ChatsConfig",
@@ -49,6 +50,11 @@ __all__ = [
     "load_config",
     "parse_config",
 ]
+
+
+#: the zone when config.yaml names none: the one definition (the bot runs in config.tz, see Config.tz)
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+DEFAULT_TZ = ZoneInfo(DEFAULT_TIMEZONE)
 
 
 class ConfigError(Exception):
@@ -88,7 +94,6 @@ def _show(value: Any) -> str:
 
 HHMM = Annotated[time, BeforeValidator(_parse_hhmm)]
 Period = Annotated[tuple[time, time], BeforeValidator(_parse_period)]
-Slot = Literal["morning", "tea"]
 
 
 class _Model(BaseModel):
@@ -171,7 +176,7 @@ class PeopleConfig(_Model):
         return self
 
 
-class SlaTarget(_Model):
+class SlaTargetConfig(_Model):
     first_response_minutes: int = Field(120, ge=1)
     resolution_minutes: int = Field(960, ge=1)
 
@@ -181,15 +186,15 @@ class ServiceConfig(_Model):
 
     hours: tuple[Period, ...] = ((time(9, 0), time(12, 0)), (time(13, 30), time(17, 30)))
     calendar: Literal["chinese", "weekdays"] = "chinese"
-    default: SlaTarget = SlaTarget()
-    topics: dict[str, SlaTarget] = {}
+    default: SlaTargetConfig = SlaTargetConfig()
+    topics: dict[str, SlaTargetConfig] = {}
     warn_before_minutes: int = Field(30, ge=0)
     auto_assign_after_minutes: int = Field(15, ge=0)
     auto_close_after_days: int = Field(3, ge=1)
     # the visible human path (MIIT customer-service guideline): shown in /help and under automated answers
     hotline: str = ""
     # a complaint's deadlines (service minutes), handled by the supervisors
-    complaint: SlaTarget = SlaTarget(first_response_minutes=60, resolution_minutes=960)
+    complaint: SlaTargetConfig = SlaTargetConfig(first_response_minutes=60, resolution_minutes=960)
 
     @field_validator("hours")
     @classmethod
@@ -305,7 +310,7 @@ class StoreConfig(_Model):
 class Config(_Model):
     """The whole of config.yaml, parsed once at start-up."""
 
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_TIMEZONE
     language: Literal["zh", "en"] = "zh"
     data_dir: Path = Path("var/data")
     store: StoreConfig = StoreConfig()
@@ -374,8 +379,14 @@ class Config(_Model):
         member = self.staff_member(user_id)
         return bool(member and member.supervisor) or user_id in self.people.admins
 
+    @property
+    def editor_ids(self) -> frozenset[int]:
+        """Who may queue, edit and approve: rostered editors and admins (docs/content.md). The one
+        source for the editorial rules (EditorialPolicy) and the handlers' filters alike."""
+        return frozenset(e.id for e in self.people.editors) | frozenset(self.people.admins)
+
     def is_editor(self, user_id: int) -> bool:
-        return any(e.id == user_id for e in self.people.editors) or user_id in self.people.admins
+        return user_id in self.editor_ids
 
     def source(self, name: str) -> SourceConfig:
         return next(s for s in self.sources if s.name == name)

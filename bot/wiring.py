@@ -21,6 +21,7 @@ from bot.delivery.deliver import LedgerWalk
 from bot.delivery.publisher import Publisher
 from bot.delivery.schedule import Schedule
 from bot.delivery.slots import DigestDelivery
+from bot.editorial.queue import EditorialQueue
 from bot.editorial.rules import EditorialPolicy
 from bot.editorial.signups import SignupBook
 from bot.store import Store
@@ -48,7 +49,7 @@ class Domain:
     desk: Desk
     library: FaqLibrary
     workcal: WorkCalendar
-    queue: QueueRepository
+    queue: EditorialQueue
     editorial: EditorialPolicy
     ledger: DeliveryLedger
     digest_parts: DigestParts
@@ -98,10 +99,10 @@ def wire(config: Config, store: Store, clock: Clock) -> Domain:
     """config + store + clock -> the domain objects, each built once and shared."""
     desk = desk_for(config, store)
     workcal = desk.hours.calendar
-    queue = QueueRepository(store)
+    queue = EditorialQueue(QueueRepository(store))
     ledger = DeliveryLedger(store, clock=clock.now)
     parts = DigestParts(store)
-    publisher = Publisher(config, store, queue=queue)
+    publisher = Publisher(config, store, queue=queue, now=clock.now)
     schedule = Schedule(config.digests, config.tz, workcal)
     walk = LedgerWalk(ledger)  # one part in flight across digests, announcements and private copies
     copies = PrivateCopies(config, schedule, ledger, publisher, walk, store)

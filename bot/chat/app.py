@@ -50,7 +50,7 @@ QUESTION_CONTENT = filters.TEXT | filters.PHOTO | filters.Document.ALL
 def build_application(config: Config, token: str, *, store: Store, clock: Clock | None = None) -> BotApp:
     """The whole surface of the bot: handlers, jobs and start-up work."""
     # python-telegram-bot 22.2+ turns durations such as RetryAfter.retry_after into timedeltas in its next
-    # major version and warns until one opts in; the outbox reads both forms, so we opt in now.
+    # major version and warns until one opts in; we opt in now.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     clock = clock or Clock(config.tz, allow_advance=config.demo)
     # The bot is built here rather than by the builder so its getUpdates can keep fetched questions on disk
@@ -76,6 +76,8 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
         # (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this).
         # aiolimiter is a leaky bucket: AsyncLimiter(30, 1) lets 30 through at once and 30 more
         # in the same second. One token every 1/29 s never exceeds 30 in any one-second window.
+        # It is also the one layer that retries a RetryAfter (up to 3 times, for every call): the outbox
+        # does not wait one out again (bot/chat/outbox.py).
         rate_limiter=AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 29, max_retries=3),
         # what ApplicationBuilder would build: a pool of 256 for calls, one connection for getUpdates
         request=HTTPXRequest(connection_pool_size=256),
@@ -137,28 +139,27 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
         member_groups.add_chat_ids(new)
 
     outbox.on_migrate = remember_migration
-    editor_users = filters.User(user_id=[e.id for e in config.people.editors])
-    bot.keep_when(  # the durable inbox keeps exactly what the handlers below take as questions
-        lambda update: questions.is_desk_question(
-            svc, update, bot.bot, member_groups=member_groups.chat_ids, editors=editor_users.user_ids
+    editor_users = filters.User(user_id=config.editor_ids)  # the one list of editors (config.editor_ids)
+    asking = questions.QuestionHandlers(
+        ask=CommandHandler("ask", questions.on_ask, filters=member_groups | filters.ChatType.PRIVATE),
+        in_group=MessageHandler(member_groups & QUESTION_CONTENT & ~filters.COMMAND, questions.on_group_message),
+        in_private=MessageHandler(  # editors' private messages belong to the editors' queue, not the desk
+            filters.ChatType.PRIVATE & QUESTION_CONTENT & ~filters.COMMAND & ~editor_users,
+            questions.on_private_message,
         ),
+    )
+    bot.keep_when(  # the durable inbox keeps exactly what these handlers take as questions (they are asked)
+        lambda update: questions.is_desk_question(svc, update, bot.bot, asking),
         # and, at a stop, what is left unhandled except members' group chatter (bot/chat/inbox.py)
         at_stop=lambda update: not (update.message is not None and update.message.chat_id in member_groups.chat_ids),
     )
-    app.add_handler(CommandHandler("ask", questions.on_ask, filters=member_groups | filters.ChatType.PRIVATE))
+    app.add_handler(asking.ask)
     app.add_handler(CommandHandler("mytickets", members.on_mytickets))
     app.add_handler(
         CommandHandler("complain", complaints.on_complain, filters=member_groups | filters.ChatType.PRIVATE)
     )
-    app.add_handler(
-        MessageHandler(member_groups & QUESTION_CONTENT & ~filters.COMMAND, questions.on_group_message)
-    )
-    app.add_handler(
-        MessageHandler(  # editors' private messages belong to the editors' queue, not the desk
-            filters.ChatType.PRIVATE & QUESTION_CONTENT & ~filters.COMMAND & ~editor_users,
-            questions.on_private_message,
-        )
-    )
+    app.add_handler(asking.in_group)
+    app.add_handler(asking.in_private)
     app.add_handler(CallbackQueryHandler(questions.on_faq_button, pattern=r"^faq:"))
     app.add_handler(CallbackQueryHandler(members.on_rate, pattern=r"^rate:"))
     app.add_handler(CallbackQueryHandler(complaints.on_complain_button, pattern=r"^cp:"))

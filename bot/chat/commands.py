@@ -60,7 +60,7 @@ def _commands(lang: str, keys: Iterable[str]) -> list[BotCommand]:
 
 
 def is_editor(svc: Services, user_id: int) -> bool:
-    return any(e.id == user_id for e in svc.config.people.editors)
+    return svc.config.is_editor(user_id)
 
 
 def private_keys(svc: Services, user_id: int) -> list[str]:
@@ -83,7 +83,7 @@ def menus(svc: Services) -> list[tuple[BotCommandScope, list[BotCommand]]]:
         (BotCommandScopeChat(chats.staff), _commands(lang, STAFF)),
         (BotCommandScopeChat(chats.editors), _commands(lang, EDITORS)),
     ]
-    people = {s.user_id for s in svc.desk.roster.staff} | {e.id for e in svc.config.people.editors}
+    people = {s.user_id for s in svc.desk.roster.staff} | set(svc.config.editor_ids)
     out += [(BotCommandScopeChat(uid), _commands(lang, private_keys(svc, uid))) for uid in sorted(people)]
     return out
 

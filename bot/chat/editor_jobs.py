@@ -24,13 +24,12 @@ from telegram.ext import Application
 
 from bot.chat.context import BotContext, Services, services_of
 from bot.chat.editor_texts import et
-from bot.chat.jobs import outbox_sender
 from bot.chat.outbox import html_to_plain, split_plain, tg_len
 from bot.checks import content_problems
 from bot.delivery.announcements import AnnouncementMissed, AnnouncementNotice
 from bot.editorial.content import ContentWatcher, load_queue_dir, present_keys
 from bot.editorial.model import QueueItem
-from bot.store.queue import FileSync
+from bot.editorial.queue import FileSync
 
 __all__ = [
     "EditorialState",
@@ -185,7 +184,7 @@ async def deliver_announcements(app: Application[Any, Any, Any, Any, Any, Any]) 
     return await svc.announcements.deliver_due(
         svc.clock.now(),
         render=lambda item: render_announcement(svc, item),
-        send_to=lambda chat_id, thread_id: outbox_sender(svc, chat_id, thread_id),
+        send_to=svc.outbox.part_sender,
         notify=notify,
     )
 

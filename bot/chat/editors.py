@@ -49,7 +49,7 @@ from bot.chat.editor_texts import TEXTS, et
 from bot.chat.outbox import answer_query, html_to_plain, split_plain, tg_len
 from bot.config import Config
 from bot.editorial.content import SECTION_ALIASES
-from bot.editorial.model import DIGEST_NAMES, STATUS_NAMES, Digest, HistoryEntry, QueueItem
+from bot.editorial.model import DIGEST_NAMES, STATUS_NAMES, HistoryEntry, ItemSlot, QueueItem
 from bot.editorial.rules import EditorialError, InvalidTransition, approve, create_item, edit, withdraw
 
 __all__ = [
@@ -78,7 +78,7 @@ COMMANDS = ("new", "announce", "edit", "item", "approve", "withdraw", "preview",
 DIGEST, SECTION, TEXT, LINK, FIRST, UNTIL, ANNOUNCE_WHEN, ANNOUNCE_TEXT, EDIT_TEXT = range(9)
 END = ConversationHandler.END
 
-_SLOT_ALIASES: dict[str, Digest] = {
+_SLOT_ALIASES: dict[str, ItemSlot] = {
     "morning": "morning",
     "早知道": "morning",
     "服务早知道": "morning",
@@ -105,7 +105,7 @@ class EditorFilters:
     @classmethod
     def of(cls, config: Config) -> EditorFilters:
         editors_chat = filters.Chat(chat_id=config.chats.editors)
-        rostered = filters.User(user_id=[e.id for e in config.people.editors])
+        rostered = filters.User(user_id=config.editor_ids)
         private_editor = filters.ChatType.PRIVATE & rostered
         return cls(
             desk=editors_chat | filters.ChatType.PRIVATE,
@@ -154,7 +154,7 @@ def parse_when(text: str, now: datetime) -> datetime | None:
     return datetime.combine(day, time(int(hh), int(mm)), tzinfo=now.tzinfo)
 
 
-def next_run_day(svc: Services, slot: Digest, now: datetime) -> date:
+def next_run_day(svc: Services, slot: ItemSlot, now: datetime) -> date:
     """The date of the next issue of ``slot`` that has not gone out yet (today if its time is ahead)."""
     if slot == "announcement":
         return now.date()
@@ -169,12 +169,12 @@ def _stop(state: object = None) -> NoReturn:
     raise ApplicationHandlerStop(state)
 
 
-def _digest_name(svc: Services, digest: Digest) -> str:
+def _digest_name(svc: Services, digest: ItemSlot) -> str:
     zh, en = DIGEST_NAMES[digest]
     return en if svc.lang == "en" else zh
 
 
-def _section_name(svc: Services, digest: Digest, key: str | None) -> str:
+def _section_name(svc: Services, digest: ItemSlot, key: str | None) -> str:
     if not key:
         return ""
     cfg = svc.publisher.digest_config(digest) if digest in ("morning", "tea") else None  # type: ignore[arg-type]
@@ -338,7 +338,7 @@ def _digest_keyboard(svc: Services) -> InlineKeyboardMarkup:
     )
 
 
-def _section_keyboard(svc: Services, digest: Digest) -> InlineKeyboardMarkup:
+def _section_keyboard(svc: Services, digest: ItemSlot) -> InlineKeyboardMarkup:
     keys = [s.key for s in svc.publisher.digest_config(digest).sections]  # type: ignore[arg-type]
     buttons = [InlineKeyboardButton(_section_name(svc, digest, k), callback_data=f"ed:s:{k}") for k in keys]
     return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
@@ -457,7 +457,7 @@ async def on_pick_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if query is None or chat is None or query.data is None:
         return END
     await answer_query(query)
-    digest: Digest = "tea" if query.data.endswith(":tea") else "morning"
+    digest: ItemSlot = "tea" if query.data.endswith(":tea") else "morning"
     _draft(context, chat.id)["digest"] = digest
     if isinstance(query.message, Message):
         await query.edit_message_text(
@@ -476,7 +476,7 @@ async def on_pick_section(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await answer_query(query)
     draft = _draft(context, chat.id)
     draft["section"] = query.data.removeprefix("ed:s:")
-    digest: Digest = draft.get("digest", "morning")
+    digest: ItemSlot = draft.get("digest", "morning")
     chosen = f"{_digest_name(svc, digest)} · {_section_name(svc, digest, draft['section'])}"
     await query.edit_message_text(html.escape(chosen))
     if "html" in draft:
@@ -570,7 +570,7 @@ async def _create(
     announce_at: datetime | None = None,
 ) -> None:
     now = svc.clock.now()
-    digest: Digest = "announcement" if announce_at is not None else draft.get("digest", "morning")
+    digest: ItemSlot = "announcement" if announce_at is not None else draft.get("digest", "morning")
 
     def build(number: int) -> QueueItem:
         return create_item(

@@ -19,31 +19,17 @@ from telegram.ext import Application
 from bot.chat import copies
 from bot.chat.context import BotContext, Services, services_of
 from bot.config import GroupConfig
-from bot.delivery.deliver import Failure, SendPart
 from bot.delivery.publisher import Plan
 from bot.delivery.schedule import SLOTS
 from bot.delivery.slots import GroupFailed, Notice, SlotOutcome, SourceChanged, slot_key
 from digests.build import SourceResult
 from digests.model import Slot
 
-__all__ = ["SlotOutcome", "catch_up", "deliver_slot", "on_health", "outbox_sender", "schedule_digests"]
+__all__ = ["SlotOutcome", "catch_up", "deliver_slot", "on_health", "schedule_digests"]
 
 log = logging.getLogger(__name__)
 
 RETRY_AFTER = timedelta(minutes=5)
-
-
-def outbox_sender(svc: Services, chat_id: int, thread_id: int | None) -> SendPart:
-    """A :data:`~bot.delivery.deliver.SendPart` for one chat through the outbox."""
-
-    async def send(text: str) -> int | Failure:
-        landed = await svc.outbox.send(chat_id, text, thread_id=thread_id)
-        if landed is not None:
-            return landed.message_id
-        # read right after the send returned, before any other task runs: this send's failure
-        return "transient" if svc.outbox.last_failure == "transient" else "permanent"
-
-    return send
 
 
 def _notifier(svc: Services) -> Any:
@@ -76,7 +62,7 @@ async def deliver_slot(
     day = day or now.date()
     run = await svc.digests.deliver_slot(
         slot, day, now, groups=groups, force=force,
-        send_to=lambda chat_id, thread_id: outbox_sender(svc, chat_id, thread_id), notify=_notifier(svc),
+        send_to=svc.outbox.part_sender, notify=_notifier(svc),
     )
     if run.fetched is not None:  # right after the groups' digests (which it never delays)
         await _report_sources(svc, slot, day, run.fetched.results, run.plans, now)

@@ -52,7 +52,7 @@ async def on_editor_command_elsewhere(update: Update, context: ContextTypes.DEFA
     user = update.effective_user
     if msg is None or user is None:
         return
-    editor = any(e.id == user.id for e in svc.config.people.editors)
+    editor = svc.config.is_editor(user.id)
     log.info("editors' command refused here: user %s, chat %s", user.id, msg.chat_id)
     await msg.reply_text(html.escape(t(svc.lang, "editors_only_here" if editor else "refused_editor")))
 

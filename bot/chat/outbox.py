@@ -4,8 +4,10 @@ What it takes care of, so no handler has to:
 
 * Telegram's flood limits — python-telegram-bot's ``AIORateLimiter`` (30 messages/s overall,
   20/minute per group; https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this)
-  is installed on the Application; a ``RetryAfter`` that still reaches us is waited out, a bounded
-  number of times.
+  is installed on the Application and is the one layer that retries a ``RetryAfter``, a bounded number
+  of times (``max_retries``, app.py), for every call the bot makes. A ``RetryAfter`` that still reaches
+  us is a transient failure, not waited out a second time here (two layers made 16 attempts of one
+  send; an edit retried without bound).
 * A 400 is never retried as it was: "can't parse entities" falls back to the same text as plain text
   once; any other 400 is logged and reported as a failure.
 * ``ChatMigrated`` (a group upgraded to a supergroup) is followed: the new id is remembered through
@@ -31,6 +33,8 @@ from limits.strategies import MovingWindowRateLimiter
 from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.delivery.deliver import Failure, SendPart
 
 log = logging.getLogger(__name__)
 
@@ -148,12 +152,10 @@ class Outbox:
         *,
         ops_chat_id: int | None = None,
         on_migrate: Callable[[int, int], Awaitable[None] | None] | None = None,
-        max_retry_after: int = 3,
     ) -> None:
         self.bot = bot
         self.ops_chat_id = ops_chat_id
         self.on_migrate = on_migrate
-        self.max_retry_after = max_retry_after
         self.migrated: dict[int, int] = {}
         self.failures = 0
         self.refused = 0  # sends Telegram refused or forbade (permanent failures), for the metrics
@@ -186,10 +188,10 @@ class Outbox:
         It first waits for the chat's budget (``budget_taken``: the caller already did). A ``Forbidden``
         goes to ``on_forbidden`` (Telegram's words) when given, instead of an ops alert."""
         chat_id = self.resolve(chat_id)
-        attempts_after = 0
+        network_retried = False
         failure = "permanent"
         parse_mode: str | None = None if plain else ParseMode.HTML
-        for _ in range(6):
+        for _ in range(4):  # a migration, the plain-text fallback and one network retry, at most
             if chat_id != 0 and not budget_taken:
                 await self.budget.take(chat_id)
             budget_taken = False
@@ -210,14 +212,11 @@ class Outbox:
                 )
                 self.last_failure = None
                 return Sent(msg.chat_id, msg.message_id)
-            except RetryAfter as exc:
+            except RetryAfter as exc:  # the rate limiter already waited and retried (app.py)
                 self.last_error = str(exc)
-                attempts_after += 1
                 failure = "transient"
-                if attempts_after > self.max_retry_after:
-                    log.warning("chat %s: still flood-limited after %d waits, giving up", chat_id, attempts_after)
-                    break
-                await asyncio.sleep(_retry_after(exc) + 0.1)
+                log.warning("chat %s: still flood-limited after the rate limiter's retries, giving up", chat_id)
+                break
             except ChatMigrated as exc:
                 await self._migrated(chat_id, exc.new_chat_id)
                 chat_id = exc.new_chat_id
@@ -245,14 +244,26 @@ class Outbox:
                 log.warning("chat %s: network error: %s", chat_id, exc)
                 self.last_error = str(exc)
                 failure = "transient"
-                if attempts_after >= 1:
+                if network_retried:
                     break
-                attempts_after += 1
+                network_retried = True
                 await asyncio.sleep(1)
         self.failures += 1
         self.refused += failure == "permanent"
         self.last_failure = failure
         return None
+
+    def part_sender(self, chat_id: int, thread_id: int | None = None) -> SendPart:
+        """One chat's :data:`~bot.delivery.deliver.SendPart`: the ledger walk sends through the outbox."""
+
+        async def send(text: str) -> int | Failure:
+            landed = await self.send(chat_id, text, thread_id=thread_id)
+            if landed is not None:
+                return landed.message_id
+            # read right after the send returned, before any other task runs: this send's failure
+            return "transient" if self.last_failure == "transient" else "permanent"
+
+        return send
 
     async def send_long(self, chat_id: int, plain_text: str, **kwargs: object) -> list[Sent]:
         """Send plain text of any length, escaped for HTML and split within Telegram's limit."""
@@ -284,10 +295,7 @@ class Outbox:
             if "message is not modified" in exc.message.lower():
                 return True
             log.error("chat %s message %s: edit refused: %s", chat_id, message_id, exc.message)
-        except RetryAfter as exc:
-            await asyncio.sleep(_retry_after(exc) + 0.1)
-            return await self.edit(chat_id, message_id, text, keyboard=keyboard)
-        except TelegramError as exc:
+        except TelegramError as exc:  # RetryAfter included: the rate limiter already retried it
             log.error("chat %s message %s: edit failed: %s", chat_id, message_id, exc)
         return False
 
@@ -307,26 +315,22 @@ class Outbox:
 
     async def copy(self, chat_id: int, from_chat_id: int, message_id: int, *, reply_to: int | None = None) -> bool:
         """copyMessage (a member's photo or document onto the staff card, no link back): True when it landed."""
-        for _ in range(self.max_retry_after + 1):
-            if self.resolve(chat_id) < 0:
-                await self.budget.take(self.resolve(chat_id))
-            try:
-                await self.bot.copy_message(
-                    chat_id=self.resolve(chat_id),
-                    from_chat_id=self.resolve(from_chat_id),
-                    message_id=message_id,
-                    reply_parameters=(
-                        ReplyParameters(message_id=reply_to, allow_sending_without_reply=True) if reply_to else None
-                    ),
-                    disable_notification=True,
-                )
-                return True
-            except RetryAfter as exc:
-                await asyncio.sleep(_retry_after(exc) + 0.1)
-            except TelegramError as exc:
-                log.warning("chat %s: copy of %s/%s refused: %s", chat_id, from_chat_id, message_id, exc)
-                return False
-        return False
+        if self.resolve(chat_id) < 0:
+            await self.budget.take(self.resolve(chat_id))
+        try:
+            await self.bot.copy_message(
+                chat_id=self.resolve(chat_id),
+                from_chat_id=self.resolve(from_chat_id),
+                message_id=message_id,
+                reply_parameters=(
+                    ReplyParameters(message_id=reply_to, allow_sending_without_reply=True) if reply_to else None
+                ),
+                disable_notification=True,
+            )
+            return True
+        except TelegramError as exc:  # RetryAfter included: the rate limiter already retried it
+            log.warning("chat %s: copy of %s/%s refused: %s", chat_id, from_chat_id, message_id, exc)
+            return False
 
     async def alert(self, text: str) -> None:
         """Tell the ops chat; never raises (an alert about an alert would loop)."""
@@ -346,18 +350,6 @@ class Outbox:
             result = self.on_migrate(old, new)
             if result is not None:
                 await result
-
-
-def _retry_after(exc: RetryAfter) -> float:
-    """Seconds to wait; ``retry_after`` is a timedelta under PTB_TIMEDELTA (see app.py), an int before."""
-    return _seconds(exc.retry_after)
-
-
-def _seconds(value: object) -> float:
-    total = getattr(value, "total_seconds", None)
-    if callable(total):
-        return float(total())
-    return float(value)  # type: ignore[arg-type]
 
 
 async def answer_query(query: CallbackQuery, text: str | None = None, *, show_alert: bool = False) -> bool:

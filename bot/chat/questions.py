@@ -10,12 +10,12 @@ import html
 import logging
 import re
 import time
-from collections.abc import Collection
+from typing import Any, NamedTuple
 
 from telegram import Bot, Message, MessageEntity, Update, User
 from telegram.constants import ChatType
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import BaseHandler, ContextTypes
 
 from bot.chat.burst import acknowledger_of
 from bot.chat.context import Services, services
@@ -188,41 +188,39 @@ async def is_question(svc: Services, message: Message, bot: User) -> bool:
     return acted_on(decision, ticket)
 
 
-def command_of(message: Message) -> str | None:
-    """The command a message starts with ("/ask@servicebot 问题" -> "ask"), as filters.COMMAND sees it."""
-    ents = message.entities or ()
-    text = message.text or ""
-    if not ents or ents[0].type != MessageEntity.BOT_COMMAND or ents[0].offset != 0:
-        return None
-    return text[1 : ents[0].length].split("@", 1)[0].lower()
+class QuestionHandlers(NamedTuple):
+    """The handlers that take questions, as registered in app.py: /ask, a member group, a private chat."""
+
+    ask: BaseHandler[Update, Any, Any]
+    in_group: BaseHandler[Update, Any, Any]
+    in_private: BaseHandler[Update, Any, Any]
 
 
-async def is_desk_question(
-    svc: Services, update: Update, bot: User, *, member_groups: Collection[int], editors: Collection[int]
-) -> bool:
-    """Would the handlers below take this update as a question? (/ask; a question in a member group; private text.)
+def _takes(handler: BaseHandler[Update, Any, Any], update: Update) -> bool:
+    check = handler.check_update(update)
+    return check is not None and check is not False
 
-    Mirrors their filters in app.py without handling anything, so the durable inbox (bot/chat/inbox.py)
-    keeps exactly the updates that become questions — and never chatter. ``member_groups`` and ``editors``
-    are the chat and user ids of the handlers' filters.
+
+async def is_desk_question(svc: Services, update: Update, bot: User, handlers: QuestionHandlers) -> bool:
+    """Would the question handlers take this update as a question? (/ask; a question in a member group;
+    private text.)
+
+    Asks the registered handlers themselves (``check_update``, what the Application asks), then makes the
+    decision their callbacks make, without handling anything: the durable inbox (bot/chat/inbox.py) keeps
+    exactly the updates that become questions — and never chatter.
     """
     message = update.message or update.edited_message
     sender = message.from_user if message is not None else None
-    if message is None or sender is None or sender.is_bot or not (message.text or has_attachment(message)):
+    if message is None or sender is None or sender.is_bot:
         return False
-    private = message.chat.type == ChatType.PRIVATE
-    in_group = message.chat_id in member_groups
-    command = command_of(message)
-    if command is not None:
-        return command == "ask" and (private or in_group)
-    if private:
-        if sender.id in editors:  # editors' private messages belong to the editors' queue
-            return False
+    if _takes(handlers.ask, update):
+        return True
+    if _takes(handlers.in_private, update):
         decision, ticket = await decide(svc, message, bot)
         return acted_on(decision, ticket)
-    if not in_group or svc.desk.roster.is_staff(sender.id):
-        return False
-    return await is_question(svc, message, bot)
+    if _takes(handlers.in_group, update) and not svc.desk.roster.is_staff(sender.id):
+        return await is_question(svc, message, bot)
+    return False
 
 
 def strip_mention(text: str, bot_username: str | None) -> str:

@@ -35,7 +35,7 @@ from bot.chat.outbox import MAX_MESSAGE, Sent, answer_query, split_plain, tg_len
 from bot.chat.promise import message_link, rating_keyboard, refresh_promise
 from bot.knowledge import marks
 from bot.tickets.desk import Stats
-from bot.tickets.errors import DeskError, InvalidAction, NotOwner, NotStaff
+from bot.tickets.errors import DeskError, NotStaff
 from bot.tickets.model import EventKind, Rating, Status, Ticket
 from bot.tickets.topics import FaqLibrary
 
@@ -420,7 +420,7 @@ async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             await refresh_card(svc, t)
             await answer_query(query, dt(lang, "claimed_ok", n=number))
         elif action == "xfer":
-            _check_owner(svc, t, user)
+            svc.desk.check_may_transfer(t, user)
             if t.card_message_id is not None:
                 await svc.outbox.edit(
                     svc.config.chats.staff,
@@ -430,7 +430,7 @@ async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
                 )
             await answer_query(query)
         elif action == "to" and extra is not None:
-            _check_owner(svc, t, user)
+            svc.desk.check_may_transfer(t, user)
             target = svc.desk.roster.get(int(extra))
             name = target.name if target else extra
             await refresh_card(svc, t)
@@ -453,19 +453,6 @@ async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     except DeskError as exc:
         log.info("card button %s by %s refused: %s", query.data, user, exc.code)
         await answer_query(query, exc.user_message(lang), show_alert=True)
-
-
-def _check_owner(svc: Services, t: Ticket, user: int) -> None:
-    """The same rule the desk applies on transfer, checked before showing the picker (UX only)."""
-    staff = svc.desk.roster.get(user)
-    if staff is None:
-        raise NotStaff()
-    if not staff.supervisor and t.owner_id != user:
-        if t.owner_id is None:
-            raise InvalidAction(
-                "请先认领工单再转交。", "Claim the ticket before transferring it.", number=t.number
-            )
-        raise NotOwner(t.number, t.owner_name)
 
 
 # -- replies in the staff chat ------------------------------------------------------------------------

@@ -19,10 +19,10 @@ from bot.delivery.deliver import LedgerWalk
 from bot.delivery.schedule import Schedule
 from bot.delivery.slots import SendTo
 from bot.editorial.model import QueueItem
+from bot.editorial.queue import EditorialQueue
 from bot.editorial.rules import expire_missed
 from bot.store.digest_parts import DigestParts
 from bot.store.ledger import DeliveryKey, DeliveryLedger
-from bot.store.queue import QueueRepository
 
 __all__ = ["AnnouncementDelivery", "AnnouncementFailed", "AnnouncementMissed", "AnnouncementNotice"]
 
@@ -54,7 +54,7 @@ class AnnouncementDelivery:
         schedule: Schedule,
         ledger: DeliveryLedger,
         parts: DigestParts,
-        queue: QueueRepository,
+        queue: EditorialQueue,
         walk: LedgerWalk,
     ) -> None:
         self.config = config

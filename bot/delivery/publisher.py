@@ -26,6 +26,7 @@ from typing import Any
 
 from bot.config import Config, DigestConfig, GroupConfig, SourceConfig
 from bot.store import Store
+from bot.store.clock import Now
 from bot.store.digest_parts import StoredDigest
 from bot.store.feedcache import FeedCache
 from bot.store.health import SourceHealth
@@ -142,13 +143,14 @@ class HealthChange:
 class Publisher:
     """Builds digests from config, the store and the sources; records what they used."""
 
-    def __init__(self, config: Config, store: Store, *, queue: Any = None) -> None:
+    def __init__(self, config: Config, store: Store, *, queue: Any = None, now: Now | None = None) -> None:
         self.config = config
         self.store = store
-        self.queue = queue  # bot.store.queue.QueueRepository (optional: an empty queue otherwise)
-        self.seen = SeenItems(store)
-        self.health = SourceHealth(store)
-        self.feeds = FeedCache(store)
+        self.queue = queue  # bot.editorial.queue.EditorialQueue (optional: an empty queue otherwise)
+        now = now or (lambda: datetime.now(config.tz))  # the repositories' times in config.tz
+        self.seen = SeenItems(store, clock=now)
+        self.health = SourceHealth(store, clock=now)
+        self.feeds = FeedCache(store, clock=now)
         self._templates: Templates | None = None
         # How members reach the bot: its @username and display name (which editors tend to write after "@").
         # The running bot replaces this with what getMe said; config's telegram.bot_username otherwise.

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.config import DEFAULT_TZ
 from bot.editorial.content import Problem, load_queue_dir
 from bot.knowledge import marks
 
@@ -52,7 +53,7 @@ def check_content(
     root = Path(root)
     problems: list[Problem] = []
     _items, queue_problems = load_queue_dir(
-        root / "queue", known_sections, tz=tz or ZoneInfo("Asia/Shanghai")
+        root / "queue", known_sections, tz=tz or DEFAULT_TZ
     )
     problems.extend(queue_problems)
     if include_faq:

@@ -29,8 +29,9 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from bot.config import DEFAULT_TZ
 from bot.editorial.markup import markdown_to_telegram_html
-from bot.editorial.model import DIGESTS, Digest, HistoryEntry, QueueItem, Status
+from bot.editorial.model import DIGESTS, HistoryEntry, ItemSlot, ItemStatus, QueueItem
 from bot.knowledge import marks
 from digests import safe_yaml
 from digests.safe_yaml import shorten
@@ -48,8 +49,8 @@ __all__ = [
 ]
 
 FIELDS = ("digest", "section", "date", "until", "status", "link", "time")
-FILE_STATUSES: tuple[Status, ...] = ("draft", "approved", "withdrawn")
-DIGEST_ALIASES: dict[str, Digest] = {
+FILE_STATUSES: tuple[ItemStatus, ...] = ("draft", "approved", "withdrawn")
+DIGEST_ALIASES: dict[str, ItemSlot] = {
     "早知道": "morning",
     "服务早知道": "morning",
     "下午茶": "tea",
@@ -72,7 +73,6 @@ SECTION_ALIASES: dict[str, str] = {
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 #: a queue item is one Telegram message (4,096 characters at most); a file this large is a mistake
 QUEUE_FILE_MAX_BYTES = 64 * 1024
-_DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True, order=True)
@@ -148,7 +148,7 @@ def parse_queue_file(
     text: str,
     known_sections: Mapping[str, Collection[str]] | None = None,
     *,
-    tz: ZoneInfo = _DEFAULT_TZ,
+    tz: ZoneInfo = DEFAULT_TZ,
     key: str | None = None,
     loaded_at: datetime | None = None,
 ) -> tuple[QueueItem | None, list[Problem]]:
@@ -253,7 +253,7 @@ def load_queue_dir(
     directory: Path | str,
     known_sections: Mapping[str, Collection[str]] | None = None,
     *,
-    tz: ZoneInfo = _DEFAULT_TZ,
+    tz: ZoneInfo = DEFAULT_TZ,
     loaded_at: datetime | None = None,
 ) -> tuple[list[QueueItem], list[Problem]]:
     """Every ``*.md`` in ``directory`` (sorted by name) -> (items, problems); bad files are skipped.
@@ -286,7 +286,7 @@ def load_queue_dir(
 
 def present_keys(directory: Path | str) -> set[str]:
     """The keys (file names) of every queue file in ``directory``, readable or not — for
-    :meth:`bot.store.queue.QueueRepository.sync_files` to tell a deleted file from a broken one."""
+    :meth:`bot.editorial.queue.EditorialQueue.sync_files` to tell a deleted file from a broken one."""
     directory = Path(directory)
     if not directory.is_dir():
         return set()

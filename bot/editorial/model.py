@@ -20,30 +20,33 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal, get_args
 
+from pydantic import TypeAdapter, ValidationError
+
 __all__ = [
     "DIGESTS",
     "STATUSES",
-    "Digest",
     "HistoryEntry",
+    "ItemSlot",
+    "ItemStatus",
     "Origin",
     "QueueItem",
-    "Status",
 ]
 
-Digest = Literal["morning", "tea", "announcement"]
-Status = Literal["draft", "approved", "published", "withdrawn", "expired"]
+#: where an item runs: a digest slot (digests.model.Slot) or an announcement of its own
+ItemSlot = Literal["morning", "tea", "announcement"]
+ItemStatus = Literal["draft", "approved", "published", "withdrawn", "expired"]
 Origin = Literal["chat", "file"]
 
-DIGESTS: tuple[Digest, ...] = get_args(Digest)
-STATUSES: tuple[Status, ...] = get_args(Status)
+DIGESTS: tuple[ItemSlot, ...] = get_args(ItemSlot)
+STATUSES: tuple[ItemStatus, ...] = get_args(ItemStatus)
 
 #: Display names, zh and en, for lists and error messages.
-DIGEST_NAMES: dict[Digest, tuple[str, str]] = {
+DIGEST_NAMES: dict[ItemSlot, tuple[str, str]] = {
     "morning": ("服务早知道", "morning brief"),
     "tea": ("生活下午茶", "afternoon tea"),
     "announcement": ("公告", "announcement"),
 }
-STATUS_NAMES: dict[Status, tuple[str, str]] = {
+STATUS_NAMES: dict[ItemStatus, tuple[str, str]] = {
     "draft": ("草稿", "draft"),
     "approved": ("已审核", "approved"),
     "published": ("已发布", "published"),
@@ -61,18 +64,6 @@ class HistoryEntry:
     when: datetime
     detail: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"who": self.who, "action": self.action, "when": self.when.isoformat(), "detail": self.detail}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> HistoryEntry:
-        return cls(
-            who=d.get("who"),
-            action=str(d["action"]),
-            when=datetime.fromisoformat(d["when"]),
-            detail=str(d.get("detail", "")),
-        )
-
 
 @dataclass(frozen=True)
 class QueueItem:
@@ -86,14 +77,14 @@ class QueueItem:
     """
 
     number: int
-    digest: Digest
+    digest: ItemSlot
     section: str | None
     html: str
     first_date: date
     link: str | None = None
     until: date | None = None
     announce_at: datetime | None = None
-    status: Status = "draft"
+    status: ItemStatus = "draft"
     author_id: int | None = None
     approver_id: int | None = None
     origin: Origin = "chat"
@@ -118,46 +109,19 @@ class QueueItem:
         return self.status in ("draft", "approved")
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready document for the store."""
-        return {
-            "number": self.number,
-            "digest": self.digest,
-            "section": self.section,
-            "html": self.html,
-            "first_date": self.first_date.isoformat(),
-            "link": self.link,
-            "until": self.until.isoformat() if self.until else None,
-            "announce_at": self.announce_at.isoformat() if self.announce_at else None,
-            "status": self.status,
-            "author_id": self.author_id,
-            "approver_id": self.approver_id,
-            "origin": self.origin,
-            "path": self.path,
-            "history": [h.to_dict() for h in self.history],
-            "published_on": [d.isoformat() for d in self.published_on],
-        }
+        """A JSON-ready document for the store (dates and times as ISO 8601 text)."""
+        doc: dict[str, Any] = _ITEM.dump_python(self, mode="json")
+        return doc
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> QueueItem:
-        digest = d["digest"]
-        status = d["status"]
-        origin = d.get("origin", "chat")
-        if digest not in DIGESTS or status not in STATUSES or origin not in ("chat", "file"):
-            raise ValueError(f"queue item {d.get('number')}: bad digest/status/origin in stored document")
-        return cls(
-            number=int(d["number"]),
-            digest=digest,
-            section=d.get("section"),
-            html=str(d["html"]),
-            first_date=date.fromisoformat(d["first_date"]),
-            link=d.get("link"),
-            until=date.fromisoformat(d["until"]) if d.get("until") else None,
-            announce_at=datetime.fromisoformat(d["announce_at"]) if d.get("announce_at") else None,
-            status=status,
-            author_id=d.get("author_id"),
-            approver_id=d.get("approver_id"),
-            origin=origin,
-            path=d.get("path"),
-            history=tuple(HistoryEntry.from_dict(h) for h in d.get("history", ())),
-            published_on=tuple(date.fromisoformat(x) for x in d.get("published_on", ())),
-        )
+        """A stored document back (pydantic validates it: a bad digest/status/origin or date is a
+        ValueError naming the item). Fields missing from older documents take their defaults."""
+        try:
+            return _ITEM.validate_python(d)
+        except ValidationError as exc:
+            raise ValueError(f"queue item {d.get('number')}: bad stored document: {exc}") from None
+
+
+# pydantic writes and reads the stored form, as it does config.yaml (bot/config.py)
+_ITEM: TypeAdapter[QueueItem] = TypeAdapter(QueueItem)

@@ -33,7 +33,15 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
-from bot.editorial.model import DIGEST_NAMES, DIGESTS, STATUS_NAMES, Digest, HistoryEntry, QueueItem, Status
+from bot.editorial.model import (
+    DIGEST_NAMES,
+    DIGESTS,
+    STATUS_NAMES,
+    HistoryEntry,
+    ItemSlot,
+    ItemStatus,
+    QueueItem,
+)
 from digests.model import QueuedItem
 
 if TYPE_CHECKING:
@@ -128,7 +136,7 @@ class EditorialPolicy:
     @classmethod
     def from_config(cls, config: Config, *, four_eyes: bool = False) -> EditorialPolicy:
         """Editors and admins from ``people``, section keys from ``digests``."""
-        editors = frozenset(e.id for e in config.people.editors) | frozenset(config.people.admins)
+        editors = config.editor_ids
         sections = {
             "morning": frozenset(s.key for s in config.digests.morning.sections),
             "tea": frozenset(s.key for s in config.digests.tea.sections),
@@ -139,7 +147,7 @@ class EditorialPolicy:
         if user_id not in self.editors:
             raise NotEditor(user_id)
 
-    def check_section(self, digest: Digest, section: str | None) -> None:
+    def check_section(self, digest: ItemSlot, section: str | None) -> None:
         if digest == "announcement":
             return
         if not section:
@@ -195,7 +203,7 @@ def create_item(
     *,
     number: int,
     actor: int,
-    digest: Digest,
+    digest: ItemSlot,
     section: str | None,
     html: str,
     first_date: date,
@@ -296,7 +304,7 @@ def edit(
 # --- running ------------------------------------------------------------------------------------
 
 
-def due_items(items: Iterable[QueueItem], slot: Digest, day: date) -> list[QueueItem]:
+def due_items(items: Iterable[QueueItem], slot: ItemSlot, day: date) -> list[QueueItem]:
     """Approved items that run in ``slot`` on ``day``, by section then first date then number.
 
     Pure and repeatable: a preview and the real post see the same list; recording the run is
@@ -335,7 +343,7 @@ def mark_published(item: QueueItem, day: date, now: datetime) -> QueueItem:
         return item
     if item.status != "approved":
         raise InvalidTransition(item, "发布", "published")
-    status: Status = "published" if item.until is None else "approved"
+    status: ItemStatus = "published" if item.until is None else "approved"
     return replace(
         item,
         status=status,
@@ -392,7 +400,7 @@ def merge_file_item(existing: QueueItem | None, loaded: QueueItem, now: datetime
     dates_same = existing.first_date == loaded.first_date and existing.until == loaded.until
     finished = existing.status in ("published", "expired") and dates_same
     only_backwards = not changed and not _moves_forward(existing.status, loaded.status)
-    status: Status = existing.status if finished or only_backwards else loaded.status
+    status: ItemStatus = existing.status if finished or only_backwards else loaded.status
     if status == existing.status and not changed:
         return None
     detail = ", ".join(changed) if changed else f"status {existing.status} -> {status}"
@@ -406,7 +414,7 @@ def merge_file_item(existing: QueueItem | None, loaded: QueueItem, now: datetime
     )
 
 
-def _moves_forward(old: Status, new: Status) -> bool:
+def _moves_forward(old: ItemStatus, new: ItemStatus) -> bool:
     return (old, new) in {("draft", "approved"), ("draft", "withdrawn"), ("approved", "withdrawn")}
 
 

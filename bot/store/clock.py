@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from bot.config import DEFAULT_TZ
 
-Clock = Callable[[], datetime]
+#: a repository's source of "now" (the bot passes its Clock's, in config.tz; see bot/wiring.py)
+Now = Callable[[], datetime]
 
 
-def shanghai_now() -> datetime:
-    """Now, in Asia/Shanghai."""
-    return datetime.now(SHANGHAI)
+def default_now() -> datetime:
+    """Now, in the default zone: only for a repository built without the bot's clock (tests, tools)."""
+    return datetime.now(DEFAULT_TZ)
 
 
 def to_text(when: datetime) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.store.core import Store
+from bot.store.keyed import put_by
 from bot.store.ledger import DeliveryKey
 
 
@@ -52,8 +53,4 @@ class DigestParts:
     ) -> None:
         text = DeliveryKey(*key).text()
         doc = {"key": text, "parts": parts, "seen": dict(seen or {}), "queued": list(queued), "empty": empty}
-        found = self._t.find("key", text)
-        if found:
-            self._t.update(doc, doc_ids=[found[0].doc_id])
-        else:
-            self._t.insert(doc)
+        put_by(self._t, "key", doc)

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.store.clock import Clock, shanghai_now, to_text
+from bot.store.clock import Now, default_now, to_text
 from bot.store.core import Store
+from bot.store.keyed import put_by
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class CachedFeed:
 class FeedCache:
     """Cached feeds, in table ``feeds``."""
 
-    def __init__(self, store: Store, *, clock: Clock = shanghai_now) -> None:
+    def __init__(self, store: Store, *, clock: Now = default_now) -> None:
         self._t = store.table("feeds", index=("url",))
         self._clock = clock
 
@@ -50,8 +51,4 @@ class FeedCache:
         """Replace what is cached for ``url`` (one durable write)."""
         doc = {"url": url, "etag": etag, "last_modified": last_modified, "items": items,
                "fetched_at": to_text(at or self._clock())}
-        found = self._t.find("url", url)
-        if found:
-            self._t.update(doc, doc_ids=[found[0].doc_id])
-        else:
-            self._t.insert(doc)
+        put_by(self._t, "url", doc)

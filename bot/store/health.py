@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.store.clock import Clock, shanghai_now, to_text
+from bot.store.clock import Now, default_now, to_text
 from bot.store.core import Store
+from bot.store.keyed import put_by
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ _FIELDS = ("consecutive_failures", "last_ok_at", "last_fail_at", "last_error", "
 class SourceHealth:
     """Source health, in table ``source_health``."""
 
-    def __init__(self, store: Store, *, clock: Clock = shanghai_now) -> None:
+    def __init__(self, store: Store, *, clock: Now = default_now) -> None:
         self._t = store.table("source_health", index=("source",))
         self._warned = store.table("source_warnings", index=("source",))
         self._clock = clock
@@ -56,11 +57,7 @@ class SourceHealth:
 
     def _save(self, status: SourceStatus) -> None:
         doc = {"source": status.source, **{k: getattr(status, k) for k in _FIELDS}}
-        found = self._t.find("source", status.source)
-        if found:
-            self._t.update(doc, doc_ids=[found[0].doc_id])
-        else:
-            self._t.insert(doc)
+        put_by(self._t, "source", doc)
 
     def record_failure(self, source: str, error: str, *, at: datetime | None = None) -> SourceStatus:
         """Count one more consecutive failure; returns the new status."""

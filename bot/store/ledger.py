@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal, NamedTuple, cast, get_args
 
-from bot.store.clock import Clock, shanghai_now, to_text
+from bot.store.clock import Now, default_now, to_text
 from bot.store.core import Store
 from bot.store.errors import StoreError
 
@@ -64,7 +64,7 @@ def _check(key: DeliveryKey) -> DeliveryKey:
 class DeliveryLedger:
     """Deliveries of digests, in table ``deliveries``."""
 
-    def __init__(self, store: Store, *, clock: Clock = shanghai_now) -> None:
+    def __init__(self, store: Store, *, clock: Now = default_now) -> None:
         self._t = store.table("deliveries", index=("key",))
         self._clock = clock
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.store.core import Store
+from bot.store.keyed import put_by
 
 
 class Meta:
@@ -18,11 +19,7 @@ class Meta:
         return found[0]["value"] if found else default
 
     def set(self, name: str, value: Any) -> None:
-        found = self._t.find("name", name)
-        if found:
-            self._t.update({"value": value}, doc_ids=[found[0].doc_id])
-        else:
-            self._t.insert({"name": name, "value": value})
+        put_by(self._t, "name", {"name": name, "value": value})
 
     def setdefault(self, name: str, value: Any) -> Any:
         found = self._t.find("name", name)

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.store.clock import Clock, shanghai_now, to_text
+from bot.store.clock import Now, default_now, to_text
 from bot.store.core import Store
 
 
@@ -31,7 +31,7 @@ def _bucket(scope: int | str, source: str) -> str:
 class SeenItems:
     """Seen items, in table ``seen``."""
 
-    def __init__(self, store: Store, *, clock: Clock = shanghai_now) -> None:
+    def __init__(self, store: Store, *, clock: Now = default_now) -> None:
         self._store = store
         self._t = store.table("seen", index=("bucket",))
         self._clock = clock

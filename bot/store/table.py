@@ -12,9 +12,11 @@ held encoded (compact JSON bytes, :data:`bot.store.journal.Raw`) and decoded whe
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, cast
 
 from tinydb.queries import QueryLike
 from tinydb.storages import Storage
@@ -26,10 +28,22 @@ from bot.store.index import Bucket, bucket_add, bucket_ids, bucket_remove, fits,
 from bot.store.index import build as build_indexes
 from bot.store.journal import Doc, Raw, TableState, decode, dumps
 
-if TYPE_CHECKING:
-    from bot.store.core import Store
-
 Undo = Callable[[], None]
+
+
+class Transactions(Protocol):
+    """What a table needs of its store (:class:`bot.store.Store` implements it): one lock for writers,
+    a durable commit of a write's journal records (with how to undo it in memory if that fails), and
+    batches. A Protocol, so table.py does not import core.py (which builds the tables)."""
+
+    _mutex: threading.RLock
+
+    def _commit(self, ops: list[str], undo: list[Undo]) -> None: ...
+
+    @staticmethod
+    def _rollback(undo: list[Undo]) -> None: ...
+
+    def batch(self) -> contextlib.AbstractContextManager[None]: ...
 Fields = Mapping[str, Any] | Callable[[MutableMapping[str, Any]], None]
 
 
@@ -65,7 +79,7 @@ def _locked(method: Callable[Concatenate[StoreTable, P], R]) -> Callable[Concate
 class StoreTable(Table):
     """One table of a :class:`bot.store.Store`; the usual TinyDB API plus :meth:`find`."""
 
-    def __init__(self, store: Store, name: str, state: TableState, index: Iterable[str] = ()) -> None:
+    def __init__(self, store: Transactions, name: str, state: TableState, index: Iterable[str] = ()) -> None:
         super().__init__(_NoStorage(), name)
         self._store = store
         self._state = state

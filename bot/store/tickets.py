@@ -24,11 +24,11 @@ from typing import Any
 from tinydb.table import Document
 
 from bot.store.core import Store
+from bot.store.keyed import Counter
 from bot.tickets.model import Status, Ticket
 
 __all__ = ["DEFAULTS", "TicketStore", "ticket_doc"]
 
-_COUNTER_ID = 1
 _ACTIVE = (Status.OPEN, Status.CLAIMED, Status.ANSWERED)
 
 
@@ -88,11 +88,10 @@ class TicketStore:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._t = store.table("tickets", index=("status", "asker_id", "source"))
-        self._meta = store.table("tickets_meta")
+        self._counter = Counter(store.table("tickets_meta"))
 
     def next_number(self) -> int:
-        doc = self._meta.get(doc_id=_COUNTER_ID)
-        return int(doc["next"]) if isinstance(doc, Document) else 1
+        return self._counter.next()
 
     def add(self, ticket: Ticket) -> None:
         with self._store.batch():
@@ -101,8 +100,7 @@ class TicketStore:
             if self._t.find("source", _source(ticket.chat_id, ticket.message_id)):
                 raise ValueError(f"message {ticket.chat_id}:{ticket.message_id} is already ticket")
             self._t.insert(Document(ticket_doc(ticket), doc_id=ticket.number))
-            nxt = max(self.next_number(), ticket.number + 1)
-            self._meta.upsert(Document({"next": nxt}, doc_id=_COUNTER_ID))
+            self._counter.used(ticket.number)
 
     def save(self, ticket: Ticket, *, durable: bool = True) -> None:
         if not self._t.contains(doc_id=ticket.number):

@@ -514,16 +514,23 @@ class Desk:
         if t.status is Status.OPEN:
             t.status = Status.CLAIMED
 
-    def transfer(self, number: int, *, by: int, to: int, reason: str, now: datetime) -> Ticket:
-        """Hand the ticket to another staff member, with a reason; only the owner or a supervisor."""
+    def check_may_transfer(self, t: Ticket, by: int) -> StaffMember:
+        """The transfer rule (also asked before the picker is shown): staff only; a claimed ticket by its
+        owner, any ticket by a supervisor. Raises the desk error that says why not."""
         staff = self._staff(by)
-        t = self.get(number)
-        self._require_active(t)
         if t.owner_id is None and not staff.supervisor:
             raise InvalidAction(
-                "请先认领工单再转交。", "Claim the ticket before transferring it.", number=number
+                "请先认领工单再转交。", "Claim the ticket before transferring it.", number=t.number
             )
         self._require_owner_or_supervisor(t, staff)
+        return staff
+
+    def transfer(self, number: int, *, by: int, to: int, reason: str, now: datetime) -> Ticket:
+        """Hand the ticket to another staff member, with a reason; only the owner or a supervisor."""
+        self._staff(by)
+        t = self.get(number)
+        self._require_active(t)
+        self.check_may_transfer(t, by)
         target = self.roster.get(to)
         if target is None:
             raise InvalidInput(

@@ -13,11 +13,11 @@ from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
+from bot.config import DEFAULT_TZ
 from bot.workcal import WorkCalendar
 
-__all__ = ["DEFAULT_PERIODS", "SHANGHAI", "ServiceHours", "ServicePeriod"]
+__all__ = ["DEFAULT_PERIODS", "ServiceHours", "ServicePeriod"]
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class ServiceHours:
 
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     periods: Sequence[ServicePeriod] = DEFAULT_PERIODS
-    tz: ZoneInfo = SHANGHAI
+    tz: ZoneInfo = DEFAULT_TZ
 
     def __post_init__(self) -> None:
         ordered = sorted(self.periods, key=lambda p: p.start)
@@ -61,7 +61,7 @@ class ServiceHours:
 
     @classmethod
     def from_pairs(
-        cls, pairs: Sequence[tuple[time, time]], calendar: WorkCalendar | None = None, tz: ZoneInfo = SHANGHAI
+        cls, pairs: Sequence[tuple[time, time]], calendar: WorkCalendar | None = None, tz: ZoneInfo = DEFAULT_TZ
     ) -> ServiceHours:
         """Build from ``((start, end), ...)`` as the config layer holds them."""
         return cls(calendar or WorkCalendar(), tuple(ServicePeriod(s, e) for s, e in pairs), tz)

@@ -73,3 +73,20 @@ async def test_every_job_takes_the_one_scheduler_configuration(tmp_path: Path) -
         assert {"digest:morning", "desk-sweep", "editorial:announce", "added-later"} <= {j.name for j in jobs}
         for job in jobs:
             assert (job.job.misfire_grace_time, job.job.coalesce) == (600, True), job.name
+
+
+async def test_the_stored_times_follow_the_configured_zone(tmp_path: Path) -> None:
+    """One time zone, from config: the repositories record times in config.timezone (they defaulted to
+    Asia/Shanghai whatever the config said)."""
+    from bot.chat import jobs
+    from bot.store.ledger import DeliveryKey
+
+    zone = ZoneInfo("America/New_York")
+    now = datetime(2026, 11, 27, 8, 0, 30, tzinfo=zone)
+    async with running_bot(tmp_path, now=now, timezone="America/New_York") as h:
+        await jobs.deliver_slot(h.app, "morning")
+        oks = [st.last_ok_at for st in h.services.publisher.health.all() if st.last_ok_at]
+        assert oks and all(datetime.fromisoformat(t).utcoffset() == timedelta(hours=-5) for t in oks), oks
+        group = h.config.chats.groups[0]
+        delivery = h.services.ledger.get(DeliveryKey.of(group.id, now.date(), "morning"))
+        assert delivery is not None and datetime.fromisoformat(delivery.started_at).utcoffset() == timedelta(hours=-5)

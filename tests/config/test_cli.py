@@ -16,6 +16,7 @@ import yaml
 
 from bot.chat.staff import format_stats
 from bot.config import parse_config
+from bot.editorial.queue import EditorialQueue
 from bot.editorial.rules import EditorialPolicy, approve, create_item
 from bot.store import Store
 from bot.store.queue import QueueRepository
@@ -109,7 +110,7 @@ def test_preview_shows_the_running_bots_approved_items_reading_its_store_read_on
         policy = EditorialPolicy.from_config(config)
         editor = config.people.editors[0].id
         with Store.open(config.data_dir) as store:  # the running bot: it holds the lock throughout
-            repo = QueueRepository(store)
+            repo = EditorialQueue(QueueRepository(store))
             for html in ("<b>雄安图书馆寒假开放时间调整</b>", "<b>容东片区供暖报修电话</b>", "<b>草稿不发</b>"):
                 item = repo.add(lambda n, html=html: create_item(
                     policy, number=n, actor=editor, digest="morning", section="services", html=html,

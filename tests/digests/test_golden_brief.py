@@ -23,6 +23,7 @@ from bot.chat.demo import SAMPLE_FILES, demo_config
 from bot.config import Config
 from bot.delivery.publisher import Publisher
 from bot.editorial.content import load_queue_dir, present_keys
+from bot.editorial.queue import EditorialQueue
 from bot.editorial.rules import EditorialPolicy
 from bot.store import Store
 from bot.store.digest_parts import StoredDigest
@@ -73,7 +74,7 @@ def brief(tmp_path: Path, slot: str, days: list[date], language: str = "zh") -> 
     """Each day's parts for the first group, with the queue used up as the bot uses it."""
     config = shipped(tmp_path, language)
     store = Store.in_memory()
-    queue = QueueRepository(store)
+    queue = EditorialQueue(QueueRepository(store))
     first = datetime.combine(days[0], time(7, 0), config.tz)
     items, problems = load_queue_dir(config.content_dir / "queue", EditorialPolicy.from_config(config).sections,
                                      tz=config.tz, loaded_at=first)

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.editorial.content import load_queue_dir, present_keys
+from bot.editorial.queue import EditorialQueue
 from bot.editorial.rules import EditorialPolicy, InvalidItem, approve, create_item, to_queued, withdraw
 from bot.store import Store
 from bot.store.errors import StoreError
@@ -23,7 +24,7 @@ POLICY = EditorialPolicy(editors=frozenset({301, 302}), four_eyes=True)
 FILE = "---\ndigest: morning\nsection: services\ndate: 2026-11-30\nuntil: 2026-12-06\nstatus: {status}\n---\n{body}\n"
 
 
-def new_item(repo: QueueRepository, **kw: object) -> int:
+def new_item(repo: EditorialQueue, **kw: object) -> int:
     args: dict[str, object] = dict(
         actor=301, digest="morning", section="services", html="消费券发放", first_date=MON, now=NOW
     )
@@ -32,7 +33,7 @@ def new_item(repo: QueueRepository, **kw: object) -> int:
 
 
 def test_numbers_count_up_and_get_by_number(any_store: Store) -> None:
-    repo = QueueRepository(any_store)
+    repo = EditorialQueue(QueueRepository(any_store))
     assert repo.next_number() == 1
     assert [new_item(repo), new_item(repo), new_item(repo)] == [1, 2, 3]
     item = repo.get(2)
@@ -41,14 +42,14 @@ def test_numbers_count_up_and_get_by_number(any_store: Store) -> None:
 
 
 def test_failed_build_writes_nothing_and_keeps_the_number(any_store: Store) -> None:
-    repo = QueueRepository(any_store)
+    repo = EditorialQueue(QueueRepository(any_store))
     with pytest.raises(InvalidItem):
         new_item(repo, html="  ")
     assert repo.all() == [] and repo.next_number() == 1
 
 
 def test_approve_then_due_then_published_once(any_store: Store) -> None:
-    repo = QueueRepository(any_store)
+    repo = EditorialQueue(QueueRepository(any_store))
     n = new_item(repo)
     item = repo.get(n)
     assert item is not None
@@ -62,7 +63,7 @@ def test_approve_then_due_then_published_once(any_store: Store) -> None:
 
 
 def test_save_of_unknown_item_is_refused(any_store: Store) -> None:
-    repo = QueueRepository(any_store)
+    repo = EditorialQueue(QueueRepository(any_store))
     n = new_item(repo)
     item = repo.get(n)
     assert item is not None
@@ -73,7 +74,7 @@ def test_save_of_unknown_item_is_refused(any_store: Store) -> None:
 
 
 def test_expire_and_withdrawn_items_leave_the_open_list(any_store: Store) -> None:
-    repo = QueueRepository(any_store)
+    repo = EditorialQueue(QueueRepository(any_store))
     a = new_item(repo, until=MON + timedelta(days=2))
     b = new_item(repo)
     item_b = repo.get(b)
@@ -87,7 +88,7 @@ def test_expire_and_withdrawn_items_leave_the_open_list(any_store: Store) -> Non
 def test_file_items_merge_by_path_and_share_the_numbering(tmp_path: Path, any_store: Store) -> None:
     queue = tmp_path / "queue"
     queue.mkdir()
-    repo = QueueRepository(any_store)
+    repo = EditorialQueue(QueueRepository(any_store))
     chat = new_item(repo)
     (queue / "a.md").write_text(FILE.format(status="approved", body="公积金新政"), encoding="utf-8")
 
@@ -110,7 +111,7 @@ def test_file_items_merge_by_path_and_share_the_numbering(tmp_path: Path, any_st
 def test_broken_file_keeps_last_good_version_and_deleted_file_is_withdrawn(tmp_path: Path, any_store: Store) -> None:
     queue = tmp_path / "queue"
     queue.mkdir()
-    repo = QueueRepository(any_store)
+    repo = EditorialQueue(QueueRepository(any_store))
     (queue / "a.md").write_text(FILE.format(status="approved", body="通知"), encoding="utf-8")
     repo.sync_files(load_queue_dir(queue)[0], NOW, present_keys(queue))
 
@@ -131,13 +132,13 @@ def test_broken_file_keeps_last_good_version_and_deleted_file_is_withdrawn(tmp_p
 
 def test_queue_survives_reopen(durable_store: Reopen) -> None:
     with durable_store() as store:
-        repo = QueueRepository(store)
+        repo = EditorialQueue(QueueRepository(store))
         n = new_item(repo, until=MON + timedelta(days=6))
         item = repo.get(n)
         assert item is not None
         repo.save(approve(POLICY, item, 302, NOW))
     with durable_store() as store:
-        repo = QueueRepository(store)
+        repo = EditorialQueue(QueueRepository(store))
         again = repo.get(n)
         assert again is not None and again.status == "approved" and again.approver_id == 302
         assert repo.next_number() == n + 1

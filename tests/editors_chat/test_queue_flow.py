@@ -127,3 +127,16 @@ async def test_a_withdrawn_item_never_appears(tmp_path: Path) -> None:
         await ask(h, 302, EDITORS_CHAT_ID, f"/approve {number}", "已撤回")
         refused = await ask(h, 302, EDITORS_CHAT_ID, f"/edit {number}", "不能修改")
         assert "已撤回" in refused["plain_text"]
+
+
+async def test_an_admin_is_an_editor_for_the_rules_and_the_handlers_alike(tmp_path: Path) -> None:
+    """people.admins may queue (docs/content.md): one list of editors (config.editor_ids) for the rules and
+    the handlers' filters, so an admin's private forward opens the editors' flow, not a ticket."""
+    async with running_bot(tmp_path) as h:
+        admin = h.config.people.admins[0]
+        assert admin not in {e.id for e in h.config.people.editors} and admin in h.services.editorial.editors
+        original = await h.say(101, GROUP_ID, "本周六社区义诊，地点：容东社区服务中心")
+        await ask(h, admin, admin, None, "哪一期",
+                  forward_from_chat_id=GROUP_ID, forward_from_message_id=original["message_id"])
+        await h.settle()
+        assert list(h.services.desk.repo.active()) == [], "an editor's forward is not a question"

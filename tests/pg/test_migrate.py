@@ -9,8 +9,8 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from bot.config import DEFAULT_TZ as SHANGHAI
 from bot.store import Store
-from bot.store.clock import SHANGHAI
 from bot.store.inbox import Inbox
 from bot.store.migrate import checksums
 from bot.store.pg import PgStore

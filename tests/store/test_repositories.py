@@ -7,9 +7,9 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from bot.config import DEFAULT_TZ as SHANGHAI
 from bot.editorial.signups import Signup, SignupBook
 from bot.store import Store, StoreError
-from bot.store.clock import SHANGHAI
 from bot.store.digest_parts import DigestParts
 from bot.store.feedcache import FeedCache
 from bot.store.health import SourceHealth

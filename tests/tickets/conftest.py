@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import DEFAULT_TZ as SHANGHAI
 from bot.store import Store
 from bot.store.tickets import TicketStore
 from bot.tickets.desk import Desk, DeskPolicy, InMemoryTicketRepository, SlaTarget, TicketRepository
 from bot.tickets.faq import FaqMatcher
 from bot.tickets.roster import DutyPeriod, Roster, StaffMember
-from bot.tickets.sla import SHANGHAI, ServiceHours
+from bot.tickets.sla import ServiceHours
 from bot.tickets.topics import FaqLibrary, load_faq
 
 REPO = Path(__file__).resolve().parents[2]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import time
 
+from bot.config import DEFAULT_TZ as SHANGHAI
 from bot.tickets.desk import Desk, DeskPolicy, NoticeKind, SlaTarget, TicketRepository
 from bot.tickets.roster import DutyPeriod, Roster, StaffMember
-from bot.tickets.sla import SHANGHAI, ServiceHours
+from bot.tickets.sla import ServiceHours
 from bot.tickets.topics import FaqLibrary
 from bot.workcal import WorkCalendar
 

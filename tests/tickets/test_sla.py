@@ -4,8 +4,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.config import DEFAULT_TZ as SHANGHAI
 from bot.config import load_config
-from bot.tickets.sla import SHANGHAI, ServiceHours, ServicePeriod
+from bot.tickets.sla import ServiceHours, ServicePeriod
 from bot.workcal import WorkCalendar, statutory_holidays
 
 H = ServiceHours()
