@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.config import Config, ConfigError, GroupConfig, bot_token, load_config
+from bot.config import Config, ConfigError, GroupConfig, bot_token, load_config, store_dsn
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -223,8 +223,20 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
                 "webhook: %s is not set; a random secret was made for this run and given to setWebhook",
                 hook.secret_token_env,
             )
-    if config.store.kind == "postgres":  # data_dir still holds this machine's health file and control socket
-        config.data_dir.mkdir(parents=True, exist_ok=True)
+    def serve(app: Any) -> None:
+        control.install(app, config.data_dir)  # `servicebot post` hands its post to this process
+        if webhook:
+            asyncio.run(serve_webhook(app, listen=hook.listen, port=hook.port, url_path=hook.url_path,
+                                      public_url=hook.public_url or "", secret=secret))
+        else:
+            app.run_polling()
+
+    if config.store.kind == "postgres":  # a hot standby until this process holds the lease (bot/chat/standby.py)
+        from bot.chat.standby import run_on_postgres
+
+        dsn = store_dsn(config)  # ConfigError (exit 2, one line) when the variable is not set
+        add_secret(dsn)
+        return run_on_postgres(config, token, dsn, serve)
     try:
         store = open_store(config)  # store.kind: the journal in data_dir, or PostgreSQL (bot/store/configured.py)
     except StoreError as exc:
@@ -234,12 +246,7 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
         for line in store.recovery:
             print(f"store: {line}", file=sys.stderr)
         app = build_application(config, token, store=store)
-        control.install(app, config.data_dir)  # `servicebot post` hands its post to this process
-        if webhook:
-            asyncio.run(serve_webhook(app, listen=hook.listen, port=hook.port, url_path=hook.url_path,
-                                      public_url=hook.public_url or "", secret=secret))
-        else:
-            app.run_polling()
+        serve(app)
         fatal = getattr(app.bot, "fatal", None)
         if fatal:
             print(f"servicebot run: {fatal}", file=sys.stderr)

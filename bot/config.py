@@ -298,6 +298,9 @@ class StoreConfig(_Model):
 
     kind: Literal["journal", "postgres"] = "journal"
     dsn_env: str = "DATABASE_URL"
+    #: PostgreSQL only: the active process's lease (hot standby, bot/store/lease.py); a standby takes over
+    #: at most this long after the active process died
+    lease_seconds: float = Field(10.0, ge=2, le=120)
 
     @field_validator("dsn_env")
     @classmethod

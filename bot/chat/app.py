@@ -22,7 +22,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.chat import complaints, desk_jobs, editor_jobs, editors, jobs, members, questions, staff, subscribe
+from bot.chat import burst, complaints, desk_jobs, editor_jobs, editors, jobs, members, questions, staff, subscribe
 from bot.chat.commands import set_menus
 from bot.chat.context import SERVICES_KEY, BotContext, build_services, services_of
 from bot.chat.inbox import InboxApplication, InboxBot, InboxProcessor, replay_pending
@@ -215,6 +215,7 @@ async def _post_init(app: BotApp) -> None:
     svc = services_of(app)
     await report_store(app)  # what store recovery did at open, in the ops chat; later store alerts too
     await replay_pending(app)  # questions fetched before a kill but never handled: first, in order
+    burst.resume_unacknowledged(svc)  # askers whose batched promise a kill cut off (bot/chat/burst.py)
     await set_menus(app.bot, svc)  # each role's "/" menu, a scope per chat (bot/chat/commands.py)
     # Missed digests are sent by a job rather than here: python-telegram-bot turns a stop signal into an
     # exception inside post_init, which could cut a send that Telegram already accepted before the ledger

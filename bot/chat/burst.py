@@ -26,6 +26,7 @@ import asyncio
 import html
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -126,6 +127,34 @@ class Acknowledger:
             )
             if sent is None:
                 await svc.outbox.alert(dt(svc.lang, "card_ops_refused", n=batch[0], reason=svc.outbox.last_error))
+
+
+#: how far back a start looks for askers whose batched acknowledgement a kill cut off
+RESUME_WITHIN = timedelta(days=1)
+
+
+def resume_unacknowledged(svc: Services) -> int:
+    """At start: acknowledge the group tickets a kill left without their promise; how many.
+
+    A batch waits in memory for the group's budget (the update is marked handled meanwhile), so a kill
+    then leaves a ticket whose asker never heard back. Such a ticket has no ``promise_message_id`` and no
+    ``promise_peers``; one whose question is still pending in the inbox is left to the replay.
+    """
+    inbox = inbox_of(svc)
+    since = svc.clock.now() - RESUME_WITHIN
+    missing = [
+        t for t in svc.desk.repo.created_since(since)
+        if t.chat_id < 0 and not t.is_closed and t.promise_message_id is None and not t.promise_peers
+        and t.chat_id != svc.config.chats.staff
+        and (inbox is None or not inbox.holds(t.chat_id, t.message_id))
+    ]
+    if not missing:
+        return 0
+    burst = acknowledger_of(svc)
+    for t in missing:
+        burst.acknowledge(t)
+    log.info("start: %d ticket(s) had no acknowledgement yet (a stop cut the batch off); sending it", len(missing))
+    return len(missing)
 
 
 def acknowledger_of(svc: Services) -> Acknowledger:

@@ -79,6 +79,10 @@ class Inbox:
         """Whether :meth:`mark_promised` was called for this kept question."""
         return any(d.get("promised") for d in self._t.find("source", f"{chat_id}:{message_id}"))
 
+    def holds(self, chat_id: int, message_id: int) -> bool:
+        """Whether this message's update is kept, not yet handled (a replay will take care of it)."""
+        return bool(self._t.find("source", f"{chat_id}:{message_id}"))
+
     def pending(self) -> list[tuple[int, dict[str, Any]]]:
         """The kept updates, oldest (lowest update id) first."""
         docs = sorted(self._t.all(), key=lambda d: d.doc_id)

@@ -92,16 +92,18 @@ def ensure_schema(conn: Any) -> None:
 def fence(cur: Any, name: str, holder: str, epoch: int) -> None:
     """Inside a write transaction, first: refuse it (:class:`Fenced`) unless we hold the lease now.
 
+    ``cur`` is a psycopg cursor or connection (both have ``execute``).
+
     ``FOR SHARE`` keeps a takeover waiting until this transaction ends; ``SET LOCAL`` has the server end
     it if it is left idle (a process cut off mid-transaction), so the wait is bounded.
     """
     cur.execute(f"SET LOCAL idle_in_transaction_session_timeout = {IDLE_IN_TRANSACTION_MS}")
-    cur.execute(
+    found = cur.execute(
         f"SELECT 1 FROM {TABLE} WHERE name = %s AND holder = %s AND epoch = %s "
         "AND expires_at > clock_timestamp() FOR SHARE",
         (name, holder, epoch),
-    )
-    if cur.fetchone() is None:
+    ).fetchone()
+    if found is None:
         raise Fenced(
             f"this process no longer holds the lease {name!r} (epoch {epoch}): another one is active "
             "or the lease expired, so the write is refused"

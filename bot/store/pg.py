@@ -98,6 +98,9 @@ class PgStore(Store):
         self._views_pg: dict[str, PgTable] = {}
         self._known_indexes: set[str] | None = None
         self._batch_broken = False
+        #: run first in every write transaction; raises to refuse it (the hot standby's fencing:
+        #: bot/store/lease.py, set by ``servicebot run`` on PostgreSQL, bot/chat/standby.py)
+        self.fence: Callable[[Any], None] | None = None
 
     @classmethod
     def connect(cls, dsn: str, *, read_only: bool = False, migrate: bool = True) -> PgStore:
@@ -174,6 +177,8 @@ class PgStore(Store):
                 return
             try:
                 with conn.transaction():
+                    if self.fence is not None:
+                        self.fence(conn)
                     if self._unsynced_depth:
                         conn.execute("SET LOCAL synchronous_commit = off")
                     yield conn
@@ -297,6 +302,8 @@ class PgStore(Store):
             conn = self.conn()
             try:
                 with conn.transaction():
+                    if self.fence is not None:
+                        self.fence(conn)
                     self._batch_depth, self._batch_broken = 1, False
                     try:
                         yield

@@ -155,3 +155,28 @@ def test_cut_off_its_database_the_holder_stops_before_the_lease_runs_out(postgre
             observer.release()
         finally:
             keeper.stop()
+
+
+def test_the_postgres_store_refuses_every_write_once_its_process_lost_the_lease(pg_dsn: str) -> None:
+    from bot.store import StoreError
+    from bot.store.pg import PgStore
+
+    a, b = lease(pg_dsn), lease(pg_dsn)
+    with PgStore.connect(pg_dsn) as store:
+        store.fence = a.fence
+        notes_table = store.table("notes")
+        with pytest.raises(Fenced):
+            notes_table.insert({"v": "before the lease"})  # a standby writes nothing
+        assert a.acquire()
+        notes_table.insert({"v": "active"})
+        with store.batch():
+            notes_table.insert({"v": "batch 1"})
+            notes_table.insert({"v": "batch 2"})
+        wait_for(lambda: b.state().expires_in < 0, "the lease to expire")
+        assert b.acquire()  # another process is active now
+        with pytest.raises(StoreError):
+            notes_table.insert({"v": "single write after the takeover"})
+        with pytest.raises(StoreError), store.batch():
+            notes_table.insert({"v": "batch after the takeover"})
+        assert sorted(d["v"] for d in notes_table.all()) == ["active", "batch 1", "batch 2"]
+    b.release()
