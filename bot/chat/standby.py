@@ -28,6 +28,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
+from bot.chat.liveness import sd_notify
 from bot.config import Config
 from bot.store import StoreError
 from bot.store.lease import Lease, LeaseKeeper
@@ -93,8 +94,12 @@ def _wait_for_lease(lease: Lease) -> bool:
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     said = 0.0
+    # systemd (Type=notify): a standby is started and well, so READY=1 now and WATCHDOG=1 while it waits;
+    # the active process's heartbeat takes over once it holds the lease (bot/chat/liveness.py)
+    sd_notify(f"READY=1\nSTATUS=standby: waiting for the lease\nMAINPID={os.getpid()}")
     try:
         while not stop.is_set():
+            sd_notify("WATCHDOG=1")
             try:
                 if lease.acquire():
                     log.info("standby: this process is active now (lease epoch %s)", lease.epoch)
