@@ -22,7 +22,18 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.chat import burst, complaints, desk_jobs, editor_jobs, editors, jobs, members, questions, staff, subscribe
+from bot.chat import (
+    burst,
+    complaints,
+    desk_jobs,
+    editor_jobs,
+    editors,
+    jobs,
+    members,
+    questions,
+    staff,
+    subscribe,
+)
 from bot.chat.commands import set_menus
 from bot.chat.context import SERVICES_KEY, BotContext, build_services, services_of
 from bot.chat.inbox import InboxApplication, InboxBot, InboxProcessor, replay_pending
