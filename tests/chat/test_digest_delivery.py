@@ -261,3 +261,22 @@ async def test_a_refused_digest_is_failed_and_reported_not_retried(tmp_path: Pat
         assert [o.outcome for o in outcomes] == ["failed"]
         assert not h.app.job_queue.get_jobs_by_name("digest-retry:morning:2026-11-27")
         await h.wait_for_message(OPS_CHAT_ID, lambda m: "发送失败" in (m["plain_text"] or ""))
+
+
+async def test_a_preview_fetching_meanwhile_does_not_change_what_the_slot_records(tmp_path: Path) -> None:
+    """The publisher keeps no state between calls: a /preview's fetch (in a thread) between the slot's
+    fetch and its record_health used to clear the slot's set of sources left alone (backing off), so a
+    source not even tried was counted as failing once more."""
+    async with running_bot(tmp_path) as h:
+        publisher = h.services.publisher
+        now = h.clock.now()
+        name = h.config.sources[0].name
+        for _ in range(h.config.health.alert_after_failures):
+            publisher.health.record_failure(name, "timed out", at=now)
+        before = publisher.health.get(name).consecutive_failures
+        slot = publisher.fetch("morning", now)
+        assert name in slot.skipped, "a source failing again and again is left alone for a while"
+        preview = publisher.fetch("morning")  # /preview: no backoff, everything fetched
+        assert name not in preview.skipped
+        publisher.record_health(slot, now)
+        assert publisher.health.get(name).consecutive_failures == before
