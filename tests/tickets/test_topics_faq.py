@@ -118,7 +118,8 @@ def test_unrelated_chatter_matches_nothing(matcher: FaqMatcher, chatter: str) ->
 
 
 def test_features_fold_synonyms_and_drop_function_words() -> None:
-    assert features("娃转学怎么办", {"娃": "子女"}) == ["w:子女", "w:转学", "b:子女", "b:女转", "b:转学"]
+    assert features("娃转学怎么办", {"娃": "子女"}) == ["w:子女", "w:转学", "b:子女", "b:转学"]
+    assert features("社宝转移") == ["w:社", "w:宝", "w:转移", "b:社宝", "b:转移"]  # an unknown word: its bigram
     assert features("，。！？") == []
 
 
