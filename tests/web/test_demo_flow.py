@@ -80,11 +80,17 @@ async def test_brief_question_card_claim_answer_through_the_page(
         await expect(page.locator("#actor-ask")).to_contain_text("王敏 不在")
         await page.locator(".chat-item", has_text="服务中心·工单").click()
 
-        # the training clock goes through the bot's demo-only hook: to 20 minutes before #2's first-response
-        # deadline, where its SLA warning must be in the staff chat at once
+        # the training clock goes through the bot's demo-only hook: to 20 service minutes before #2's
+        # first-response deadline, where its SLA warning must be in the staff chat at once. Counted in
+        # service minutes from the deadline back, so the jump never lands in a lunch break or after hours
+        # (no warnings while the desk is closed) whatever the wall clock said when the demo started.
         svc = services_of(demo.app)
         due = svc.desk.get(2).first_response_due
-        minutes = max(1, math.ceil((due - svc.clock.now()).total_seconds() / 60) - 20)
+        target = due.replace(second=0, microsecond=0)
+        while svc.desk.hours.service_minutes_between(target, due) < 20:
+            target -= timedelta(minutes=1)
+        assert svc.desk.hours.is_open(target)
+        minutes = max(1, math.ceil((target - svc.clock.now()).total_seconds() / 60))
         await page.get_by_role("button", name="培训时钟").click()
         await expect(page.locator("#clock-now")).not_to_have_text("—")
         await page.locator("#advance-minutes").fill(str(minutes))
