@@ -375,6 +375,11 @@ def _field(field: str) -> Any:
     return sql.SQL("(doc -> {})").format(sql.Literal(field))
 
 
+#: a table's next id moved on to at least %s (never back: ids are never reused)
+_BUMP = ("INSERT INTO store_tables AS t (tbl, next_id) VALUES (%s, %s) ON CONFLICT (tbl) "
+         "DO UPDATE SET next_id = greatest(t.next_id, excluded.next_id)")
+
+
 def _json(table: str, doc_id: int, doc: Mapping[str, Any]) -> str:
     try:
         text = dumps(doc)
@@ -496,9 +501,11 @@ class PgTable(StoreTable):
             explicit = [int(d.doc_id) for d in docs if isinstance(d, self.document_class)]
             if len(set(explicit)) != len(explicit):
                 raise ValueError("Document IDs repeat within one insert")
-            # the counter row, locked (read only: a refusal below leaves nothing to undo)
-            row = conn.execute("SELECT next_id FROM store_tables WHERE tbl = %s FOR UPDATE", [self.name]).fetchone()
-            next_free = int(row[0]) if row else 1
+            next_free = 1
+            if len(explicit) < len(docs):  # ids to hand out: the counter row, locked (read only: nothing to undo)
+                row = conn.execute("SELECT next_id FROM store_tables WHERE tbl = %s FOR UPDATE",
+                                   [self.name]).fetchone()
+                next_free = int(row[0]) if row else 1
             if explicit:
                 taken = conn.execute("SELECT min(id) FROM documents WHERE tbl = %s AND id = ANY(%s)",
                                      [self.name, explicit]).fetchone()
@@ -514,11 +521,11 @@ class PgTable(StoreTable):
                 rows.append((self.name, doc_id, _json(self.name, doc_id, document)))
                 ids.append(doc_id)
             next_id = max(next_free, max(explicit, default=0) + 1)
-            conn.execute("INSERT INTO store_tables AS t (tbl, next_id) VALUES (%s, %s) ON CONFLICT (tbl) "
-                         "DO UPDATE SET next_id = greatest(t.next_id, excluded.next_id)", [self.name, next_id])
-            if len(rows) == 1:
-                conn.execute("INSERT INTO documents (tbl, id, doc) VALUES (%s, %s, %s::jsonb)", rows[0])
+            if len(rows) == 1:  # the counter and the document in one statement (one round trip)
+                conn.execute(f"WITH counter AS ({_BUMP}) INSERT INTO documents (tbl, id, doc) "
+                             "VALUES (%s, %s, %s::jsonb)", [self.name, next_id, *rows[0]])
             else:
+                conn.execute(_BUMP, [self.name, next_id])
                 with conn.cursor() as cur:
                     cur.executemany("INSERT INTO documents (tbl, id, doc) VALUES (%s, %s, %s::jsonb)", rows)
         return ids
@@ -585,10 +592,9 @@ class PgTable(StoreTable):
             doc_id = int(document.doc_id)
             text = _json(self.name, doc_id, document)
             with self._pg._tx(f"upsert into {self.name!r}") as conn:
-                conn.execute("INSERT INTO store_tables AS t (tbl, next_id) VALUES (%s, %s) ON CONFLICT (tbl) "
-                             "DO UPDATE SET next_id = greatest(t.next_id, excluded.next_id)", [self.name, doc_id + 1])
-                conn.execute("INSERT INTO documents AS d (tbl, id, doc) VALUES (%s, %s, %s::jsonb) ON CONFLICT "
-                             "(tbl, id) DO UPDATE SET doc = d.doc || excluded.doc", [self.name, doc_id, text])
+                conn.execute(f"WITH counter AS ({_BUMP}) INSERT INTO documents AS d (tbl, id, doc) "
+                             "VALUES (%s, %s, %s::jsonb) ON CONFLICT (tbl, id) DO UPDATE SET doc = d.doc || excluded.doc",
+                             [self.name, doc_id + 1, self.name, doc_id, text])
             return [doc_id]
         if cond is None:
             raise ValueError(

@@ -51,8 +51,9 @@ def test_the_bot_runs_on_postgres(tmp_path: Path, pg_dsn: str) -> None:
             wait_until(lambda: len(tickets(pg_dsn)) == 2, what="the second ticket")
             first, second = tickets(pg_dsn)
             assert "孩子转学" in first and "公积金" in second
-            promises = [m for m in bot_messages(sb, GROUP_ID) if "#2" in m["plain_text"]]
-            assert promises, "the restarted bot numbered the next ticket on from the database (#2)"
+            # the restarted bot numbered the next ticket on from the database (the promise comes after the
+            # ticket is stored: wait for it)
+            wait_until(lambda: any("#2" in m["plain_text"] for m in bot_messages(sb, GROUP_ID)), what="promise #2")
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=20) == 0
         finally:

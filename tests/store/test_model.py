@@ -1,10 +1,13 @@
-"""Property tests: any sequence of writes, reopened (with compactions anywhere), equals a plain dict model."""
+"""Property tests: any sequence of writes, reopened (with compactions anywhere), equals a plain dict model —
+on the journal store and on PostgreSQL (a contract)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,7 @@ from tinydb import Query
 
 import bot.store
 from bot.store import Store, StoreError
+from tests.conftest import Reopen
 
 values = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.text("工单ab", max_size=3))
 docs = st.dictionaries(st.sampled_from(["k", "state", "text"]), values, max_size=3)
@@ -32,14 +36,39 @@ ops = st.lists(
 )
 
 
+@pytest.fixture(params=["disk", "postgres"])
+def fresh_store(request: pytest.FixtureRequest) -> Callable[[], contextlib.AbstractContextManager[Callable[[], Store]]]:
+    """A factory: each call gives an empty store's opener (a new directory / the test's database emptied)."""
+    if request.param == "disk":
+
+        @contextlib.contextmanager
+        def directory() -> Iterator[Callable[[], Store]]:
+            with tempfile.TemporaryDirectory() as tmp:
+                yield lambda: Store.open(Path(tmp) / "data")
+
+        return directory
+    from bot.store.pg import PgStore
+
+    dsn: str = request.getfixturevalue("pg_dsn")
+
+    @contextlib.contextmanager
+    def database() -> Iterator[Callable[[], Store]]:
+        with PgStore.connect(dsn) as store, store._sql("emptying") as conn:  # type: ignore[attr-defined]
+            conn.execute("TRUNCATE documents, store_tables")
+        yield lambda: PgStore.connect(dsn)
+
+    return database
+
+
 @settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(ops)
-def test_replay_matches_model(script: list[tuple[Any, ...]]) -> None:
+@given(script=ops)
+def test_replay_matches_model(
+    fresh_store: Callable[[], contextlib.AbstractContextManager[Callable[[], Store]]], script: list[tuple[Any, ...]]
+) -> None:
     model: dict[int, dict[str, Any]] = {}
     next_id = 1
-    with tempfile.TemporaryDirectory() as tmp:
-        d = Path(tmp) / "data"
-        store = Store.open(d)
+    with fresh_store() as reopen:
+        store = reopen()
         t = store.table("t", index=("k",))
         try:
             for op in script:
@@ -69,12 +98,12 @@ def test_replay_matches_model(script: list[tuple[Any, ...]]) -> None:
                     store.compact()
                 else:
                     store.close()
-                    store = Store.open(d)
+                    store = reopen()
                     assert store.recovery == []
                     t = store.table("t", index=("k",))
                 assert {x.doc_id: dict(x) for x in t.all()} == model
             store.close()
-            store = Store.open(d)
+            store = reopen()
             t = store.table("t", index=("k",))
             assert {x.doc_id: dict(x) for x in t.all()} == model
             for key in {repr(v.get("k")): v.get("k") for v in model.values() if "k" in v}.values():
@@ -102,8 +131,8 @@ def test_a_failed_journal_write_is_undone_and_the_next_one_fails_while_the_disk_
         assert again.table("t").all() == [{"k": 1}]
 
 
-def test_writers_in_several_threads_do_not_lose_writes(tmp_path: Path) -> None:
-    with Store.open(tmp_path / "data") as store:
+def test_writers_in_several_threads_do_not_lose_writes(durable_store: Reopen) -> None:
+    with durable_store() as store:
         t = store.table("t")
 
         def work(w: int) -> None:
@@ -115,7 +144,7 @@ def test_writers_in_several_threads_do_not_lose_writes(tmp_path: Path) -> None:
             th.start()
         for th in threads:
             th.join()
-    with Store.open(tmp_path / "data") as store:
+    with durable_store() as store:
         t = store.table("t")
         assert len(t) == 200
         assert sorted(x.doc_id for x in t.all()) == list(range(1, 201))
