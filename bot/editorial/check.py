@@ -1,7 +1,8 @@
 """``servicebot check`` for content: every problem in content/ as ``file:line: message``.
 
 Aggregates the queue files' validator (:func:`bot.editorial.content.load_queue_dir`) and, when the desk
-provides it, the FAQ validator (``bot.tickets.topics.load_faq``). Nothing here raises for a bad file.
+provides it, the FAQ validator (``bot.tickets.topics.load_faq``) and the canned replies' one
+(``bot.assist.replies.load_replies``). Nothing here raises for a bad file.
 """
 
 from __future__ import annotations
@@ -42,6 +43,17 @@ def _faq_problems(faq_dir: Path) -> list[Problem]:
     return [p if isinstance(p, Problem) else parse_problem(str(p), str(faq_dir)) for p in problems]
 
 
+def _reply_problems(root: Path) -> list[Problem]:
+    """content/replies (canned replies): unknown placeholders and topics, as ``file:line``."""
+    from bot.assist.replies import load_replies
+    from bot.tickets.topics import load_faq
+
+    library, _ = load_faq(root / "faq")
+    known = set(library.topics) | {"general"}
+    _book, problems = load_replies(root / "replies", known)
+    return [parse_problem(p, str(root / "replies")) for p in problems]
+
+
 def check_content(
     root: Path,
     known_sections: Mapping[str, Collection[str]] | None = None,
@@ -58,6 +70,7 @@ def check_content(
     problems.extend(queue_problems)
     if include_faq:
         problems.extend(_faq_problems(root / "faq"))
+        problems.extend(_reply_problems(root))
     return sorted(problems)
 
 
