@@ -79,6 +79,9 @@ def export_user(
 def forget_user(desk: Desk, store: Store, user_id: int, now: datetime, *, by: int | None = None) -> int:
     """Erase a member's personal data (question text, name, id) but keep the anonymous counts; compacts
     the store so the old text does not survive in the journal."""
+    from bot.assist.book import AssistBook
+
+    AssistBook(store).forget_tickets({t.number for t in desk.repo.by_asker(user_id)})  # FAQ proposals quoting them
     n = desk.forget_user(user_id, now=now, by=by)
     SignupBook(store).forget_user(user_id)  # their sign-ups too (name and what they wrote)
     # The erased text must not survive on disk: the store keeps its two newest snapshots and the journal

@@ -310,6 +310,24 @@ class StoreConfig(_Model):
         return v
 
 
+class LlmConfig(_Model):
+    """Optional LLM rewrite of drafts (bot/assist/llm.py): off unless ``base_url`` is set."""
+
+    base_url: str | None = None  # an OpenAI-compatible API, e.g. http://127.0.0.1:11434/v1 (Ollama)
+    model: str = "qwen2.5:7b-instruct"
+    api_key_env: str = "ASSIST_LLM_KEY"  # the key is read from this environment variable (may be unset)
+    timeout_seconds: float = Field(8.0, gt=0, le=60)
+
+
+class AssistConfig(_Model):
+    """智能帮办 (bot/chat/assist.py): drafts on cards, 一类事, canned replies, FAQ proposals."""
+
+    drafts: bool = True
+    #: answered tickets this recent lend their answers to drafts and show in 一类事
+    recent_days: int = Field(7, ge=1, le=90)
+    llm: LlmConfig = LlmConfig()
+
+
 class Config(_Model):
     """The whole of config.yaml, parsed once at start-up."""
 
@@ -328,6 +346,7 @@ class Config(_Model):
     health: HealthConfig = HealthConfig()
     metrics: MetricsConfig = MetricsConfig()
     editorial: EditorialConfig = EditorialConfig()
+    assist: AssistConfig = AssistConfig()
     demo: bool = False
 
     @field_validator("timezone")

@@ -23,6 +23,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot.chat import (
+    assist,
     burst,
     complaints,
     desk_jobs,
@@ -117,6 +118,7 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
     bot.on_fatal(app.stop_running)  # a revoked token: stop, and `servicebot run` exits 1
     outbox = Outbox(app.bot, ops_chat_id=config.chats.ops)
     svc = build_services(config, store, outbox, clock)
+    assist.install(svc)  # drafts, canned replies (content/replies: problems in bot/checks.py), 一类事
     app.bot_data[SERVICES_KEY] = svc
 
     def identity() -> tuple[str | None, str | None]:
@@ -183,6 +185,10 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
     staff_chat = filters.Chat(chat_id=config.chats.staff)
     not_editors_chat = ~filters.Chat(chat_id=config.chats.editors)
     app.add_handler(CallbackQueryHandler(staff.on_card_button, pattern=r"^tk:"))
+    # 智能帮办 (bot/chat/assist.py): draft send/edit, canned replies, 一类事, 存为问答 and its review
+    app.add_handler(CallbackQueryHandler(assist.on_button, pattern=r"^as:"))
+    app.add_handler(CommandHandler("canned", assist.on_canned, filters=not_editors_chat))
+    app.add_handler(CommandHandler("classes", assist.on_classes, filters=not_editors_chat))
     app.add_handler(MessageHandler(staff_chat & filters.REPLY & filters.TEXT & ~filters.COMMAND, staff.on_staff_reply))
     # /queue: the editors' queue in the editors chat and for editors in private; tickets otherwise
     app.add_handler(

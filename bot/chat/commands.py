@@ -10,7 +10,8 @@ scope                                      commands
 =========================================  =====================================================
 default (every private chat)               /ask /mytickets /complain /help — what members do
 all group chats (the member groups)        /ask /complain /help (/mytickets answers privately only)
-the staff chat                             /queue /mine /ticket /reply /reopen /resolve /stats /help
+the staff chat                             /queue /mine /ticket /reply /canned /classes /reopen /resolve
+                                           /stats /help
 the editors chat                           /new /queue /item /approve /withdraw /edit /announce
                                            /preview /reload /help
 each staff member's / editor's private     the members' commands plus that person's own
@@ -44,7 +45,7 @@ log = logging.getLogger(__name__)
 
 MEMBER_PRIVATE = ("ask", "mytickets", "complain", "help")
 MEMBER_GROUP = ("ask", "complain", "help")
-STAFF = ("queue", "mine", "ticket", "reply", "reopen", "resolve", "stats", "help")
+STAFF = ("queue", "mine", "ticket", "reply", "canned", "classes", "reopen", "resolve", "stats", "help")
 EDITORS = ("new", "queue_editors", "item", "approve", "withdraw", "edit", "announce", "preview", "reload", "help")
 
 

@@ -19,6 +19,7 @@ from bot.store.inbox import Inbox
 from bot.wiring import Domain, wire
 
 if TYPE_CHECKING:
+    from bot.chat.assist import AssistState
     from bot.chat.burst import Acknowledger
     from bot.chat.editor_jobs import EditorialState
     from bot.chat.metrics import MetricsServer
@@ -76,6 +77,7 @@ class Services(Domain):
     acknowledger: Acknowledger | None = None  # a burst's one acknowledgement (bot/chat/burst.py)
     editorial_state: EditorialState | None = None  # the editors' jobs' memory (bot/chat/editor_jobs.py)
     metrics: MetricsServer | None = None  # opt-in Prometheus endpoint, started in post_init
+    assist: AssistState | None = None  # 智能帮办: drafts, canned replies, 一类事 (bot/chat/assist.py)
 
     @property
     def lang(self) -> str:

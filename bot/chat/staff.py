@@ -145,6 +145,9 @@ def card_html(svc: Services, t: Ticket) -> str:
     if t.notes:
         lines.append(f"{dt(lang, 'card_notes')}：")
         lines += [f"• {html.escape(n.staff_name)}：{html.escape(shorten(n.text, CARD_NOTE, '…'))}" for n in t.notes[-5:]]
+    from bot.chat import assist  # lazily: assist.py imports this module
+
+    lines += assist.card_lines(svc, t)  # 智能帮办: the draft and its sources, 一类事
     return "\n".join(lines)
 
 
@@ -171,9 +174,11 @@ def faq_offer_line(svc: Services, t: Ticket) -> str:
     return line
 
 
-def card_keyboard(lang: str, t: Ticket) -> InlineKeyboardMarkup | None:
+def card_keyboard(
+    lang: str, t: Ticket, extra: list[list[InlineKeyboardButton]] | None = None
+) -> InlineKeyboardMarkup | None:
     """认领 while nobody owns it, 转交 once someone does (an unclaimed ticket is claimed, not handed on);
-    备注 / 关闭 until closed; none once closed."""
+    备注 / 关闭 until closed; none once closed. ``extra``: the assistant's rows (bot/chat/assist.py)."""
     if t.status is Status.CLOSED or t.is_complaint:
         return None  # a complaint is closed by a supervisor with its outcome: /resolve N 结果
     row = []
@@ -183,7 +188,14 @@ def card_keyboard(lang: str, t: Ticket) -> InlineKeyboardMarkup | None:
         row.append(InlineKeyboardButton(dt(lang, "btn_transfer"), callback_data=f"tk:xfer:{t.number}"))
     row.append(InlineKeyboardButton(dt(lang, "btn_note"), callback_data=f"tk:note:{t.number}"))
     row.append(InlineKeyboardButton(dt(lang, "btn_close"), callback_data=f"tk:close:{t.number}"))
-    return InlineKeyboardMarkup([row])
+    return InlineKeyboardMarkup([row, *(extra or [])])
+
+
+def assisted_keyboard(svc: Services, t: Ticket) -> InlineKeyboardMarkup | None:
+    """The card's keyboard with the assistant's rows (send/edit the draft, canned replies, 一类事, 存为问答)."""
+    from bot.chat import assist  # lazily: assist.py imports this module
+
+    return card_keyboard(svc.lang, t, assist.card_rows(svc, t))
 
 
 def picker_keyboard(svc: Services, t: Ticket) -> InlineKeyboardMarkup:
@@ -204,7 +216,7 @@ async def post_card(svc: Services, t: Ticket, *, budget_taken: bool = False) -> 
         return t
     await _learn_usernames(svc, t)
     sent = await svc.outbox.send(
-        svc.config.chats.staff, card_html(svc, t), keyboard=card_keyboard(svc.lang, t), budget_taken=budget_taken
+        svc.config.chats.staff, card_html(svc, t), keyboard=assisted_keyboard(svc, t), budget_taken=budget_taken
     )
     if sent is None:
         # The ticket is stored and in /queue; without its card nobody would notice it: ops is told.
@@ -231,7 +243,7 @@ async def refresh_card(svc: Services, t: Ticket) -> None:
             await retire_faq_buttons(svc, t)
         return
     await svc.outbox.edit(
-        svc.config.chats.staff, t.card_message_id, card_html(svc, t), keyboard=card_keyboard(svc.lang, t)
+        svc.config.chats.staff, t.card_message_id, card_html(svc, t), keyboard=assisted_keyboard(svc, t)
     )
     if not await refresh_promise(svc, t):  # the asker's promise follows the card (bot/chat/promise.py)
         await retire_faq_buttons(svc, t)
@@ -498,6 +510,10 @@ async def on_staff_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
                 )
             _prompts(svc).pop((target.chat_id, target.message_id), None)
             return
+        from bot.chat import assist  # lazily: assist.py imports this module
+
+        if await assist.on_reply(svc, context.bot, msg, target, user.id):
+            return  # a reply to a draft (修改草稿) or to a class prompt (一并答复)
         m = _CARD_NUMBER.match(target.text or "")
         if m is None:
             return
@@ -706,7 +722,11 @@ def _minutes(lang: str, v: float | None) -> str:
 
 
 def stats_text(svc: Services, now: datetime, days: int = 7) -> str:
-    return format_stats(svc.lang, svc.library, svc.desk.stats(now, days), days=days)
+    from bot.chat import assist  # lazily: assist.py imports this module
+
+    text = format_stats(svc.lang, svc.library, svc.desk.stats(now, days), days=days)
+    drafts = assist.stats_line(svc, now - timedelta(days=days), now)  # sent as-is / edited / ignored
+    return f"{text}\n{drafts}" if drafts else text
 
 
 def format_stats(lang: str, library: FaqLibrary, s: Stats, *, days: int | None = None) -> str:

@@ -279,7 +279,8 @@ def _parse_body(
             i += 1
         answer_lines: list[str] = []
         while i < len(lines) and not lines[i].startswith("### "):
-            answer_lines.append(lines[i])
+            if not _COMMENT.match(lines[i]):  # <!-- an editor's note -->: in the file, not in the answer
+                answer_lines.append(lines[i])
             i += 1
         answer = join_soft_breaks("\n".join(answer_lines).strip())
         if not question:
@@ -295,6 +296,7 @@ def _parse_body(
     return tuple(entries)
 
 
+_COMMENT = re.compile(r"^\s*<!--.*-->\s*$")
 _BLOCK_START = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|>|#|```|\|)")
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
 
