@@ -109,19 +109,32 @@ def evaluate(
     )
 
 
-def ours(
-    confidence_floor: float | None = None, calibration: tuple[float, float, float, float] | None = None
-) -> tuple[Callable[[str], list[str]], Callable[[str], str | None]]:
-    """bot/knowledge/retrieval.py's FaqRetriever over the shipped FAQ (its defaults unless given)."""
+def _retriever(
+    confidence_floor: float | None = None,
+    calibration: tuple[float, float, float, float] | None = None,
+    semantic: Any = None,
+) -> Any:
     from bot.knowledge import retrieval
     from bot.tickets.topics import load_faq
 
     library, _ = load_faq(FAQ_DIR)
-    r = retrieval.FaqRetriever(
-        library,
-        confidence_floor=retrieval.CONFIDENCE_FLOOR if confidence_floor is None else confidence_floor,
-        calibration=retrieval.CALIBRATION if calibration is None else calibration,
+    if semantic is not None:
+        from bot.knowledge.semantic import PhrasingEmbeddings
+
+        semantic = PhrasingEmbeddings(library, semantic)
+    return retrieval.FaqRetriever(
+        library, confidence_floor=confidence_floor, calibration=calibration, semantic=semantic
     )
+
+
+def ours(
+    confidence_floor: float | None = None,
+    calibration: tuple[float, float, float, float] | None = None,
+    semantic: Any = None,
+) -> tuple[Callable[[str], list[str]], Callable[[str], str | None]]:
+    """bot/knowledge/retrieval.py's FaqRetriever over the shipped FAQ (its defaults unless given;
+    ``semantic``: a WordLlama model, for the semantic layer)."""
+    r = _retriever(confidence_floor, calibration, semantic)
 
     def offer(q: str) -> str | None:
         hit = r.offer(q)
@@ -150,45 +163,48 @@ TRAIN_OFFERED_RIGHT = 96.0
 TRAIN_OOS_DECLINED = 92.0
 
 
-def calibrate(cases: list[Case]) -> tuple[tuple[float, float, float, float], float, Figures]:
-    """Fit the confidence (logistic regression of "the top entry is right" on dcov, qcov, ln(1 + score))
-    on ``cases`` — the training half — and pick the floor there: the one that answers most in-scope
-    questions while offered-right >= 96 % and out-of-scope declined >= 92 %. Returns (calibration,
-    floor, the training half's figures with them). dcov's weight is fixed at 0: fitted, it came out
-    slightly negative (it overlaps qcov), which would penalise a question for containing the phrasing."""
+def calibrate(cases: list[Case], semantic: Any = None) -> tuple[tuple[float, float, float, float], float, Figures]:
+    """Fit the confidence (logistic regression of "the top entry is right" on qcov and ln(1 + score), and
+    the cosine with ``semantic``, a WordLlama model) on ``cases`` — the training half — and pick the floor
+    there: the one that answers most in-scope questions while offered-right >= 96 % and out-of-scope
+    declined >= 92 %. Returns (calibration, floor, the training half's figures with them). dcov's weight
+    is fixed at 0: fitted, it came out slightly negative (it overlaps qcov), which would penalise a
+    question for containing the phrasing."""
     import numpy as np
 
-    from bot.knowledge import retrieval
-    from bot.tickets.topics import load_faq
-
-    library, _ = load_faq(FAQ_DIR)
-    r = retrieval.FaqRetriever(library)
+    r = _retriever(semantic=semantic)
     tops = {c.question: r.retrieve(c.question, 5) for c in cases}
+
+    def feats(h: Any) -> list[float]:
+        base = [h.qcov, math.log1p(h.score)]
+        return [*base, h.cosine or 0.0] if semantic is not None else base
+
+    width = 3 if semantic is not None else 2
     rows, labels = [], []
     for c in cases:
         hits = tops[c.question]
-        h = hits[0] if hits else None
-        rows.append([h.qcov, math.log1p(h.score)] if h else [0.0, 0.0])
-        labels.append(1.0 if h is not None and h.id == c.entry else 0.0)
+        rows.append(feats(hits[0]) if hits else [0.0] * width)
+        labels.append(1.0 if hits and hits[0].id == c.entry else 0.0)
     x = np.hstack([np.array(rows), np.ones((len(rows), 1))])
     y = np.array(labels)
     w = np.zeros(x.shape[1])
-    for _ in range(30000):  # plain gradient descent, a little L2: 420 rows, three weights
+    for _ in range(30000):  # plain gradient descent, a little L2: ~200 rows, three or four weights
         p = 1.0 / (1.0 + np.exp(-(x @ w)))
         w -= 2.0 * (x.T @ (p - y) / len(y) + 0.001 * np.r_[w[:-1], 0.0])
-    calibration = (0.0, round(float(w[0]), 2), round(float(w[1]), 2), round(float(w[2]), 2))
+    ws = [round(float(v), 2) for v in w]
+    calibration = (ws[0], ws[1], ws[2], ws[3]) if semantic is not None else (0.0, ws[0], ws[1], ws[2])
+
+    def confidence(h: Any) -> float:
+        z = float(np.array([*feats(h), 1.0]) @ np.array(ws))
+        return 1.0 / (1.0 + math.exp(-z))
+
     best: tuple[float, float, Figures] | None = None
     for f100 in range(30, 99):
         floor = f100 / 100
 
         def offer(q: str, floor: float = floor) -> str | None:
             hits = tops[q]
-            if not hits:
-                return None
-            h = hits[0]
-            a, b, c_, d = calibration
-            z = a * h.dcov + b * h.qcov + c_ * math.log1p(h.score) + d
-            return h.id if 1.0 / (1.0 + math.exp(-z)) >= floor else None
+            return hits[0].id if hits and confidence(hits[0]) >= floor else None
 
         fig = evaluate(cases, lambda q: [h.id for h in tops[q]], offer)
         if fig.offered_right < TRAIN_OFFERED_RIGHT or fig.oos_declined < TRAIN_OOS_DECLINED:
@@ -200,82 +216,11 @@ def calibrate(cases: list[Case]) -> tuple[tuple[float, float, float, float], flo
     return calibration, best[0], best[2]
 
 
-# -- the semantic layer, measured (not shipped): WordLlama's bundled model --------------------------------
+# -- the semantic layer (extra semantic): WordLlama's bundled model ----------------------------------------
 
 
 def wordllama_model() -> Any | None:
-    """WordLlama (PyPI ``wordllama``, extra ``semantic-eval``): static token embeddings whose weights and
-    tokenizer ship inside the wheel (19 MB), CPU only. None when not installed. Loaded with downloads
-    disabled; ``cache_dir`` is the package itself, where its tokenizer file lives (0.4's own lookup
-    looks in a ``tokenizer/`` folder the wheel does not have, then tries the hub)."""
-    try:
-        import wordllama
-    except ImportError:
-        return None
-    return wordllama.WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True)
+    """WordLlama's bundled model (bot/knowledge/semantic.py), or None when the extra is not installed."""
+    from bot.knowledge import semantic
 
-
-def semantic(cases: list[Case], model: Any, fusion: float = 40.0) -> tuple[
-    Callable[[str], list[str]], Callable[[str], str | None]
-]:
-    """BM25's top 5 re-ranked by score + ``fusion`` x the best cosine between the question and an entry's
-    phrasings (both normalised), and the offer's confidence refitted on ``cases`` (the training half) with
-    that cosine as a third feature, floor picked as :func:`calibrate` does."""
-    import numpy as np
-
-    from bot.knowledge import retrieval
-    from bot.tickets.topics import load_faq
-
-    library, _ = load_faq(FAQ_DIR)
-    r = retrieval.FaqRetriever(library)
-    phrasings = [(e.id, retrieval.normalise(p)) for e in library.entries for p in e.phrasings]
-    matrix = model.embed([p for _, p in phrasings], norm=True)
-
-    def cosines(q: str) -> dict[str, float]:
-        sims = matrix @ model.embed([retrieval.normalise(q)], norm=True)[0]
-        best: dict[str, float] = {}
-        for (eid, _), s in zip(phrasings, sims, strict=True):
-            best[eid] = max(best.get(eid, -1.0), float(s))
-        return best
-
-    def top(q: str) -> tuple[list[str], list[float] | None]:
-        hits, cos = r.retrieve(q, 5), cosines(q)
-        ranked = sorted(hits, key=lambda h: h.score + fusion * cos.get(h.id, 0.0), reverse=True)
-        if not ranked:
-            return [], None
-        h = ranked[0]
-        return [x.id for x in ranked], [h.qcov, math.log1p(h.score), cos.get(h.id, 0.0)]
-
-    rows, labels = [], []
-    for c in cases:
-        ids, feats = top(c.question)
-        rows.append(feats or [0.0, 0.0, 0.0])
-        labels.append(1.0 if ids and ids[0] == c.entry else 0.0)
-    x = np.hstack([np.array(rows), np.ones((len(rows), 1))])
-    y = np.array(labels)
-    w = np.zeros(x.shape[1])
-    for _ in range(30000):
-        p = 1.0 / (1.0 + np.exp(-(x @ w)))
-        w -= 2.0 * (x.T @ (p - y) / len(y) + 0.001 * np.r_[w[:-1], 0.0])
-
-    def confidence(feats: list[float]) -> float:
-        return float(1.0 / (1.0 + np.exp(-(np.array([*feats, 1.0]) @ w))))
-
-    floor = 0.99
-    best = -1.0
-    for f100 in range(30, 99):
-        f = f100 / 100
-
-        def offer_at(q: str, f: float = f) -> str | None:
-            ids, feats = top(q)
-            return ids[0] if feats is not None and confidence(feats) >= f else None
-
-        fig = evaluate(cases, lambda q: top(q)[0], offer_at)
-        if fig.offered_right >= TRAIN_OFFERED_RIGHT and fig.oos_declined >= TRAIN_OOS_DECLINED and fig.answered > best:
-            floor, best = f, fig.answered
-
-    def offer(q: str) -> str | None:
-        ids, feats = top(q)
-        return ids[0] if feats is not None and confidence(feats) >= floor else None
-
-    return (lambda q: top(q)[0]), offer
+    return semantic.load_model() if semantic.available() else None

@@ -195,6 +195,17 @@ class ServiceConfig(_Model):
     hotline: str = ""
     # a complaint's deadlines (service minutes), handled by the supervisors
     complaint: SlaTargetConfig = SlaTargetConfig(first_response_minutes=60, resolution_minutes=960)
+    # the FAQ offer's semantic layer (bot/knowledge/semantic.py; needs the extra: pip install 'servicebot[semantic]')
+    faq_semantic: bool = False
+
+    @field_validator("faq_semantic")
+    @classmethod
+    def _semantic_installed(cls, v: bool) -> bool:
+        import importlib.util
+
+        if v and importlib.util.find_spec("wordllama") is None:
+            raise ValueError("needs the semantic extra (pip install 'servicebot[semantic]'), or false")
+        return v
 
     @field_validator("hours")
     @classmethod

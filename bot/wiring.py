@@ -31,6 +31,7 @@ from bot.store.meta import Meta
 from bot.store.queue import QueueRepository
 from bot.store.tickets import TicketStore
 from bot.tickets.desk import Desk, DeskPolicy, SlaTarget
+from bot.tickets.faq import FaqMatcher
 from bot.tickets.roster import Roster, StaffMember
 from bot.tickets.sla import ServiceHours
 from bot.tickets.topics import FaqLibrary, load_faq
@@ -92,7 +93,8 @@ def desk_for(config: Config, store: Store, content_dir: Path | None = None) -> D
     )
     library, _faq_problems = load_faq(content / "faq")
     hours = ServiceHours.from_pairs(config.service.hours, workcal, config.tz)
-    return Desk(TicketStore(store), roster(config), hours, desk_policy(config), library)
+    matcher = FaqMatcher(library, semantic=config.service.faq_semantic)
+    return Desk(TicketStore(store), roster(config), hours, desk_policy(config), library, matcher)
 
 
 def wire(config: Config, store: Store, clock: Clock) -> Domain:

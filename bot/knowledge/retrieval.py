@@ -54,7 +54,7 @@ import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -65,6 +65,8 @@ __all__ = [
     "COLLOQUIAL",
     "CONFIDENCE_FLOOR",
     "CONTEXT_WEIGHT",
+    "SEMANTIC_CALIBRATION",
+    "SEMANTIC_FLOOR",
     "STOPWORDS",
     "FaqRetriever",
     "Hit",
@@ -81,6 +83,13 @@ __all__ = [
 CALIBRATION: tuple[float, float, float, float] = (0.0, 3.32, 2.65, -8.13)
 CONFIDENCE_FLOOR = 0.87
 CONTEXT_WEIGHT = 0.3
+#: with the semantic layer (bot/knowledge/semantic.py): BM25's best SEMANTIC_POOL entries re-ranked by
+#: score + SEMANTIC_FUSION x cosine; confidence = logistic(A * qcov + B * ln(1 + score) + C * cosine + D),
+#: fitted and its floor picked on the training half as above (bench/retrieval_eval.py calibrate)
+SEMANTIC_POOL = 5
+SEMANTIC_FUSION = 40.0
+SEMANTIC_CALIBRATION: tuple[float, float, float, float] = (3.57, 2.76, 2.26, -10.36)
+SEMANTIC_FLOOR = 0.81
 K1 = 1.2
 B = 0.75
 
@@ -286,6 +295,7 @@ class Hit:
     dcov: float = 0.0
     qcov: float = 0.0
     qtext: float = 0.0
+    cosine: float | None = None  # with the semantic layer: the best cosine with one of its texts
 
     @property
     def entry_id(self) -> str:
@@ -483,21 +493,31 @@ def similarity(a: str, b: str, synonyms: Mapping[str, str] | None = None) -> flo
     return _cosine(Counter(features(a, table=table)), Counter(features(b, table=table)), lambda _f: 1.0)
 
 
+def _logistic(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+
 class FaqRetriever:
     """The FAQ entries of a :class:`FaqLibrary` as an :class:`Index` (one document per entry, its
-    question and ``>`` phrasings as texts); built on first use, so an idle bot loads no jieba."""
+    question and ``>`` phrasings as texts, its answer and topic as context); built on first use, so an
+    idle bot loads no jieba. ``semantic``: also the cosines of bot/knowledge/semantic.py (re-ranking and
+    a confidence fitted with them; its own calibration and floor unless given)."""
 
     def __init__(
         self,
         library: FaqLibrary,
         *,
-        confidence_floor: float = CONFIDENCE_FLOOR,
-        calibration: tuple[float, float, float, float] = CALIBRATION,
+        confidence_floor: float | None = None,
+        calibration: tuple[float, float, float, float] | None = None,
         context_weight: float = CONTEXT_WEIGHT,
+        semantic: Any = None,
     ) -> None:
         self.library = library
-        self.confidence_floor = confidence_floor
-        self.calibration = calibration
+        self.semantic = semantic  # a PhrasingEmbeddings (or anything with .cosines(question)), or None
+        default_floor = SEMANTIC_FLOOR if semantic is not None else CONFIDENCE_FLOOR
+        self.confidence_floor = default_floor if confidence_floor is None else confidence_floor
+        default_cal = SEMANTIC_CALIBRATION if semantic is not None else CALIBRATION
+        self.calibration = default_cal if calibration is None else calibration
         self.context_weight = context_weight
         self._lock = threading.Lock()
         self._index: Index | None = None
@@ -508,7 +528,9 @@ class FaqRetriever:
             with self._lock:
                 if self._index is None:
                     ix = Index(
-                        self.library.synonyms(), calibration=self.calibration, context_weight=self.context_weight
+                        self.library.synonyms(),
+                        calibration=CALIBRATION if self.semantic is not None else self.calibration,
+                        context_weight=self.context_weight,
                     )
                     for entry in self.library.entries:
                         topic = self.library.topic(entry.topic)
@@ -518,7 +540,20 @@ class FaqRetriever:
 
     def retrieve(self, query: str, k: int = 5) -> list[Hit]:
         """The ``k`` best entries for ``query`` (no threshold), best first."""
-        return self.index.search(query, k)
+        if self.semantic is None:
+            return self.index.search(query, k)
+        hits = self.index.search(query, max(k, SEMANTIC_POOL))
+        if not hits:
+            return []
+        cos = self.semantic.cosines(query)
+        qw, lw, cw, bias = self.calibration
+        fused = []
+        for h in hits:
+            c = cos.get(h.id, 0.0)
+            conf = _logistic(qw * h.qcov + lw * math.log1p(h.score) + cw * c + bias)
+            fused.append(replace(h, confidence=conf, cosine=c))
+        fused.sort(key=lambda h: h.score + SEMANTIC_FUSION * (h.cosine or 0.0), reverse=True)
+        return fused[:k]
 
     def offer(self, query: str) -> Hit | None:
         """The entry to offer the member, or None: the best entry when its confidence clears the floor."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.knowledge.retrieval import CONFIDENCE_FLOOR, FaqRetriever, Hit
+from bot.knowledge.retrieval import FaqRetriever, Hit
 from bot.tickets.topics import FaqEntry, FaqLibrary
 
 __all__ = ["FaqMatch", "FaqMatcher"]
@@ -31,9 +31,18 @@ class FaqMatch:
 class FaqMatcher:
     """Built once from a :class:`FaqLibrary`; :meth:`match` returns the entry to offer or None."""
 
-    def __init__(self, library: FaqLibrary, *, confidence_floor: float = CONFIDENCE_FLOOR) -> None:
+    def __init__(
+        self, library: FaqLibrary, *, confidence_floor: float | None = None, semantic: bool = False
+    ) -> None:
+        """``semantic``: with the cosines of bot/knowledge/semantic.py (config ``service.faq_semantic``,
+        extra ``semantic``); the model is loaded on the first question."""
         self.library = library
-        self.retriever = FaqRetriever(library, confidence_floor=confidence_floor)
+        embeddings = None
+        if semantic:
+            from bot.knowledge.semantic import PhrasingEmbeddings
+
+            embeddings = PhrasingEmbeddings(library)
+        self.retriever = FaqRetriever(library, confidence_floor=confidence_floor, semantic=embeddings)
 
     @property
     def min_confidence(self) -> float:
