@@ -50,8 +50,9 @@ class Standby:
             self.logs.append(home / "bot.log")
         self.procs: list[subprocess.Popen[bytes] | None] = [None] * count
 
-    def start(self, i: int) -> subprocess.Popen[bytes]:
-        env = {**os.environ, "BOT_TOKEN": TOKEN, "DATABASE_URL": self.dsn, "PYTHONUNBUFFERED": "1"}
+    def start(self, i: int, dsn: str | None = None) -> subprocess.Popen[bytes]:
+        """Start process ``i`` (on ``dsn``, e.g. through a NetCut proxy; the shared one by default)."""
+        env = {**os.environ, "BOT_TOKEN": TOKEN, "DATABASE_URL": dsn or self.dsn, "PYTHONUNBUFFERED": "1"}
         proc = subprocess.Popen(
             [sys.executable, "-m", "bot", "--config", str(self.configs[i]), "run"],
             cwd=ROOT, env=env, stdout=self.logs[i].open("ab"), stderr=subprocess.STDOUT,

@@ -28,6 +28,7 @@ from sandbox import GROUP_ID
 from sandbox.server import SandboxThread
 from tests.chat.harness import SHANGHAI, FeedServer
 from tests.chat.test_process import bot_messages
+from tests.netcut import NetCut
 
 from .cluster import Standby, wait_until
 
@@ -153,6 +154,43 @@ def test_killing_the_active_process_ten_times_loses_no_question_and_repeats_noth
     check(result, 10)
     assert digest_duplicates(result["group_texts"]) <= 1, result["group_texts"]
     print(f"failover seconds (seed {result['seed']}):", [round(f, 1) for f in result["failovers"]])
+
+
+@pytest.mark.timeout(300)
+def test_an_active_process_cut_off_its_database_stops_and_the_standby_takes_over(
+    tmp_path: Path, postgres: Any, pg_dsn: str
+) -> None:
+    """No FIN, no RST: the active process's packets to PostgreSQL just stop (tests/netcut.py)."""
+    dbname = pg_dsn.rsplit("/", 1)[1]
+    now = datetime.now(SHANGHAI)
+    with SandboxThread(flood=False) as sb, FeedServer(now.date()) as feeds, \
+            NetCut(("127.0.0.1", postgres.port)) as net:
+        nodes = Standby(tmp_path, pg_dsn, sb.api_base, feeds.url, lease_seconds=3.0,
+                        **{"digests.morning.time": "23:58", "digests.tea.time": "23:59"})
+        with PgStore.connect(pg_dsn):  # the schema, so that the reader below can open
+            pass
+        reader = PgStore.connect(pg_dsn, read_only=True)
+        tickets = TicketStore(reader)
+        try:
+            cut_off = nodes.start(0, f"postgresql://servicebot@127.0.0.1:{net.port}/{dbname}")
+            assert nodes.wait_active() == 0
+            nodes.start(1)
+            first = sb.send_user_message(101, GROUP_ID, "@servicebot 社保卡丢了怎么补办")
+            wait_until(lambda: tickets.by_message(GROUP_ID, first["message_id"]) is not None, what="the first ticket")
+            epoch = nodes.lease()[1]
+            net.cut()
+            cut_at = time.monotonic()
+            # it notices it cannot renew, stops itself before its lease runs out, and says why
+            assert cut_off.wait(timeout=60) == 1
+            assert "lost the lease" in nodes.logs[0].read_text(errors="replace")
+            assert nodes.wait_active(other_than_epoch=epoch) == 1
+            probe = sb.send_user_message(102, GROUP_ID, "@servicebot 公积金怎么提取")
+            wait_until(lambda: tickets.by_message(GROUP_ID, probe["message_id"]) is not None,
+                       what="the standby taking the next question")
+            assert time.monotonic() - cut_at < FAILOVER_LIMIT
+        finally:
+            nodes.stop_all()
+            reader.close()
 
 
 @pytest.mark.soak
