@@ -153,6 +153,10 @@ async def test_a_class_of_three_is_answered_with_one_answer_and_the_faq_grows(tm
         card4 = await card_of(h, 4)
         assert "一类事" not in card4["plain_text"]
 
+        listing = await h.say(202, STAFF_CHAT_ID, "/classes")
+        shown = await reply_to(h, STAFF_CHAT_ID, listing)
+        assert "3 人在问「消费券怎么领」：#1 #2 #3" in shown["plain_text"] and "疫苗" not in shown["plain_text"]
+        assert "as:cls:1" in buttons(shown)
         await h.press(202, STAFF_CHAT_ID, card["message_id"], "as:cls:3")
         prompt = await h.wait_for_message(
             STAFF_CHAT_ID, lambda m: m["sender_id"] == BOT and "3 人在问「消费券怎么领」" in m["plain_text"]
