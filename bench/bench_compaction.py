@@ -69,7 +69,9 @@ async def _stall_during(
 def _prefilled(root: Path, name: str) -> Path:
     d = root / name
     d.mkdir()
-    write_snapshot(d, 1, {"tickets": TableState({i: ticket(i) for i in range(1, SIZE + 1)}, SIZE + 1)})
+    # as a running store's compaction leaves it: with the index the tables below declare
+    write_snapshot(d, 1, {"tickets": TableState({i: ticket(i) for i in range(1, SIZE + 1)}, SIZE + 1)},
+                   index_fields={"tickets": ("number",)})
     return d
 
 
@@ -80,6 +82,7 @@ def _ours(root: Path, name: str, *, writes: bool, runs: int = 1) -> list[tuple[f
         t = store.table("tickets", index=("number",))
         assert store._journal is not None
         for _ in range(runs):
+            assert store.wait_compaction(600)  # none in flight: the next one starts where the probe sees it
             t.insert(ticket(SIZE + 1))
             store._compact_after = 0  # the next write crosses the threshold
             store._journal.snapshot_bytes = 0

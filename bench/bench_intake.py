@@ -33,7 +33,7 @@ from bot.clock import Clock
 from bot.config import parse_config
 from bot.store import Store
 from bot.store.journal import TableState, write_snapshot
-from bot.store.tickets import ticket_doc
+from bot.store.tickets import TicketStore, ticket_doc
 from bot.tickets.model import Status, Ticket
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -204,6 +204,8 @@ async def _drive(
                 "tickets": TableState(docs, size + 1),
                 "tickets_meta": TableState({1: {"next": size + 1}}, 2),
             },
+            # as a running store's compaction leaves it: with the desk's indexes
+            index_fields={"tickets": TicketStore(Store.in_memory())._t.indexes},
         )
     store = Store.open(data_dir)
     repo = None
