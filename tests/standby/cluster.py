@@ -60,6 +60,13 @@ class Standby:
         self.procs[i] = proc
         return proc
 
+    def restart_exited(self) -> list[int]:
+        """Start again every process that exited by itself (Restart=on-failure); their indexes."""
+        again = [i for i, proc in enumerate(self.procs) if proc is not None and proc.poll() is not None]
+        for i in again:
+            self.start(i)
+        return again
+
     def lease(self) -> tuple[int | None, int, bool]:
         """(pid of the holder, epoch, whether the lease is live) as the database has it now."""
         try:
