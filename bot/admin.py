@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 
 from bot.editorial.signups import SignupBook
 from bot.store import Store
+from bot.store.ledger import DeliveryLedger
+from bot.store.subscribers import CopyRuns, Subscribers
 from bot.tickets.desk import Desk
 from bot.tickets.model import Status, Ticket
 
@@ -72,8 +74,13 @@ def export_user(
     """Everything stored about a member (their tickets with answers and history) as a JSON-ready dict."""
     tickets = sorted(desk.export_user(user_id), key=lambda d: int(str(d["number"])))
     signups = SignupBook(store).export_user(user_id)
+    sub = Subscribers(store).get(user_id)  # private copies: the chat id is the member's id
+    subscription = None if sub is None else {
+        "sections": {slot: list(keys) for slot, keys in sub.sections.items()}, "language": sub.language,
+    }
     _record(store, "export", user_id, now, len(tickets), by)
-    return {"user_id": user_id, "exported_at": now.isoformat(), "tickets": tickets, "signups": signups}
+    return {"user_id": user_id, "exported_at": now.isoformat(), "tickets": tickets, "signups": signups,
+            "private_copies": subscription}
 
 
 def forget_user(desk: Desk, store: Store, user_id: int, now: datetime, *, by: int | None = None) -> int:
@@ -84,6 +91,10 @@ def forget_user(desk: Desk, store: Store, user_id: int, now: datetime, *, by: in
     AssistBook(store).forget_tickets({t.number for t in desk.repo.by_asker(user_id)})  # FAQ proposals quoting them
     n = desk.forget_user(user_id, now=now, by=by)
     SignupBook(store).forget_user(user_id)  # their sign-ups too (name and what they wrote)
+    # and their private copies: the subscription, their place in past runs, the deliveries to their chat
+    Subscribers(store).remove(user_id)
+    CopyRuns(store).forget_recipient(user_id)
+    DeliveryLedger(store).forget_chat(user_id)
     # The erased text must not survive on disk: the store keeps its two newest snapshots and the journal
     # after the older one, so a snapshot, one more write, and a second snapshot leave only post-erasure
     # state (docs/storage.md).

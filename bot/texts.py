@@ -25,6 +25,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
             "/ask 问题 — 提问（也可以在群里发送 @{username} 加上问题）\n"
             "/mytickets — 我的问题及进度（请私聊我发送）\n"
             "/complain 内容 — 投诉（由主管处理）\n"
+            "/subscribe — 私信订阅摘要，按钮选栏目（请私聊我发送；/unsubscribe 退订）\n"
             "/help — 本说明"
         ),
         "help_hotline": "人工热线：{hotline}",
@@ -59,6 +60,8 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "cmd_ticket": "工单办理记录：/ticket 编号",
         "cmd_reopen": "重新打开工单：/reopen 编号",
         "cmd_complain": "投诉（由主管处理）",
+        "cmd_subscribe": "私信订阅摘要（选择栏目）",
+        "cmd_unsubscribe": "退订私信摘要",
         "cmd_resolve": "主管办结投诉：/resolve 编号 结果",
         "cmd_reply": "答复工单：/reply 编号 内容",
         "cmd_stats": "近 7 天统计",
@@ -94,6 +97,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
             "/ask question — ask (or send @{username} with your question in the group)\n"
             "/mytickets — my questions and their progress (send it to me privately)\n"
             "/complain text — make a complaint (handled by a supervisor)\n"
+            "/subscribe — the digests privately, sections picked with buttons (in a private chat; /unsubscribe stops them)\n"
             "/help — this text"
         ),
         "help_hotline": "Hotline: {hotline}",
@@ -128,6 +132,8 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "cmd_ticket": "a ticket's history: /ticket N",
         "cmd_reopen": "reopen a ticket: /reopen N",
         "cmd_complain": "make a complaint (a supervisor handles it)",
+        "cmd_subscribe": "the digests privately (pick the sections)",
+        "cmd_unsubscribe": "stop the private digests",
         "cmd_resolve": "close a complaint: /resolve N outcome",
         "cmd_reply": "answer a ticket: /reply N text",
         "cmd_stats": "the last 7 days",

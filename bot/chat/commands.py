@@ -8,7 +8,7 @@ BotCommandScopeChat(that chat) before the private-chat and default scopes; in a 
 =========================================  =====================================================
 scope                                      commands
 =========================================  =====================================================
-default (every private chat)               /ask /mytickets /complain /help — what members do
+default (every private chat)               /ask /mytickets /complain /subscribe /unsubscribe /help
 all group chats (the member groups)        /ask /complain /help (/mytickets answers privately only)
 the staff chat                             /queue /mine /ticket /reply /canned /classes /reopen /resolve
                                            /stats /help
@@ -43,7 +43,7 @@ from bot.texts import t
 
 log = logging.getLogger(__name__)
 
-MEMBER_PRIVATE = ("ask", "mytickets", "complain", "help")
+MEMBER_PRIVATE = ("ask", "mytickets", "complain", "subscribe", "unsubscribe", "help")
 MEMBER_GROUP = ("ask", "complain", "help")
 STAFF = ("queue", "mine", "ticket", "reply", "canned", "classes", "reopen", "resolve", "stats", "help")
 EDITORS = ("new", "queue_editors", "item", "approve", "withdraw", "edit", "announce", "preview", "reload", "help")

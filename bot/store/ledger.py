@@ -139,6 +139,13 @@ class DeliveryLedger:
         else:
             self._t.update({"outcome": outcome, "finished_at": now}, doc_ids=[row[0]])
 
+    def forget_chat(self, chat_id: int) -> int:
+        """Remove every delivery to one chat (a member asking to be forgotten: their private copies)."""
+        ids = [d.doc_id for d in self._t.all() if isinstance(d.get("k"), list) and d["k"][0] == chat_id]
+        if ids:
+            self._t.remove(doc_ids=ids)
+        return len(ids)
+
     def outcome(self, key: DeliveryKey) -> Outcome | None:
         """The outcome, or None while unfinished or never begun."""
         got = self.get(key)

@@ -65,7 +65,7 @@ async def test_the_command_menu_has_a_scope_per_chat(tmp_path: Path) -> None:
             return [c["command"] for c in h.sandbox.commands_menu(chat, user)]
 
         assert menu(GROUP_ID, 101) == ["ask", "complain", "help"]
-        assert menu(101, 101) == ["ask", "mytickets", "complain", "help"]
+        assert menu(101, 101) == ["ask", "mytickets", "complain", "subscribe", "unsubscribe", "help"]
         assert menu(STAFF_CHAT_ID, 201) == ["queue", "mine", "ticket", "reply", "canned", "classes", "reopen", "resolve", "stats", "help"]
         assert "approve" in menu(EDITORS_CHAT_ID, 301) and "reply" not in menu(EDITORS_CHAT_ID, 301)
         assert {"ask", "queue", "reply"} <= set(menu(201, 201)) and "approve" not in menu(201, 201)
