@@ -271,3 +271,25 @@ async def test_the_lane_lets_a_groups_part_go_before_queued_copies() -> None:
     release.set()
     await asyncio.gather(first, group, *queued)
     assert order == ["copy-1", "group", "copy-2", "copy-3", "copy-4"]
+
+
+async def test_export_and_forget_cover_the_private_copies(tmp_path: Path) -> None:
+    from bot.admin import export_user, forget_user
+
+    async with running_bot(tmp_path) as h:
+        subscribe_directly(h, MEMBER, ("policy",))
+        subscribe_directly(h, 102, ("policy",))
+        await run_copies(h)
+        day = h.clock.now().date()
+        now = h.clock.now()
+        exported = export_user(h.services.desk, h.store, MEMBER, now)
+        assert exported["private_copies"] == {"sections": {"morning": ["policy"], "tea": []}, "language": "zh"}
+        forget_user(h.services.desk, h.store, MEMBER, now)
+        assert Subscribers(h.store).get(MEMBER) is None
+        run = CopyRuns(h.store).get(day.isoformat(), "morning")
+        assert run is not None and [c for c, _ in run.recipients] == [102]
+        assert h.services.ledger.get(DeliveryKey.of(MEMBER, day, "morning")) is None
+        assert not [d for d in h.store.table("deliveries").all() if d["k"][0] == MEMBER]
+        # the other member keeps everything
+        assert Subscribers(h.store).get(102) is not None
+        assert h.services.ledger.outcome(DeliveryKey.of(102, day, "morning")) == "sent"

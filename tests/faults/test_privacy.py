@@ -23,7 +23,6 @@ from typing import Any
 
 import yaml
 
-from bot.chat import jobs
 from sandbox import GROUP_ID, STAFF_CHAT_ID
 from tests.chat.harness import ROOT, SHANGHAI, Harness, config_data, running_bot
 
@@ -78,12 +77,6 @@ async def member_uses_the_desk(h: Harness) -> None:
     mine = await h.say(MEMBER, None, "/mytickets")
     await h.wait_for_message(MEMBER, lambda m: m["message_id"] > mine["message_id"] and "#1" in m["plain_text"])
     assert h.services.desk.get(1).asker_id == MEMBER and h.services.desk.get(2).asker_id == MEMBER
-    # private copies of the digests: the subscription, the slot's run and the member's delivery
-    await h.say(MEMBER, None, "/subscribe")
-    await h.wait_for_message(MEMBER, lambda m: m["sender_id"] == BOT and "私信订阅" in m["plain_text"])
-    await jobs.deliver_slot(h.app, "morning")
-    copy = await h.wait_for_message(MEMBER, lambda m: m["sender_id"] == BOT and "服务早知道" in m["plain_text"])
-    assert "sub:off" in buttons(copy)
     await h.settle(0.3)
 
 
