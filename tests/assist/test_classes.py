@@ -62,10 +62,11 @@ def test_questions_arriving_one_by_one_are_grouped_as_well(retrieval: MatcherRet
     import random
 
     items, labels = labelled()
-    random.Random(1).shuffle(items)
-    index = ClassIndex(retrieval)
-    for n in range(1, len(items) + 1):
-        groups = index.update(items[:n])
-    assert purity(groups, labels) >= 0.90 and inverse_purity(groups, labels) >= 0.75
+    for seed in range(6):  # whatever order the questions come in
+        random.Random(seed).shuffle(items)
+        index = ClassIndex(retrieval)
+        for n in range(1, len(items) + 1):
+            groups = index.update(items[:n])
+        assert purity(groups, labels) >= 0.90 and inverse_purity(groups, labels) >= 0.70, seed
     # a question leaving the window (answered long ago): grouped again, without it
     assert sum(len(g.keys) for g in index.update(items[1:])) == len(items) - 1
