@@ -15,40 +15,10 @@ from datetime import datetime, timedelta
 
 from bot.config import Config, DigestConfig
 from bot.store.health import SourceStatus
+from bot.texts import plain
 from digests.model import Digest
 
 __all__ = ["Shortfall", "board_lines", "is_stale", "shortfalls", "slot_report"]
-
-_T = {
-    "zh": {
-        "ok": "✅ {name}：正常（上次成功 {ok}{newest}）",
-        "newest": "，最新一条 {when}",
-        "failing": "❌ {name}：失败 {n} 次，自 {since} 起：{why}",
-        "stale": "🕸 {name}：{days} 天没有新内容（最新一条 {when}）",
-        "never": "… {name}：尚未获取",
-        "head": "📋 信息源状态（{now}）",
-        "report": "⚠️ {slot} {day}：有栏目因信息源故障内容不足",
-        "short": "• {section}（{shown}/{limit} 条）：{source} 获取失败，自 {since} 起（连续 {n} 次）：{why}",
-        "stale_line": "• {source}：{days} 天没有新内容（最新一条 {when}）",
-        "stale_head": "🕸 {slot} {day}：信息源长时间无新内容",
-    },
-    "en": {
-        "ok": "✅ {name}: ok (last success {ok}{newest})",
-        "newest": ", newest item {when}",
-        "failing": "❌ {name}: failed {n} times since {since}: {why}",
-        "stale": "🕸 {name}: nothing new for {days} days (newest item {when})",
-        "never": "… {name}: not fetched yet",
-        "head": "📋 Sources ({now})",
-        "report": "⚠️ {slot} {day}: sections short because a source failed",
-        "short": "• {section} ({shown}/{limit} items): {source} failed since {since} ({n} in a row): {why}",
-        "stale_line": "• {source}: nothing new for {days} days (newest item {when})",
-        "stale_head": "🕸 {slot} {day}: sources with nothing new for long",
-    },
-}
-
-
-def _t(lang: str) -> Mapping[str, str]:
-    return _T.get(lang, _T["zh"])
 
 
 def _when(text: str | None, now: datetime) -> str:
@@ -106,38 +76,75 @@ def slot_report(
     config: Config, slot_title: str, day: str, short: list[Shortfall], stale: list[SourceStatus], now: datetime,
 ) -> list[str]:
     """The ops messages of one slot: short sections (at once), stale sources (the caller says when)."""
-    t = _t(config.language)
+    lang = config.language
     out: list[str] = []
     if short:
-        lines = [t["report"].format(slot=slot_title, day=day)]
-        lines += [t["short"].format(section=s.section, shown=s.shown, limit=s.limit, source=s.source,
-                                    since=_when(s.since, now), n=max(s.failures, 1), why=s.reason) for s in short]
+        lines = [plain(lang, "board_report", slot=slot_title, day=day)]
+        lines += [
+            plain(
+                lang,
+                "board_short",
+                section=s.section,
+                shown=s.shown,
+                limit=s.limit,
+                source=s.source,
+                since=_when(s.since, now),
+                n=max(s.failures, 1),
+                why=s.reason,
+            )
+            for s in short
+        ]
         out.append("\n".join(lines))
     if stale:
-        lines = [t["stale_head"].format(slot=slot_title, day=day)]
-        lines += [t["stale_line"].format(source=s.source, days=stale_days(s, now), when=_when(s.newest_item_at, now))
-                  for s in stale]
+        lines = [plain(lang, "board_stale_head", slot=slot_title, day=day)]
+        lines += [
+            plain(
+                lang,
+                "board_stale_line",
+                source=s.source,
+                days=stale_days(s, now),
+                when=_when(s.newest_item_at, now),
+            )
+            for s in stale
+        ]
         out.append("\n".join(lines))
     return out
 
 
 def board_lines(config: Config, statuses: Mapping[str, SourceStatus], now: datetime) -> list[str]:
     """One line per configured source: working, failing (since when, why), stale, or never fetched."""
-    t = _t(config.language)
-    lines = [t["head"].format(now=now.strftime("%Y-%m-%d %H:%M"))]
+    lang = config.language
+    lines = [plain(lang, "board_head", now=now.strftime("%Y-%m-%d %H:%M"))]
     for source in config.sources:
         st = statuses.get(source.name)
         name = source.display_name or source.name
         name = f"{name} ({source.name})" if source.display_name else name
         if st is None or (not st.last_ok_at and not st.last_fail_at):
-            lines.append(t["never"].format(name=name))
+            lines.append(plain(lang, "board_never", name=name))
         elif st.consecutive_failures:
-            lines.append(t["failing"].format(name=name, n=st.consecutive_failures,
-                                             since=_when(st.failing_since or st.last_fail_at, now),
-                                             why=st.last_error or "-"))
+            lines.append(
+                plain(
+                    lang,
+                    "board_failing",
+                    name=name,
+                    n=st.consecutive_failures,
+                    since=_when(st.failing_since or st.last_fail_at, now),
+                    why=st.last_error or "-",
+                )
+            )
         elif is_stale(st, now, config.health.stale_after_days):
-            lines.append(t["stale"].format(name=name, days=stale_days(st, now), when=_when(st.newest_item_at, now)))
+            lines.append(
+                plain(
+                    lang,
+                    "board_stale",
+                    name=name,
+                    days=stale_days(st, now),
+                    when=_when(st.newest_item_at, now),
+                )
+            )
         else:
-            newest = t["newest"].format(when=_when(st.newest_item_at, now)) if st.newest_item_at else ""
-            lines.append(t["ok"].format(name=name, ok=_when(st.last_ok_at, now), newest=newest))
+            newest = (
+                plain(lang, "board_newest", when=_when(st.newest_item_at, now)) if st.newest_item_at else ""
+            )
+            lines.append(plain(lang, "board_ok", name=name, ok=_when(st.last_ok_at, now), newest=newest))
     return lines

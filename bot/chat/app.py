@@ -45,6 +45,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.store import Store, StoreError
 from bot.store.inbox import Inbox
+from bot.texts import plain
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +117,7 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
     assert app.job_queue is not None
     app.job_queue.scheduler.configure(job_defaults=JOB_DEFAULTS, **app.job_queue.scheduler_configuration)
     bot.on_fatal(app.stop_running)  # a revoked token: stop, and `servicebot run` exits 1
-    outbox = Outbox(app.bot, ops_chat_id=config.chats.ops)
+    outbox = Outbox(app.bot, ops_chat_id=config.chats.ops, lang=config.language)
     svc = build_services(config, store, outbox, clock)
     assist.install(svc)  # drafts, canned replies (content/replies: problems in bot/checks.py), 一类事
     app.bot_data[SERVICES_KEY] = svc
@@ -272,10 +273,14 @@ async def _on_error(update: object, context: BotContext) -> None:
     svc = context.svc
     where = ""
     if isinstance(update, Update) and update.effective_chat is not None:
-        where = f" (chat {update.effective_chat.id})"
+        where = f" (chat {update.effective_chat.id})"  # for the log; the alert names the chat in its words
     update_id = update.update_id if isinstance(update, Update) else "-"
     log.error("unhandled error while processing update %s%s", update_id, where, exc_info=context.error)
     if _store_failure(context.error) and getattr(svc.store, "write_error", None) is not None:
         return  # the store cannot write: ops was told once (bot/chat/store_report.py), not once per update
-    await svc.outbox.alert(f"⚠️ 处理消息出错{where}：{type(context.error).__name__}: {context.error}")
-
+    chat = (
+        update.effective_chat.id if isinstance(update, Update) and update.effective_chat is not None else None
+    )
+    error = f"{type(context.error).__name__}: {context.error}"
+    key = "alert_handler_error_in" if chat is not None else "alert_handler_error"
+    await svc.outbox.alert(plain(svc.lang, key, chat=chat, error=error))

@@ -40,6 +40,8 @@ from bot.assist.similar import MatcherRetrieval
 from bot.chat.assist_texts import at
 from bot.chat.context import Services, services
 from bot.chat.outbox import answer_query
+from bot.chat.views.errors import error_text
+from bot.texts import tr
 from bot.tickets.errors import DeskError, NotStaff
 from bot.tickets.faq import FaqMatcher
 from bot.tickets.model import Status, Ticket
@@ -377,7 +379,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await answer_query(query)
     except DeskError as exc:
         log.info("assist button %s by %s refused: %s", query.data, user, exc.code)
-        await answer_query(query, exc.user_message(lang), show_alert=True)
+        await answer_query(query, error_text(lang, exc).unescape(), show_alert=True)
 
 
 async def _class_prompt(svc: Services, query: Any, t: Ticket) -> None:
@@ -418,14 +420,13 @@ async def on_reply(svc: Services, bot: Any, msg: Message, target: Message, user_
     try:
         t = await answer_ticket(svc, bot, sd.number, user_id, text)
     except DeskError as exc:
-        await msg.reply_text(html.escape(exc.user_message(lang)))
+        await msg.reply_text(error_text(lang, exc))
         return True
     st.book.set_outcome(sd.number, "sent" if text.strip() == sd.draft.text.strip() else "edited")
-    from bot.chat.desk_texts import dt
     from bot.chat.staff import refresh_card
 
     await refresh_card(svc, t)
-    await msg.reply_text(html.escape(dt(lang, "answered_ok", n=t.number)))
+    await msg.reply_text(tr(lang, "answered_ok", n=t.number))
     return True
 
 
@@ -447,7 +448,7 @@ async def answer_class(svc: Services, bot: Any, msg: Message, numbers: tuple[int
             await close_ticket(svc, n, by)
             done.append(n)
         except DeskError as exc:
-            skipped.append(f"#{n} {exc.user_message(lang)}")
+            skipped.append(f"#{n} {error_text(lang, exc).unescape()}")
     lines = [at(lang, "class_done", count=len(done), numbers=_numbers(done))]
     if skipped:
         lines.append(at(lang, "class_skipped", lines="；".join(skipped)))
@@ -608,7 +609,7 @@ async def on_canned(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             keyboard=InlineKeyboardMarkup(_picker(svc, t).inline_keyboard[:-1]),
         )
     except DeskError as exc:
-        await msg.reply_text(html.escape(exc.user_message(lang)))
+        await msg.reply_text(error_text(lang, exc))
 
 
 async def on_classes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -23,7 +23,6 @@ at most ``MAX_BATCH`` tickets (mentions and buttons stay few, the text far below
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -31,11 +30,11 @@ from datetime import timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.chat.context import Services
-from bot.chat.desk_texts import dt
 from bot.chat.inbox import inbox_of
 from bot.chat.promise import batch_render
 from bot.chat.promise import render as render_promise
 from bot.chat.staff import post_card
+from bot.texts import Markup, plain, tr
 from bot.tickets.model import Ticket
 
 log = logging.getLogger(__name__)
@@ -126,7 +125,9 @@ class Acknowledger:
                 staff, cards_html(svc, tickets), keyboard=cards_keyboard(svc.lang, tickets), budget_taken=True
             )
             if sent is None:
-                await svc.outbox.alert(dt(svc.lang, "card_ops_refused", n=batch[0], reason=svc.outbox.last_error))
+                await svc.outbox.alert(
+                    plain(svc.lang, "card_ops_refused", n=batch[0], reason=svc.outbox.last_error)
+                )
 
 
 #: how far back a start looks for askers whose batched acknowledgement a kill cut off
@@ -163,18 +164,20 @@ def acknowledger_of(svc: Services) -> Acknowledger:
     return svc.acknowledger
 
 
-def cards_html(svc: Services, tickets: list[Ticket]) -> str:
+def cards_html(svc: Services, tickets: list[Ticket]) -> Markup:
     """The staff chat's list of a burst's new tickets (each gets its own card once claimed)."""
     lang = svc.lang
-    lines = [html.escape(dt(lang, "burst_cards_title", k=len(tickets)))]
+    lines = [tr(lang, "burst_cards_title", k=len(tickets))]
     for t in tickets:
         topic = svc.library.topic(t.topic).label(lang)
         text = t.text if len(t.text) <= 40 else t.text[:39] + "…"
-        lines.append(f"#{t.number} · {html.escape(topic)} · {html.escape(t.asker_name or '—')}：{html.escape(text)}")
-    return "\n".join(lines)
+        lines.append(Markup("#{} · {} · {}：{}").format(t.number, topic, t.asker_name or "—", text))
+    return Markup("\n").join(lines)
 
 
 def cards_keyboard(lang: str, tickets: list[Ticket]) -> InlineKeyboardMarkup:
-    label = dt(lang, "btn_claim")
-    buttons = [InlineKeyboardButton(f"{label} #{t.number}", callback_data=f"tk:claim:{t.number}") for t in tickets]
+    label = plain(lang, "btn_claim")
+    buttons = [
+        InlineKeyboardButton(f"{label} #{t.number}", callback_data=f"tk:claim:{t.number}") for t in tickets
+    ]
     return InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)])

@@ -39,7 +39,7 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 
 from bot.chat.context import Services
-from bot.texts import t
+from bot.texts import Markup, plain, tr
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def _commands(lang: str, keys: Iterable[str]) -> list[BotCommand]:
         command = key.removesuffix("_editors")
         if command not in seen:
             seen.add(command)
-            out.append(BotCommand(command, t(lang, f"cmd_{key}")))
+            out.append(BotCommand(command, plain(lang, f"cmd_{key}")))
     return out
 
 
@@ -115,20 +115,20 @@ def help_text(svc: Services, chat_id: int, chat_type: str, user_id: int, usernam
     """/help: the commands of the roles this person has here (a member group sees members' commands only)."""
     lang = svc.lang
     chats = svc.config.chats
-    member = t(lang, "help", username=username or "")
+    member = tr(lang, "help", username=username or "")
     hotline = svc.config.service.hotline.strip()
     if hotline:  # the published human path (issue 13)
-        member += "\n" + t(lang, "help_hotline", hotline=hotline)
+        member += "\n" + tr(lang, "help_hotline", hotline=hotline)
     staff, editor = svc.desk.roster.is_staff(user_id), is_editor(svc, user_id)
     if chat_id == chats.staff:
-        return t(lang, "help_staff")
+        return tr(lang, "help_staff")
     if chat_id == chats.editors:
-        return t(lang, "help_editors")
+        return tr(lang, "help_editors")
     if chat_type != ChatType.PRIVATE:
         return member
     parts = [member]
     if staff:
-        parts.append(t(lang, "help_staff"))
+        parts.append(tr(lang, "help_staff"))
     if editor:
-        parts.append(t(lang, "help_editors"))
-    return "\n\n".join(parts)
+        parts.append(tr(lang, "help_editors"))
+    return Markup("\n\n").join(parts)

@@ -11,7 +11,6 @@ for a visible hotline, a short way to a person, and complaint handling).
 
 from __future__ import annotations
 
-import html
 import logging
 
 from telegram import Message, Update
@@ -19,7 +18,6 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot.chat.context import Services, services
-from bot.chat.desk_texts import dt
 from bot.chat.outbox import answer_query
 from bot.chat.staff import (
     CARD_QUOTE,
@@ -33,40 +31,57 @@ from bot.chat.staff import (
     to_staff_chat,
     when,
 )
+from bot.chat.views.errors import error_text
+from bot.texts import Markup, plain, tr
 from bot.tickets.errors import DeskError
 from bot.tickets.model import Ticket
 
 log = logging.getLogger(__name__)
 
 
-def hotline_line(svc: Services) -> str:
-    """"人工热线：0312-…" (plain text), or "" when ``service.hotline`` is not configured."""
+def hotline_line(svc: Services) -> Markup:
+    """ "人工热线：0312-…", or "" when ``service.hotline`` is not configured."""
     hotline = svc.config.service.hotline.strip()
-    return dt(svc.lang, "hotline_line", hotline=hotline) if hotline else ""
+    return tr(svc.lang, "hotline_line", hotline=hotline) if hotline else Markup()
 
 
-def _about(svc: Services, t: Ticket) -> str:
-    return f"（{dt(svc.lang, 'card_about')} #{t.about}）" if t.about is not None else ""
+def _about(svc: Services, t: Ticket) -> Markup:
+    return (
+        Markup("（{} #{}）").format(tr(svc.lang, "card_about"), t.about) if t.about is not None else Markup()
+    )
 
 
 async def _route(svc: Services, t: Ticket) -> None:
     """The new complaint's card in the staff chat (mentioning the supervisors), and each supervisor privately."""
     t = await post_card(svc, t)
     await to_staff_chat(
-        svc, t, dt(svc.lang, "complaint_staff_html", n=t.number, about=html.escape(_about(svc, t)),
-                   supervisors=supervisors_html(svc)),
+        svc,
+        t,
+        tr(
+            svc.lang,
+            "complaint_staff_html",
+            n=t.number,
+            about=_about(svc, t),
+            supervisors=supervisors_html(svc),
+        ),
     )
-    text = dt(svc.lang, "complaint_private", n=t.number, about=_about(svc, t),
-              text=shorten(t.text, CARD_QUOTE, "…"), due=when(svc, t.resolution_due))
+    text = tr(
+        svc.lang,
+        "complaint_private",
+        n=t.number,
+        about=_about(svc, t),
+        text=shorten(t.text, CARD_QUOTE, "…"),
+        due=when(svc, t.resolution_due),
+    )
     for s in svc.desk.roster.supervisors():
         await tell_privately(svc.outbox.bot, s.user_id, text)
 
 
-def _received(svc: Services, t: Ticket) -> str:
-    lines = [dt(svc.lang, "complain_received", n=t.number, due=when(svc, t.first_response_due))]
+def _received(svc: Services, t: Ticket) -> Markup:
+    lines = [tr(svc.lang, "complain_received", n=t.number, due=when(svc, t.first_response_due))]
     if hotline_line(svc):
         lines.append(hotline_line(svc))
-    return "\n".join(lines)
+    return Markup("\n").join(lines)
 
 
 async def on_complain(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -85,7 +100,7 @@ async def on_complain(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if about is not None and not any(ch.isalnum() for ch in text[len(first):]):
         text = ""  # "/complain #12" says nothing about what went wrong
     if not text:
-        await message.reply_text(html.escape(dt(svc.lang, "complain_usage")))
+        await message.reply_text(tr(svc.lang, "complain_usage"))
         return
     chat = message.chat
     try:
@@ -96,13 +111,18 @@ async def on_complain(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             chat_title=chat.title or ("私聊" if chat.type == ChatType.PRIVATE else ""),
         )
     except DeskError as exc:
-        await message.reply_text(html.escape(exc.user_message(svc.lang)))
+        await message.reply_text(error_text(svc.lang, exc))
         return
     log.info("complaint #%s opened by %s (about %s)", t.number, user.id, t.about)
     if t.card_message_id is None:  # a redelivered /complain: routed already
         await _route(svc, t)
-    await svc.outbox.send(chat.id, html.escape(_received(svc, t)), reply_to=message.message_id,
-                          thread_id=t.thread_id, quiet=True)
+    await svc.outbox.send(
+        chat.id,
+        _received(svc, t),
+        reply_to=message.message_id,
+        thread_id=t.thread_id,
+        quiet=True,
+    )
 
 
 async def on_complain_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -119,15 +139,21 @@ async def on_complain_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     try:
         asked = svc.desk.get(number)
         if query.from_user.id != asked.asker_id or not isinstance(msg, Message):
-            await answer_query(query, dt(lang, "only_asker"), show_alert=True)
+            await answer_query(query, plain(lang, "only_asker"), show_alert=True)
             return
         t = svc.desk.open_complaint(
-            chat_id=msg.chat_id, message_id=msg.message_id, asker_id=query.from_user.id,
-            asker_name=query.from_user.full_name, text=dt(lang, "complain_from_button", about=number),
-            now=svc.clock.now(), about=number, thread_id=asked.thread_id, chat_title=asked.chat_title,
+            chat_id=msg.chat_id,
+            message_id=msg.message_id,
+            asker_id=query.from_user.id,
+            asker_name=query.from_user.full_name,
+            text=tr(lang, "complain_from_button", about=number),
+            now=svc.clock.now(),
+            about=number,
+            thread_id=asked.thread_id,
+            chat_title=asked.chat_title,
         )
     except DeskError as exc:
-        await answer_query(query, exc.user_message(lang), show_alert=True)
+        await answer_query(query, error_text(lang, exc).unescape(), show_alert=True)
         return
     if t.card_message_id is None:
         await _route(svc, t)
@@ -143,17 +169,17 @@ async def on_resolve(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     msg, user = guard
     parsed = number_and_text(msg.text)
     if parsed is None:
-        await msg.reply_text(html.escape(dt(svc.lang, "resolve_usage")))
+        await msg.reply_text(tr(svc.lang, "resolve_usage"))
         return
     number, result = parsed
     try:
         t = svc.desk.resolve_complaint(number, by=user, outcome=result, now=svc.clock.now())
     except DeskError as exc:
         log.info("/resolve %s by %s refused: %s", number, user, exc.code)
-        await msg.reply_text(html.escape(exc.user_message(svc.lang)))
+        await msg.reply_text(error_text(svc.lang, exc))
         return
     await refresh_card(svc, t)
-    outcome = dt(svc.lang, "complaint_outcome", n=t.number, outcome=t.outcome)
+    outcome = tr(svc.lang, "complaint_outcome", n=t.number, outcome=t.outcome)
     if t.chat_id:
-        await svc.outbox.send(t.chat_id, html.escape(outcome), reply_to=t.message_id, thread_id=t.thread_id)
-    await msg.reply_text(html.escape(dt(svc.lang, "resolved_ok", n=t.number)))
+        await svc.outbox.send(t.chat_id, outcome, reply_to=t.message_id, thread_id=t.thread_id)
+    await msg.reply_text(tr(svc.lang, "resolved_ok", n=t.number))

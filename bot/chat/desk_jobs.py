@@ -7,7 +7,6 @@ sent is tried again next minute (at-least-once).
 
 from __future__ import annotations
 
-import html
 import io
 import logging
 from dataclasses import dataclass, field
@@ -17,7 +16,6 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.chat.context import BotContext, Services, services_of
-from bot.chat.desk_texts import dt
 from bot.chat.promise import refresh_promise
 from bot.chat.staff import (
     CARD_QUOTE,
@@ -29,6 +27,7 @@ from bot.chat.staff import (
     user_link,
     when,
 )
+from bot.texts import Markup, plain, tr
 from bot.tickets.desk import NoticeKind, WeeklyReport
 from bot.tickets.model import Deadline, Ticket
 
@@ -75,7 +74,7 @@ async def on_calendar(context: BotContext) -> None:
 
 
 def _deadline_name(lang: str, deadline: Deadline) -> str:
-    return dt(lang, "due_first" if deadline is Deadline.FIRST_RESPONSE else "due_resolution")
+    return tr(lang, "due_first" if deadline is Deadline.FIRST_RESPONSE else "due_resolution")
 
 
 async def sweep(app: App, now: datetime | None = None) -> SweepResult:
@@ -93,12 +92,14 @@ async def _sweep(svc: Services, app: App, now: datetime) -> SweepResult:
         await refresh_card(svc, t)
         who = user_link(t.owner_id or 0, t.owner_name)
         await svc.outbox.send(
-            staff_chat, dt(lang, "assigned", n=t.number, who=who), reply_to=t.card_message_id
+            staff_chat, tr(lang, "assigned", n=t.number, who=who), reply_to=t.card_message_id
         )
         if t.owner_id is not None:
             topic = svc.library.topic(t.topic).label(lang)
             await tell_privately(
-                app.bot, t.owner_id, dt(lang, "assigned_private", n=t.number, topic=topic, text=shorten(t.text, CARD_QUOTE, "…"))
+                app.bot,
+                t.owner_id,
+                tr(lang, "assigned_private", n=t.number, topic=topic, text=shorten(t.text, CARD_QUOTE, "…")),
             )
         out.assigned.append(t.number)
     for notice in svc.desk.sla_due(now):
@@ -106,12 +107,18 @@ async def _sweep(svc: Services, app: App, now: datetime) -> SweepResult:
         name = _deadline_name(lang, notice.deadline)
         due = when(svc, notice.due)
         if notice.kind == NoticeKind.WARN:
-            who = user_link(t.owner_id, t.owner_name) if t.owner_id is not None else ""
-            text = dt(lang, "warn", who=who, n=t.number, deadline=name, due=due)
+            who = user_link(t.owner_id, t.owner_name) if t.owner_id is not None else Markup()
+            text = tr(lang, "warn", who=who, n=t.number, deadline=name, due=due)
         else:
-            owner = user_link(t.owner_id, t.owner_name) if t.owner_id is not None else dt(lang, "card_nobody")
-            text = dt(
-                lang, "escalate", n=t.number, deadline=name, due=due, owner=owner, supervisors=supervisors_html(svc)
+            owner = user_link(t.owner_id, t.owner_name) if t.owner_id is not None else tr(lang, "card_nobody")
+            text = tr(
+                lang,
+                "escalate",
+                n=t.number,
+                deadline=name,
+                due=due,
+                owner=owner,
+                supervisors=supervisors_html(svc),
             )
         sent = await svc.outbox.send(staff_chat, text, reply_to=t.card_message_id)
         if sent is None:
@@ -126,7 +133,7 @@ async def _sweep(svc: Services, app: App, now: datetime) -> SweepResult:
         days = svc.desk.policy.auto_close_after_days
         await svc.outbox.send(
             staff_chat,
-            html.escape(dt(lang, "auto_closed", n=t.number, days=days)),
+            tr(lang, "auto_closed", n=t.number, days=days),
             reply_to=t.card_message_id,
         )
         out.closed.append(t.number)
@@ -137,10 +144,16 @@ async def _escalate_privately(svc: Services, app: App, t: Ticket, deadline: str,
     """Each supervisor hears of the breach privately too (a 403 from one who never started the bot is
     only logged: the staff chat has it)."""
     lang = svc.lang
-    owner = t.owner_name if t.owner_id is not None else dt(lang, "card_nobody")
+    owner = t.owner_name if t.owner_id is not None else tr(lang, "card_nobody")
     topic = svc.library.topic(t.topic).label(lang)
-    text = dt(
-        lang, "escalate_private", n=t.number, topic=topic, deadline=deadline, due=due, owner=owner,
+    text = tr(
+        lang,
+        "escalate_private",
+        n=t.number,
+        topic=topic,
+        deadline=deadline,
+        due=due,
+        owner=owner,
         text=shorten(t.text, CARD_QUOTE, "…"),
     )
     for s in svc.desk.roster.supervisors():
@@ -155,7 +168,7 @@ def report_text(svc: Services, report: WeeklyReport) -> str:
     s = report.stats
     tz = svc.config.tz
     lines = [
-        dt(
+        plain(
             lang,
             "weekly_title",
             since=f"{s.since.astimezone(tz):%m-%d}",
@@ -164,11 +177,11 @@ def report_text(svc: Services, report: WeeklyReport) -> str:
         stats_text(svc, s.until, 7),
     ]
     if report.top_questions:
-        lines.append(dt(lang, "weekly_top"))
+        lines.append(plain(lang, "weekly_top"))
         for i, q in enumerate(report.top_questions, 1):
             text = q.text if len(q.text) <= 40 else q.text[:39] + "…"
-            faq = dt(lang, "weekly_has_faq") if q.faq_entry else ""
-            lines.append(dt(lang, "weekly_top_line", i=i, text=text, count=q.count, faq=faq))
+            faq = plain(lang, "weekly_has_faq") if q.faq_entry else ""
+            lines.append(plain(lang, "weekly_top_line", i=i, text=text, count=q.count, faq=faq))
     return "\n".join(lines)
 
 
@@ -241,7 +254,7 @@ async def calendar_check(app: App, today: date | None = None) -> list[int]:
     missing = svc.workcal.missing_years(today)
     if missing:
         years = "、".join(str(y) for y in missing) if svc.lang == "zh" else ", ".join(map(str, missing))
-        lines = [dt(svc.lang, "calendar_missing", years=years, year=missing[0])]
-        lines += [dt(svc.lang, "calendar_file_problem", problem=p) for p in problems]
+        lines = [plain(svc.lang, "calendar_missing", years=years, year=missing[0])]
+        lines += [plain(svc.lang, "calendar_file_problem", problem=p) for p in problems]
         await svc.outbox.alert("\n".join(lines))
     return missing

@@ -14,7 +14,6 @@ items expired after their end date.
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 from dataclasses import dataclass, field
 from datetime import time
@@ -23,13 +22,13 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.chat.context import BotContext, Services, services_of
-from bot.chat.editor_texts import et
 from bot.chat.outbox import html_to_plain, split_plain, tg_len
 from bot.checks import content_problems
 from bot.delivery.announcements import AnnouncementMissed, AnnouncementNotice
 from bot.editorial.content import ContentWatcher, load_queue_dir, present_keys
 from bot.editorial.model import QueueItem
 from bot.editorial.queue import FileSync
+from bot.texts import Markup, escape, plain, tr
 
 __all__ = [
     "EditorialState",
@@ -106,7 +105,7 @@ async def _report(svc: Services, problems: list[str]) -> None:
     state.reported = set(problems)
     if new:
         shown = "\n".join(new[:20])
-        await svc.outbox.alert(et(svc.lang, "ops_problems", count=len(new), lines=shown))
+        await svc.outbox.alert(plain(svc.lang, "ops_problems", count=len(new), lines=shown))
 
 
 async def reload_content(svc: Services) -> tuple[FileSync, list[str]]:
@@ -141,8 +140,8 @@ def render_announcement(svc: Services, item: QueueItem) -> list[str]:
     A queue file may hold far more than one message: a long text goes in parts, split between
     paragraphs (each paragraph's markup stays whole); a paragraph too long for a message on its own is
     sent as plain text in pieces."""
-    more = "详情" if svc.lang != "en" else "Details"
-    link = f'\n\n<a href="{html.escape(item.link)}">{more}</a>' if item.link else ""
+    more = tr(svc.lang, "announce_more")
+    link = Markup('\n\n<a href="{}">{}</a>').format(item.link, more) if item.link else ""
     body = svc.publisher.mention_bot(item.html)
     whole = f"📢 {body}{link}"
     if _units(whole) <= ANNOUNCE_PART:
@@ -152,7 +151,7 @@ def render_announcement(svc: Services, item: QueueItem) -> list[str]:
         if _units(para) <= ANNOUNCE_PART - 10:
             blocks.append(para)
         else:
-            blocks += [html.escape(p, quote=False) for p in split_plain(html_to_plain(para), ANNOUNCE_PART - 10)]
+            blocks += [escape(p) for p in split_plain(html_to_plain(para), ANNOUNCE_PART - 10)]
     parts: list[str] = []
     current = "📢"
     for block in [*blocks, link.strip()] if link else blocks:
@@ -175,11 +174,11 @@ async def deliver_announcements(app: Application[Any, Any, Any, Any, Any, Any]) 
         if isinstance(notice, AnnouncementMissed):
             assert item.announce_at is not None
             await svc.outbox.alert(
-                f"⚠️ 公告第 {item.number} 条原定 {item.announce_at:%Y-%m-%d %H:%M}，因停机错过，未补发（已记为过期）"
+                plain(svc.lang, "alert_announcement_missed", number=item.number, at=f"{item.announce_at:%Y-%m-%d %H:%M}")
             )
         else:
             group = notice.group
-            await svc.outbox.alert(et(svc.lang, "announce_failed", number=item.number, group=group.title or group.name))
+            await svc.outbox.alert(plain(svc.lang, "announce_failed", number=item.number, group=group.title or group.name))
 
     return await svc.announcements.deliver_due(
         svc.clock.now(),
@@ -202,7 +201,7 @@ async def expire_items(app: Application[Any, Any, Any, Any, Any, Any]) -> list[Q
     if expired:
         numbers = ", ".join(f"#{i.number}" for i in expired)
         await svc.outbox.send(
-            svc.config.chats.editors, html.escape(et(svc.lang, "expired_note", count=len(expired), numbers=numbers)),
+            svc.config.chats.editors, tr(svc.lang, "expired_note", count=len(expired), numbers=numbers),
             quiet=True,
         )
     return expired

@@ -21,11 +21,10 @@ date also 下次/next, and /skip means the next issue of the slot. Announcement 
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 import re
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -45,12 +44,13 @@ from telegram.warnings import PTBUserWarning
 
 from bot.chat.context import Services, services
 from bot.chat.editor_jobs import reload_content
-from bot.chat.editor_texts import TEXTS, et
 from bot.chat.outbox import answer_query, html_to_plain, split_plain, tg_len
+from bot.chat.views.errors import error_text
 from bot.config import Config
 from bot.editorial.content import SECTION_ALIASES
-from bot.editorial.model import DIGEST_NAMES, STATUS_NAMES, HistoryEntry, ItemSlot, QueueItem
+from bot.editorial.model import HistoryEntry, ItemSlot, QueueItem
 from bot.editorial.rules import EditorialError, InvalidTransition, approve, create_item, edit, withdraw
+from bot.texts import Markup, escape, has, plain, tr
 
 __all__ = [
     "COMMANDS",
@@ -170,8 +170,7 @@ def _stop(state: object = None) -> NoReturn:
 
 
 def _digest_name(svc: Services, digest: ItemSlot) -> str:
-    zh, en = DIGEST_NAMES[digest]
-    return en if svc.lang == "en" else zh
+    return plain(svc.lang, f"digest_{digest}")
 
 
 def _section_name(svc: Services, digest: ItemSlot, key: str | None) -> str:
@@ -192,8 +191,7 @@ def _section_name(svc: Services, digest: ItemSlot, key: str | None) -> str:
 
 
 def _state_name(svc: Services, item: QueueItem) -> str:
-    zh, en = STATUS_NAMES[item.status]
-    return en if svc.lang == "en" else zh
+    return plain(svc.lang, f"item_status_{item.status}")
 
 
 def content_path(svc: Services, path: str) -> str:
@@ -212,7 +210,7 @@ def content_path(svc: Services, path: str) -> str:
 
 def _action_name(svc: Services, action: str) -> str:
     key = f"action_{action}"
-    return et(svc.lang, key) if key in TEXTS["zh"] else action
+    return plain(svc.lang, key) if has(key) else action
 
 
 _STATUS_CHANGE = re.compile(r"^status (\w+) -> (\w+)$")
@@ -230,22 +228,22 @@ def _history_detail(svc: Services, h: HistoryEntry) -> str:
     if h.action in ("read", "loaded"):
         shown = content_path(svc, d)
     elif h.action == "withdrawn" and d == "file removed":
-        shown = et(lang, "detail_file_removed")
+        shown = plain(lang, "detail_file_removed")
     elif h.action == "expired" and (m := _MISSED.match(d) or _UNTIL.match(d)):
         key = "detail_missed" if d.startswith("missed") else "detail_until"
-        shown = et(lang, key, delay=m.group(1), day=m.group(1))
+        shown = plain(lang, key, delay=m.group(1), day=m.group(1))
     elif h.action in ("edited", "reloaded"):
         words = []
         for part in re.split(r"[;,]\s*", d):
             if part == "back to draft (four-eyes)":
-                words.append(et(lang, "detail_back_to_draft"))
+                words.append(plain(lang, "detail_back_to_draft"))
             elif m := _STATUS_CHANGE.match(part):
-                statuses: dict[str, tuple[str, str]] = {str(k): v for k, v in STATUS_NAMES.items()}
-                names = [statuses.get(x, (x, x)) for x in m.groups()]
-                old, new = (n[1] if lang == "en" else n[0] for n in names)
-                words.append(et(lang, "detail_status", old=old, new=new))
-            elif f"field_{part}" in TEXTS["zh"]:
-                words.append(et(lang, f"field_{part}"))
+                old, new = (
+                    plain(lang, f"item_status_{x}") if has(f"item_status_{x}") else x for x in m.groups()
+                )
+                words.append(plain(lang, "detail_status", old=old, new=new))
+            elif has(f"field_{part}"):
+                words.append(plain(lang, f"field_{part}"))
             else:
                 words.append(part)
         shown = "、".join(words) if lang != "en" else ", ".join(words)
@@ -256,7 +254,7 @@ def _history_detail(svc: Services, h: HistoryEntry) -> str:
 
 def _who(svc: Services, user_id: int | None) -> str:
     if user_id is None:
-        return et(svc.lang, "bot")
+        return tr(svc.lang, "bot")
     for e in svc.config.people.editors:
         if e.id == user_id:
             return e.name
@@ -324,7 +322,7 @@ async def _refuse(svc: Services, msg: Message) -> None:
     action = text.split(maxsplit=1)[0][:32] if text.startswith("/") else "forward"
     who = msg.from_user.id if msg.from_user is not None else None
     log.warning("editor action %s refused: user %s is not an editor (chat %s)", action, who, msg.chat_id)
-    await _reply(msg, et(svc.lang, "not_editor"))
+    await _reply(msg, tr(svc.lang, "error_not_editor"))
 
 
 def _digest_keyboard(svc: Services) -> InlineKeyboardMarkup:
@@ -348,20 +346,20 @@ def _summary(svc: Services, item: QueueItem) -> str:
     """One line per item for /queue and confirmations (HTML, escaped)."""
     lang = svc.lang
     if item.digest == "announcement" and item.announce_at is not None:
-        dates = et(lang, "queue_at", when=_fmt_when(svc, item.announce_at))
+        dates = tr(lang, "queue_at", when=_fmt_when(svc, item.announce_at))
     elif item.until is not None:
-        dates = et(lang, "queue_range", first=item.first_date.isoformat(), until=item.until.isoformat())
+        dates = tr(lang, "queue_range", first=item.first_date.isoformat(), until=item.until.isoformat())
     else:
-        dates = et(lang, "queue_from", day=item.first_date.isoformat())
+        dates = tr(lang, "queue_from", day=item.first_date.isoformat())
     section = _section_name(svc, item.digest, item.section)
-    return et(
+    return tr(
         lang,
-        "queue_line",
+        "editors_queue_line",
         number=item.number,
-        state=f"[{html.escape(_state_name(svc, item))}]",
-        dates=html.escape(dates),
-        section=html.escape(section + " · ") if section else "",
-        snippet=html.escape(_snippet(item.html)),
+        state=f"[{_state_name(svc, item)}]",
+        dates=dates,
+        section=section + " · " if section else "",
+        snippet=_snippet(item.html),
     )
 
 
@@ -372,49 +370,48 @@ def _card(svc: Services, item: QueueItem) -> str:
     """Everything about one item (/item 12), HTML."""
     lang = svc.lang
     section = _section_name(svc, item.digest, item.section)
-    lines = [
-        et(
+    lines: list[str] = [
+        tr(
             lang,
             "item_title",
             number=item.number,
-            digest=html.escape(_digest_name(svc, item.digest)),
-            section=html.escape(" · " + section) if section else "",
-            state=html.escape(_state_name(svc, item)),
+            digest=_digest_name(svc, item.digest),
+            section=" · " + section if section else "",
+            state=_state_name(svc, item),
         )
     ]
     if item.announce_at is not None:
-        lines.append(et(lang, "item_at", when=_fmt_when(svc, item.announce_at)))
+        lines.append(tr(lang, "item_at", when=_fmt_when(svc, item.announce_at)))
     elif item.until is not None:
-        lines.append(et(lang, "item_dates_range", first=item.first_date, until=item.until))
+        lines.append(tr(lang, "item_dates_range", first=item.first_date, until=item.until))
     else:
-        lines.append(et(lang, "item_dates_once", first=item.first_date))
+        lines.append(tr(lang, "item_dates_once", first=item.first_date))
     if item.link:
-        lines.append(et(lang, "item_link", link=html.escape(item.link)))
+        lines.append(tr(lang, "item_link", link=item.link))
     source = (
-        et(lang, "item_source_file", path=html.escape(content_path(svc, item.path or "")))
+        tr(lang, "item_source_file", path=content_path(svc, item.path or ""))
         if item.origin == "file"
-        else et(lang, "item_source_chat", author=html.escape(_who(svc, item.author_id)))
+        else tr(lang, "item_source_chat", author=_who(svc, item.author_id))
     )
-    lines.append(et(lang, "item_source", source=source))
+    lines.append(tr(lang, "item_source", source=source))
     if item.approver_id is not None:
-        lines.append(et(lang, "item_approver", approver=html.escape(_who(svc, item.approver_id))))
+        lines.append(tr(lang, "item_approver", approver=_who(svc, item.approver_id)))
     if item.published_on:
-        lines.append(et(lang, "item_published", days=", ".join(d.isoformat() for d in item.published_on)))
+        lines.append(tr(lang, "item_published", days=", ".join(d.isoformat() for d in item.published_on)))
     # the card must fit one message with its history: a long text is shown shortened, as plain text
     body = item.html
     if tg_len(html_to_plain(body)) > ITEM_CARD_TEXT:
-        plain = html_to_plain(body)
-        body = html.escape(split_plain(plain, ITEM_CARD_TEXT)[0].rstrip() + "…", quote=False)
-    lines += ["", body, "", et(lang, "item_history")]
+        body = escape(split_plain(html_to_plain(body), ITEM_CARD_TEXT)[0].rstrip() + "…")
+    lines += ["", body, "", tr(lang, "item_history")]
     for h in item.history[-10:]:
         lines.append(
-            et(
+            tr(
                 lang,
                 "history_line",
                 when=_fmt_when(svc, h.when),
-                who=html.escape(_who(svc, h.who)),
-                action=html.escape(_action_name(svc, h.action)),
-                detail=html.escape(_history_detail(svc, h)),
+                who=_who(svc, h.who),
+                action=_action_name(svc, h.action),
+                detail=_history_detail(svc, h),
             )
         )
     return "\n".join(lines)
@@ -446,7 +443,7 @@ async def _start_item(update: Update, context: ContextTypes.DEFAULT_TYPE, text_h
     draft.clear()
     if text_html and text_html.strip():
         draft["html"] = text_html
-    await _reply(msg, et(svc.lang, "pick_digest"), _digest_keyboard(svc))
+    await _reply(msg, tr(svc.lang, "pick_digest"), _digest_keyboard(svc))
     _stop(DIGEST)
 
 
@@ -461,7 +458,7 @@ async def on_pick_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     _draft(context, chat.id)["digest"] = digest
     if isinstance(query.message, Message):
         await query.edit_message_text(
-            html.escape(et(svc.lang, "pick_section", digest=_digest_name(svc, digest))),
+            tr(svc.lang, "pick_section", digest=_digest_name(svc, digest)),
             reply_markup=_section_keyboard(svc, digest),
         )
     _stop(SECTION)
@@ -477,12 +474,12 @@ async def on_pick_section(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     draft = _draft(context, chat.id)
     draft["section"] = query.data.removeprefix("ed:s:")
     digest: ItemSlot = draft.get("digest", "morning")
-    chosen = f"{_digest_name(svc, digest)} · {_section_name(svc, digest, draft['section'])}"
-    await query.edit_message_text(html.escape(chosen))
+    chosen = Markup("{} · {}").format(_digest_name(svc, digest), _section_name(svc, digest, draft["section"]))
+    await query.edit_message_text(chosen)
     if "html" in draft:
-        await context.bot.send_message(chat.id, et(svc.lang, "ask_link"))
+        await context.bot.send_message(chat.id, tr(svc.lang, "ask_link"))
         _stop(LINK)
-    await context.bot.send_message(chat.id, et(svc.lang, "ask_text"))
+    await context.bot.send_message(chat.id, tr(svc.lang, "ask_text"))
     _stop(TEXT)
 
 
@@ -493,7 +490,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     if msg is None or chat is None:
         return END
     _draft(context, chat.id)["html"] = _message_html(msg)
-    await _reply(msg, et(svc.lang, "ask_link"))
+    await _reply(msg, tr(svc.lang, "ask_link"))
     _stop(LINK)
 
 
@@ -510,10 +507,10 @@ async def on_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     elif re.match(r"^https?://\S+$", text):
         draft["link"] = text
     else:
-        await _reply(msg, et(svc.lang, "bad_link"))
+        await _reply(msg, tr(svc.lang, "bad_link"))
         _stop(LINK)
     nxt = next_run_day(svc, draft.get("digest", "morning"), svc.clock.now())
-    await _reply(msg, et(svc.lang, "ask_first", next=nxt.isoformat()))
+    await _reply(msg, tr(svc.lang, "ask_first", next=nxt.isoformat()))
     _stop(FIRST)
 
 
@@ -531,13 +528,13 @@ async def on_first_date(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
     else:
         day = parse_day(text, now.date())
     if day is None:
-        await _reply(msg, html.escape(et(svc.lang, "bad_date", text=text)))
+        await _reply(msg, tr(svc.lang, "bad_date", text=text))
         _stop(FIRST)
     if day < now.date():
-        await _reply(msg, et(svc.lang, "date_past", day=day.isoformat()))
+        await _reply(msg, tr(svc.lang, "date_past", day=day.isoformat()))
         _stop(FIRST)
     draft["first"] = day
-    await _reply(msg, et(svc.lang, "ask_until"))
+    await _reply(msg, tr(svc.lang, "ask_until"))
     _stop(UNTIL)
 
 
@@ -553,7 +550,7 @@ async def on_until(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     if not text.startswith("/skip"):
         until = parse_day(text, svc.clock.now().date())
         if until is None:
-            await _reply(msg, html.escape(et(svc.lang, "bad_date", text=text)))
+            await _reply(msg, tr(svc.lang, "bad_date", text=text))
             _stop(UNTIL)
     await _create(svc, msg, user.id, draft, until=until)
     _drop_draft(context, chat.id)
@@ -590,11 +587,12 @@ async def _create(
     try:
         item = svc.queue.add(build)
     except EditorialError as e:
-        await _reply(msg, html.escape(e.message(svc.lang)))
+        await _reply(msg, error_text(svc.lang, e))
         return
-    status = et(svc.lang, "four_eyes_hint") if svc.editorial.four_eyes else et(svc.lang, "status_draft_hint")
+    status = tr(svc.lang, "four_eyes_hint") if svc.editorial.four_eyes else tr(svc.lang, "status_draft_hint")
     await _reply(
-        msg, et(svc.lang, "created", number=item.number, status=html.escape(status), summary=_summary(svc, item))
+        msg,
+        tr(svc.lang, "created", number=item.number, status=status, summary=_summary(svc, item)),
     )
 
 
@@ -608,7 +606,7 @@ async def on_announce(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
         await _refuse(svc, msg)
         _stop(END)
     _draft(context, chat.id).clear()
-    await _reply(msg, html.escape(et(svc.lang, "ask_announce_when")))
+    await _reply(msg, tr(svc.lang, "ask_announce_when"))
     _stop(ANNOUNCE_WHEN)
 
 
@@ -622,13 +620,13 @@ async def on_announce_when(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     text = (msg.text or "").strip()
     when = parse_when(text, now)
     if when is None:
-        await _reply(msg, html.escape(et(svc.lang, "bad_when", text=text)))
+        await _reply(msg, tr(svc.lang, "bad_when", text=text))
         _stop(ANNOUNCE_WHEN)
     if when <= now:
-        await _reply(msg, et(svc.lang, "when_past", when=_fmt_when(svc, when)))
+        await _reply(msg, tr(svc.lang, "when_past", when=_fmt_when(svc, when)))
         _stop(ANNOUNCE_WHEN)
     _draft(context, chat.id)["announce_at"] = when
-    await _reply(msg, et(svc.lang, "ask_announce_text", when=_fmt_when(svc, when)))
+    await _reply(msg, tr(svc.lang, "ask_announce_text", when=_fmt_when(svc, when)))
     _stop(ANNOUNCE_TEXT)
 
 
@@ -656,19 +654,19 @@ async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         _stop(END)
     number = _number_arg(context)
     if number is None:
-        await _reply(msg, et(svc.lang, "usage_number", command="edit"))
+        await _reply(msg, tr(svc.lang, "usage_number", command="edit"))
         _stop(END)
     item = svc.queue.get(number)
     if item is None:
-        await _reply(msg, et(svc.lang, "no_item", number=number))
+        await _reply(msg, tr(svc.lang, "no_item", number=number))
         _stop(END)
     if not item.is_open:
-        await _reply(msg, html.escape(InvalidTransition(item, "修改", "edited").message(svc.lang)))
+        await _reply(msg, error_text(svc.lang, InvalidTransition(item, "edit")))
         _stop(END)
     draft = _draft(context, chat.id)
     draft.clear()
     draft["edit"] = number
-    await _reply(msg, et(svc.lang, "ask_edit", number=number, html=item.html))
+    await _reply(msg, tr(svc.lang, "ask_edit", number=number, html=item.html))
     _stop(EDIT_TEXT)
 
 
@@ -682,15 +680,15 @@ async def on_edit_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
     _drop_draft(context, chat.id)
     item = svc.queue.get(number)
     if item is None:
-        await _reply(msg, et(svc.lang, "no_item", number=number))
+        await _reply(msg, tr(svc.lang, "no_item", number=number))
         _stop(END)
     try:
         changed = edit(svc.editorial, item, user.id, svc.clock.now(), html=_message_html(msg))
     except EditorialError as e:
-        await _reply(msg, html.escape(e.message(svc.lang)))
+        await _reply(msg, error_text(svc.lang, e))
         _stop(END)
     svc.queue.save(changed)
-    await _reply(msg, et(svc.lang, "edited", number=number, status=html.escape(_state_name(svc, changed))))
+    await _reply(msg, tr(svc.lang, "edited", number=number, status=_state_name(svc, changed)))
     _stop(END)
 
 
@@ -701,7 +699,7 @@ async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     if chat is not None:
         _drop_draft(context, chat.id)
     if msg is not None:
-        await _reply(msg, et(svc.lang, "cancelled"))
+        await _reply(msg, tr(svc.lang, "cancelled"))
     _stop(END)
 
 
@@ -767,20 +765,20 @@ async def on_queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc, msg, _ = await _editor_message(update, context)
     items = _order(svc.queue.open_items())
     if not items:
-        await _reply(msg, et(svc.lang, "queue_empty"))
+        await _reply(msg, tr(svc.lang, "editors_queue_empty"))
         _stop()
-    lines = [et(svc.lang, "queue_title", count=len(items))]
+    lines: list[str] = [tr(svc.lang, "editors_queue_title", count=len(items))]
     current: str | None = None
     for item in items:
         if item.digest != current:
             current = item.digest
-            lines += ["", f"<b>{html.escape(_digest_name(svc, item.digest))}</b>"]
+            lines += ["", Markup("<b>{}</b>").format(_digest_name(svc, item.digest))]
         lines.append(_summary(svc, item))
     await _send_lines(svc, msg, lines)
     _stop()
 
 
-async def _send_lines(svc: Services, msg: Message, lines: list[str]) -> None:
+async def _send_lines(svc: Services, msg: Message, lines: Sequence[str]) -> None:
     """HTML lines in as few messages as fit Telegram's limit."""
     chunk: list[str] = []
     for line in lines:
@@ -795,11 +793,11 @@ async def _send_lines(svc: Services, msg: Message, lines: list[str]) -> None:
 async def _item_arg(svc: Services, msg: Message, context: ContextTypes.DEFAULT_TYPE, command: str) -> QueueItem:
     number = _number_arg(context)
     if number is None:
-        await _reply(msg, et(svc.lang, "usage_number", command=command))
+        await _reply(msg, tr(svc.lang, "usage_number", command=command))
         _stop()
     item = svc.queue.get(number)
     if item is None:
-        await _reply(msg, et(svc.lang, "no_item", number=number))
+        await _reply(msg, tr(svc.lang, "no_item", number=number))
         _stop()
     return item
 
@@ -820,17 +818,23 @@ async def on_approve(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     try:
         approved = approve(svc.editorial, item, actor, now)
     except EditorialError as e:
-        await _reply(msg, html.escape(e.message(svc.lang)))
+        await _reply(msg, error_text(svc.lang, e))
         _stop()
     svc.queue.save(approved)
     if approved.announce_at is not None:
-        text = et(svc.lang, "approved_announcement", number=item.number, when=_fmt_when(svc, approved.announce_at))
+        text = tr(
+            svc.lang, "approved_announcement", number=item.number, when=_fmt_when(svc, approved.announce_at)
+        )
     else:
         when = max(approved.first_date, next_run_day(svc, approved.digest, now))
-        text = et(
-            svc.lang, "approved", number=item.number, when=when.isoformat(), digest=_digest_name(svc, item.digest)
+        text = tr(
+            svc.lang,
+            "approved",
+            number=item.number,
+            when=when.isoformat(),
+            digest=_digest_name(svc, item.digest),
         )
-    await _reply(msg, html.escape(text))
+    await _reply(msg, text)
     _stop()
 
 
@@ -839,17 +843,17 @@ async def on_withdraw(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     svc, msg, actor = await _editor_message(update, context)
     args = context.args or []
     if len(args) < 2:
-        await _reply(msg, et(svc.lang, "usage_withdraw"))
+        await _reply(msg, tr(svc.lang, "usage_withdraw"))
         _stop()
     item = await _item_arg(svc, msg, context, "withdraw")
     reason = " ".join(args[1:])
     try:
         gone = withdraw(svc.editorial, item, actor, reason, svc.clock.now())
     except EditorialError as e:
-        await _reply(msg, html.escape(e.message(svc.lang)))
+        await _reply(msg, error_text(svc.lang, e))
         _stop()
     svc.queue.save(gone)
-    await _reply(msg, et(svc.lang, "withdrawn", number=item.number, reason=html.escape(reason)))
+    await _reply(msg, tr(svc.lang, "withdrawn", number=item.number, reason=reason))
     _stop()
 
 
@@ -861,31 +865,31 @@ async def on_preview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     now = svc.clock.now()
     day = parse_day(args[1], now.date()) if slot is not None and len(args) > 1 else None
     if slot is None or (len(args) > 1 and day is None):
-        await _reply(msg, et(svc.lang, "usage_preview"))
+        await _reply(msg, tr(svc.lang, "usage_preview"))
         _stop()
     day = day or next_run_day(svc, slot, now)
     group = next((g for g in svc.config.chats.groups if slot in g.digests), None)
     if group is None:
-        await _reply(msg, html.escape(et(svc.lang, "preview_no_group", digest=_digest_name(svc, slot))))
+        await _reply(msg, tr(svc.lang, "preview_no_group", digest=_digest_name(svc, slot)))
         _stop()
     fetched = await asyncio.to_thread(svc.publisher.fetch, slot)  # type: ignore[arg-type]
     plan = svc.publisher.plan(group, day, slot, fetched.results, now)  # type: ignore[arg-type]
     name = _digest_name(svc, slot)
     thread = msg.message_thread_id
     if plan.parts is None:
-        await svc.outbox.send(msg.chat_id, html.escape(et(svc.lang, "preview_empty", digest=name, day=day)))
+        await svc.outbox.send(msg.chat_id, tr(svc.lang, "preview_empty", digest=name, day=day))
         _stop()
-    head = html.escape(et(svc.lang, "preview_head", digest=name, day=day.isoformat()))
+    head = tr(svc.lang, "preview_head", digest=name, day=day.isoformat())
     parts = list(plan.parts)
-    if tg_len(html_to_plain(head + "\n\n" + parts[0])) <= 4000:
-        parts[0] = head + "\n\n" + parts[0]
+    if tg_len(html_to_plain(head + "\n\n" + Markup(parts[0]))) <= 4000:
+        parts[0] = head + "\n\n" + Markup(parts[0])  # a built digest part is HTML already
     else:
         parts.insert(0, head)
     for part in parts:
         await svc.outbox.send(msg.chat_id, part, thread_id=thread)
     numbers = ", ".join(f"#{n}" for n in plan.queued_numbers)
-    note = et(svc.lang, "preview_queued", numbers=numbers) if numbers else et(svc.lang, "preview_no_queue")
-    await svc.outbox.send(msg.chat_id, html.escape(note), thread_id=thread)
+    note = tr(svc.lang, "preview_queued", numbers=numbers) if numbers else tr(svc.lang, "preview_no_queue")
+    await svc.outbox.send(msg.chat_id, note, thread_id=thread)
     _stop()
 
 
@@ -893,9 +897,11 @@ async def on_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/reload: re-read content/queue now; problems as file:line (also told to the ops chat once)."""
     svc, msg, _ = await _editor_message(update, context)
     sync, problems = await reload_content(svc)
-    lines = [et(svc.lang, "reload_ok", added=len(sync.added), updated=len(sync.updated), removed=len(sync.removed))]
+    lines: list[str] = [
+        tr(svc.lang, "reload_ok", added=len(sync.added), updated=len(sync.updated), removed=len(sync.removed))
+    ]
     if problems:
-        shown = "\n".join(html.escape(p) for p in problems[:30])
-        lines.append(et(svc.lang, "reload_problems", count=len(problems), lines=shown))
+        shown = "\n".join(problems[:30])
+        lines.append(tr(svc.lang, "reload_problems", count=len(problems), lines=shown))
     await _send_lines(svc, msg, lines)
     _stop()

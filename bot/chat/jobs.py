@@ -7,7 +7,6 @@ outbox, and their notices worded for the ops chat.
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
@@ -22,6 +21,7 @@ from bot.config import GroupConfig
 from bot.delivery.publisher import Plan
 from bot.delivery.schedule import SLOTS
 from bot.delivery.slots import GroupFailed, Notice, SlotOutcome, SourceChanged, slot_key
+from bot.texts import has, plain
 from digests.build import SourceResult
 from digests.model import Slot
 
@@ -37,13 +37,15 @@ def _notifier(svc: Services) -> Any:
         if isinstance(notice, SourceChanged):
             change = notice.change
             if change.warning:
-                await svc.outbox.alert(f"⚠️ 信息源 {change.source} 有内容被丢弃（只提醒一次）：{change.warning}")
+                await svc.outbox.alert(plain(svc.lang, "alert_source_dropped", source=change.source, warning=change.warning))
             elif change.failed:
-                await svc.outbox.alert(f"⚠️ 信息源 {change.source} 连续 {change.failures} 次获取失败：{change.reason}")
+                await svc.outbox.alert(plain(svc.lang, "alert_source_failing", source=change.source,
+                                             failures=change.failures, reason=change.reason))
             else:
-                await svc.outbox.alert(f"✅ 信息源 {change.source} 已恢复")
+                await svc.outbox.alert(plain(svc.lang, "alert_source_recovered", source=change.source))
         elif isinstance(notice, GroupFailed):
-            await svc.outbox.alert(f"⚠️ {notice.group.title or notice.group.name}：{notice.slot} 发送失败")
+            await svc.outbox.alert(plain(svc.lang, "alert_slot_failed", group=notice.group.title or notice.group.name,
+                                         slot=notice.slot))
 
     return notify
 
@@ -80,8 +82,8 @@ async def on_health(update: Update, context: BotContext) -> None:
     svc = context.svc
     statuses = {st.source: st for st in svc.publisher.health.all()}
     if update.effective_chat is not None:
-        await svc.outbox.send(update.effective_chat.id, html.escape("\n".join(
-            board_lines(svc.config, statuses, svc.clock.now()))))
+        await svc.outbox.send(update.effective_chat.id, "\n".join(
+            board_lines(svc.config, statuses, svc.clock.now())), plain=True)
 
 
 async def _report_sources(
@@ -121,7 +123,8 @@ async def _retry_later(
         log.warning("%s of %s not complete for %s; trying again in %s", slot, day, names, RETRY_AFTER)
         return
     svc.digests.give_up(slot, day, groups)
-    await svc.outbox.alert(f"⚠️ {day.isoformat()} 的{_slot_name(slot)}未能发出（Telegram 暂时不可达，已超出补发时限）：{names}")
+    await svc.outbox.alert(plain(svc.lang, "alert_slot_unreachable", day=day.isoformat(), digest=_slot_name(svc.lang, slot),
+                                 groups=names))
 
 
 async def _on_retry(context: BotContext) -> None:
@@ -151,11 +154,11 @@ async def catch_up(app: Application[Any, Any, Any, Any, Any, Any]) -> list[SlotO
             outcomes += await deliver_slot(app, missed.slot, missed.day, groups=missed.send)
         if missed.expired:
             outcomes += [SlotOutcome(g.name, slot_key(g, missed.day, missed.slot), "expired") for g in missed.expired]
-            names = "、".join(g.title or g.name for g in missed.expired)
-            await svc.outbox.alert(
-                f"⚠️ {missed.day.isoformat()} 的{_slot_name(missed.slot)}（{missed.due:%H:%M}）因停机错过超过"
-                f" {svc.config.digests.catch_up_minutes} 分钟，已记为过期未发：{names}"
-            )
+            names = plain(svc.lang, "list_separator").join(g.title or g.name for g in missed.expired)
+            await svc.outbox.alert(plain(
+                svc.lang, "alert_slot_expired", day=missed.day.isoformat(), digest=_slot_name(svc.lang, missed.slot),
+                time=f"{missed.due:%H:%M}", minutes=svc.config.digests.catch_up_minutes, groups=names,
+            ))
     # the members' copies of a slot whose groups are done (a stop or a kill during the copies): resumed
     # by a delivery that skips the groups and prepares the run if it never was; past the window, expired
     for missed_copies in svc.copies.missed(now, first_run):
@@ -164,8 +167,8 @@ async def catch_up(app: Application[Any, Any, Any, Any, Any, Any]) -> list[SlotO
     return outcomes
 
 
-def _slot_name(slot: str) -> str:
-    return {"morning": "服务早知道", "tea": "生活下午茶"}.get(slot, slot)
+def _slot_name(lang: str, slot: str) -> str:
+    return plain(lang, f"digest_{slot}") if has(f"digest_{slot}") else slot
 
 
 async def on_digest_slot(context: BotContext) -> None:

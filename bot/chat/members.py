@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import logging
 import re
 
@@ -12,10 +11,10 @@ from telegram.ext import ContextTypes
 
 from bot.chat.commands import help_text, set_private_menu
 from bot.chat.context import services
-from bot.chat.desk_texts import dt
 from bot.chat.outbox import answer_query
 from bot.chat.staff import refresh_card, status_label, supervisors_html, tell_privately, to_staff_chat
-from bot.texts import t
+from bot.chat.views.errors import error_text
+from bot.texts import plain, tr
 from bot.tickets.errors import DeskError, NotAsker
 from bot.tickets.model import Rating
 
@@ -28,8 +27,8 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg = update.effective_message
     if msg is None:
         return
-    text = t(svc.lang, "start", bot_name=context.bot.first_name, username=context.bot.username)
-    await msg.reply_text(html.escape(text))
+    text = tr(svc.lang, "start", bot_name=context.bot.first_name, username=context.bot.username)
+    await msg.reply_text(text)
     if update.effective_user is not None and msg.chat.type == ChatType.PRIVATE:
         await set_private_menu(context.bot, svc, update.effective_user.id)
 
@@ -42,7 +41,7 @@ async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if msg is None or user is None:
         return
     text = help_text(svc, msg.chat_id, msg.chat.type, user.id, context.bot.username)
-    await msg.reply_text(html.escape(text))
+    await msg.reply_text(text)
 
 
 async def on_editor_command_elsewhere(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -54,7 +53,7 @@ async def on_editor_command_elsewhere(update: Update, context: ContextTypes.DEFA
         return
     editor = svc.config.is_editor(user.id)
     log.info("editors' command refused here: user %s, chat %s", user.id, msg.chat_id)
-    await msg.reply_text(html.escape(t(svc.lang, "editors_only_here" if editor else "refused_editor")))
+    await msg.reply_text(tr(svc.lang, "editors_only_here" if editor else "refused_editor"))
 
 
 async def on_mytickets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -66,17 +65,17 @@ async def on_mytickets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     lang = svc.lang
     if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
-        await msg.reply_text(html.escape(dt(lang, "mytickets_private")))  # never list questions in a group
+        await msg.reply_text(tr(lang, "mytickets_private"))  # never list questions in a group
         return
     mine = sorted(svc.desk.repo.by_asker(user.id), key=lambda x: x.number, reverse=True)[:20]
     if not mine:
-        await msg.reply_text(html.escape(dt(lang, "mytickets_empty")))
+        await msg.reply_text(tr(lang, "mytickets_empty"))
         return
-    lines = [dt(lang, "mytickets_title", n=len(mine))]
+    lines = [plain(lang, "mytickets_title", n=len(mine))]
     for tk in mine:
         text = tk.text if len(tk.text) <= 40 else tk.text[:39] + "…"
         lines.append(
-            dt(
+            plain(
                 lang,
                 "mytickets_line",
                 n=tk.number,
@@ -107,25 +106,29 @@ async def on_rate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         tk = svc.desk.rate(number, by=query.from_user.id, rating=rating, now=svc.clock.now())
     except NotAsker:
         log.info("rating of #%s by %s refused: not the asker", number, query.from_user.id)
-        await answer_query(query, dt(lang, "rate_alert_not_asker"), show_alert=True)
+        await answer_query(query, plain(lang, "rate_alert_not_asker"), show_alert=True)
         return
     except DeskError as exc:
-        await answer_query(query, exc.user_message(lang), show_alert=True)
+        await answer_query(query, error_text(lang, exc).unescape(), show_alert=True)
         return
-    label = rating.label_en if lang.startswith("en") else rating.label_zh
+    label = plain(lang, f"rating_{rating.value}")
     unsatisfied = rating is Rating.UNSATISFIED
     # 不满意 reopens the ticket: the message says so, never "closed, thank you" first
-    done = dt(lang, "rated_reopened", n=number, rating=label) if unsatisfied else dt(lang, "rated", n=number, rating=label)
+    done = (
+        tr(lang, "rated_reopened", n=number, rating=label)
+        if unsatisfied
+        else tr(lang, "rated", n=number, rating=label)
+    )
     msg = query.message
     if isinstance(msg, Message) and msg.message_id != tk.promise_message_id:
-        await svc.outbox.edit(msg.chat_id, msg.message_id, html.escape(done))  # an old, separate rating prompt
+        await svc.outbox.edit(msg.chat_id, msg.message_id, done)  # an old, separate rating prompt
     await refresh_card(svc, tk)  # and the promise: 您的评价 …, or 已重新打开 after 不满意
     if unsatisfied:
         await to_staff_chat(
-            svc, tk, dt(lang, "unsatisfied_staff", n=number, supervisors=supervisors_html(svc))
+            svc, tk, tr(lang, "unsatisfied_staff", n=number, supervisors=supervisors_html(svc))
         )
         for s in svc.desk.roster.supervisors():
             await tell_privately(
-                context.bot, s.user_id, dt(lang, "unsatisfied_staff", n=number, supervisors=s.name)
+                context.bot, s.user_id, tr(lang, "unsatisfied_staff", n=number, supervisors=s.name)
             )
-    await answer_query(query, dt(lang, "rate_followup" if unsatisfied else "rate_thanks"))
+    await answer_query(query, plain(lang, "rate_followup" if unsatisfied else "rate_thanks"))

@@ -34,6 +34,7 @@ from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, LinkPreviewOption
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot import texts
 from bot.delivery.deliver import Failure, SendPart
 
 log = logging.getLogger(__name__)
@@ -152,8 +153,10 @@ class Outbox:
         *,
         ops_chat_id: int | None = None,
         on_migrate: Callable[[int, int], Awaitable[None] | None] | None = None,
+        lang: str = "zh",
     ) -> None:
         self.bot = bot
+        self.lang = lang  # the ops chat's alerts (bot/texts)
         self.ops_chat_id = ops_chat_id
         self.on_migrate = on_migrate
         self.migrated: dict[int, int] = {}
@@ -237,7 +240,7 @@ class Outbox:
                 if on_forbidden is not None:
                     on_forbidden(exc.message)
                 else:
-                    await self.alert(f"⚠️ 无法向聊天 {chat_id} 发送消息：{exc.message}（机器人可能已被移出或被屏蔽）")
+                    await self.alert(texts.plain(self.lang, "alert_forbidden", chat=chat_id, reason=exc.message))
                 break
             except NetworkError as exc:
                 # A timeout may come after Telegram accepted the message; one retry bounds duplicates to one.
@@ -269,7 +272,7 @@ class Outbox:
         """Send plain text of any length, escaped for HTML and split within Telegram's limit."""
         out: list[Sent] = []
         for piece in split_plain(plain_text):
-            sent = await self.send(chat_id, html.escape(piece, quote=False), **kwargs)  # type: ignore[arg-type]
+            sent = await self.send(chat_id, texts.escape(piece), **kwargs)  # type: ignore[arg-type]
             if sent is None:
                 break
             out.append(sent)
@@ -345,7 +348,7 @@ class Outbox:
     async def _migrated(self, old: int, new: int) -> None:
         log.warning("chat %s migrated to %s; following it", old, new)
         self.migrated[old] = new
-        await self.alert(f"ℹ️ 群 {old} 已升级为超级群 {new}，消息已改发新群；请把配置中的群 id 改为 {new}")
+        await self.alert(texts.plain(self.lang, "alert_migrated", old=old, new=new))
         if self.on_migrate is not None:
             result = self.on_migrate(old, new)
             if result is not None:

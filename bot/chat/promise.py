@@ -23,16 +23,16 @@ through the outbox, the one sender.
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.helpers import mention_html
 
 from bot.chat.context import Services
-from bot.chat.desk_texts import dt
+from bot.texts import Markup, escape, plain, tr
 from bot.tickets.model import EventKind, Rating, Status, Ticket
 from bot.tickets.topics import Checklist, FaqEntry
 
@@ -51,19 +51,20 @@ def faq_keyboard(lang: str, number: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(dt(lang, "btn_solved"), callback_data=f"faq:ok:{number}"),
-                InlineKeyboardButton(dt(lang, "btn_human"), callback_data=f"faq:human:{number}"),
+                InlineKeyboardButton(plain(lang, "btn_solved"), callback_data=f"faq:ok:{number}"),
+                InlineKeyboardButton(plain(lang, "btn_human"), callback_data=f"faq:human:{number}"),
             ]
         ]
     )
 
 
 def rating_keyboard(lang: str, number: int) -> InlineKeyboardMarkup:
-    en = lang.startswith("en")
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(r.label_en if en else r.label_zh, callback_data=f"rate:{number}:{r.value}")
+                InlineKeyboardButton(
+                    plain(lang, f"rating_{r.value}"), callback_data=f"rate:{number}:{r.value}"
+                )
                 for r in Rating
             ]
         ]
@@ -100,47 +101,47 @@ def _closed_by(t: Ticket) -> EventKind | None:
 
 
 def _rating_label(lang: str, r: Rating) -> str:
-    return r.label_en if lang.startswith("en") else r.label_zh
+    return tr(lang, f"rating_{r.value}")
 
 
-def status_line(t: Ticket, f: PromiseFacts) -> str:
-    """The promise's one status line (HTML: user/content text escaped here)."""
+def status_line(t: Ticket, f: PromiseFacts) -> Markup:
+    """The promise's one status line (HTML)."""
     lang = f.lang
-    parts = [html.escape(dt(lang, "promise_head", n=t.number, topic=f.topic_label))]
+    parts = [tr(lang, "promise_head", n=t.number, topic=f.topic_label)]
     closed_by = _closed_by(t)
     if t.status is Status.CLOSED:
         if closed_by is EventKind.FAQ_RESOLVED:
-            parts.append(html.escape(dt(lang, "promise_self_solved")))
+            parts.append(tr(lang, "promise_self_solved"))
         else:
             auto = closed_by is EventKind.AUTO_CLOSED
             if t.rating is None:
-                parts.append(html.escape(dt(lang, "promise_auto_closed_rate" if auto else "promise_closed_rate")))
+                parts.append(tr(lang, "promise_auto_closed_rate" if auto else "promise_closed_rate"))
             else:
                 key = "promise_auto_rated" if auto else "promise_rated"
-                parts.append(html.escape(dt(lang, key, rating=_rating_label(lang, t.rating))))
-        return " · ".join(parts)
+                parts.append(tr(lang, key, rating=_rating_label(lang, t.rating)))
+        return Markup(" · ").join(parts)
     if t.owner_id is not None:
-        parts.append(html.escape(dt(lang, "promise_owner", name=t.owner_name)))
+        parts.append(tr(lang, "promise_owner", name=t.owner_name))
     if t.status is Status.ANSWERED:
         last = t.answers[-1] if t.answers else None
         link = message_link(t.chat_id, last.message_id) if last is not None and last.message_id else None
-        parts.append(dt(lang, "promise_answered_html", link=link) if link else html.escape(dt(lang, "promise_answered")))
-        return " · ".join(parts)
+        parts.append(tr(lang, "promise_answered_html", link=link) if link else tr(lang, "promise_answered"))
+        return Markup(" · ").join(parts)
     overdue = (t.escalated_first_response and t.first_response_at is None) or t.escalated_resolution
     if overdue:
         sup = "、".join(f.supervisors) or "—"
-        parts.append(html.escape(dt(lang, "promise_escalated", name=sup)))
+        parts.append(tr(lang, "promise_escalated", name=sup))
     elif t.reopened:
         if t.rating is not None:  # 不满意 reopened it: the asker sees their rating was heard
-            parts.append(html.escape(dt(lang, "promise_your_rating", rating=_rating_label(lang, t.rating))))
-        parts.append(html.escape(dt(lang, "promise_reopened", when=_when(lang, t.resolution_due, t.created_at, f.tz))))
+            parts.append(tr(lang, "promise_your_rating", rating=_rating_label(lang, t.rating)))
+        parts.append(tr(lang, "promise_reopened", when=_when(lang, t.resolution_due, t.created_at, f.tz)))
     else:
         due = _when(lang, t.first_response_due, t.created_at, f.tz)
-        line = dt(lang, "promise_due", when=due)
+        line = tr(lang, "promise_due", when=due)
         if f.resumes_at is not None and t.owner_id is None:
-            line += dt(lang, "promise_after_hours", when=_when(lang, f.resumes_at, t.created_at, f.tz))
-        parts.append(html.escape(line))
-    return " · ".join(parts)
+            line += tr(lang, "promise_after_hours", when=_when(lang, f.resumes_at, t.created_at, f.tz))
+        parts.append(line)
+    return Markup(" · ").join(parts)
 
 
 def _one_line(text: str, limit: int) -> str:
@@ -157,24 +158,24 @@ def _one_line(text: str, limit: int) -> str:
     return kept.strip() or flat[: limit - 1].rstrip() + "…"
 
 
-def promise_html(t: Ticket, f: PromiseFacts) -> str:
+def promise_html(t: Ticket, f: PromiseFacts) -> Markup:
     """The promise's text: [FAQ line], the status line, the folded checklist (and the whole FAQ answer)."""
     lines: list[str] = []
     folded: list[str] = []
     if f.faq is not None:
         answer = f.faq.member_answer.strip()  # editorial marks ("（待本地核实）") are for staff, not members
         short = _one_line(answer, FAQ_LINE)
-        human = f" · ☎ {html.escape(dt(f.lang, 'hotline_line', hotline=f.hotline))}" if f.hotline else ""
-        lines.append(f"💡 <b>{html.escape(f.faq.question)}</b>：{html.escape(short)}{human}")
+        human = Markup(" · ☎ ") + tr(f.lang, "hotline_line", hotline=f.hotline) if f.hotline else ""
+        lines.append(Markup("💡 <b>{}</b>：{}{}").format(f.faq.question, short, human))
         if short != answer:
-            folded.append(html.escape(dt(f.lang, "faq_offer", question=f.faq.question)) + "\n" + html.escape(answer))
+            folded.append(tr(f.lang, "faq_offer", question=f.faq.question) + "\n" + answer)
     lines.append(status_line(t, f))
     if f.checklist is not None:
-        folded.append(html.escape(f.checklist.render(f.topic_label, f.lang)))
+        folded.append(escape(f.checklist.render(f.topic_label, f.lang)))
     if folded:
         # one folded quote: the visible part stays short however long the checklist is
-        lines.append("<blockquote expandable>" + "\n\n".join(folded) + "</blockquote>")
-    return "\n".join(lines)
+        lines.append(Markup("<blockquote expandable>{}</blockquote>").format(Markup("\n\n").join(folded)))
+    return Markup("\n").join(lines)
 
 
 def promise_keyboard(t: Ticket, lang: str, *, faq_live: bool) -> InlineKeyboardMarkup | None:
@@ -210,30 +211,30 @@ def faq_live(svc: Services, t: Ticket) -> bool:
     return t.faq_offered is not None and not svc.desk.taken(t) and t.status is not Status.CLOSED
 
 
-def render(svc: Services, t: Ticket, *, first: bool = False) -> tuple[str, InlineKeyboardMarkup | None]:
+def render(svc: Services, t: Ticket, *, first: bool = False) -> tuple[Markup, InlineKeyboardMarkup | None]:
     """The promise's text and buttons now (``first``: as sent at intake, the FAQ buttons if an entry fits)."""
     live = faq_live(svc, t) and (first or t.faq_buttons_message_id is not None)
     return promise_html(t, facts_for(svc, t)), promise_keyboard(t, svc.lang, faq_live=live)
 
 
-def batch_render(svc: Services, tickets: list[Ticket]) -> tuple[str, InlineKeyboardMarkup | None]:
+def batch_render(svc: Services, tickets: list[Ticket]) -> tuple[Markup, InlineKeyboardMarkup | None]:
     """A burst's shared acknowledgement (bot/chat/burst.py): each asker mentioned with their status line;
     rating buttons for each of its tickets that is closed and not yet rated."""
     lines, rows = [], []
-    en = svc.lang.startswith("en")
     for t in tickets:
-        mention = f'<a href="tg://user?id={t.asker_id}">{html.escape(t.asker_name or str(t.asker_id))}</a>'
-        lines.append(f"{mention} {status_line(t, facts_for(svc, t))}")
+        mention = Markup(mention_html(t.asker_id, t.asker_name or str(t.asker_id)))
+        lines.append(mention + " " + status_line(t, facts_for(svc, t)))
         if promise_keyboard(t, svc.lang, faq_live=False) is not None:
             rows.append(
                 [
                     InlineKeyboardButton(
-                        f"#{t.number} {r.label_en if en else r.label_zh}", callback_data=f"rate:{t.number}:{r.value}"
+                        f"#{t.number} {plain(svc.lang, 'rating_' + r.value)}",
+                        callback_data=f"rate:{t.number}:{r.value}",
                     )
                     for r in Rating
                 ]
             )
-    return "\n".join(lines), InlineKeyboardMarkup(rows) if rows else None
+    return Markup("\n").join(lines), InlineKeyboardMarkup(rows) if rows else None
 
 
 async def refresh_promise(svc: Services, t: Ticket) -> bool:

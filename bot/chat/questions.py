@@ -6,7 +6,6 @@ text) — :func:`is_question` decides before anything else looks at it.
 
 from __future__ import annotations
 
-import html
 import logging
 import re
 import time
@@ -19,13 +18,14 @@ from telegram.ext import BaseHandler, ContextTypes
 
 from bot.chat.burst import acknowledger_of
 from bot.chat.context import Services, services
-from bot.chat.desk_texts import dt
 from bot.chat.inbox import inbox_of
 from bot.chat.outbox import MAX_MESSAGE, answer_query, tg_len
 from bot.chat.promise import refresh_promise
 from bot.chat.promise import render as render_promise
 from bot.chat.staff import post_card, refresh_card, supervisors_html, to_staff_chat, user_link
+from bot.chat.views.errors import error_text
 from bot.editorial.signups import Signup, SignupBook, signup_item
+from bot.texts import Markup, plain, tr
 from bot.tickets.desk import Intake
 from bot.tickets.errors import DeskError, InvalidInput, TakenByStaff
 from bot.tickets.intake import Decision, Verdict, Via, classify
@@ -253,7 +253,7 @@ async def take_question(svc: Services, message: Message, asker: User, text: str)
             chat_title=chat.title or ("私聊" if chat.type == ChatType.PRIVATE else ""),
         )
     except InvalidInput:
-        await message.reply_text(html.escape(dt(svc.lang, "ask_empty")))
+        await message.reply_text(tr(svc.lang, "ask_empty"))
         return None
     async with svc.intake_locks.hold((chat.id, message.message_id)):
         # An overlapping delivery of the same message may have sent the promise and posted the card
@@ -301,11 +301,11 @@ async def _followup(svc: Services, message: Message, asker: User, t: Ticket) -> 
     # a member may write 4096 characters: the follow-up goes under the card in parts if need be
     await svc.outbox.send_long(
         svc.config.chats.staff,
-        dt(svc.lang, "asker_followup", n=t.number, text=text),
+        plain(svc.lang, "asker_followup", n=t.number, text=text),
         reply_to=t.card_message_id,
     )
     key = "asker_reopened" if reopened is not None else "asker_followup_ok"
-    await message.reply_text(html.escape(dt(svc.lang, key, n=t.number)), disable_notification=True)
+    await message.reply_text(tr(svc.lang, key, n=t.number), disable_notification=True)
 
 
 def signups_of(svc: Services) -> SignupBook:
@@ -331,9 +331,9 @@ async def take_signup(svc: Services, message: Message, member: User) -> None:
     )
     if not new:
         return  # a redelivered update: recorded and shown already
-    lines = [dt(svc.lang, "signup_list_title", item=item, n=len(listing.entries))]
+    lines: list[str] = [tr(svc.lang, "signup_list_title", item=item, n=len(listing.entries))]
     lines += [f"{i}. {e.name}：{e.text}" for i, e in enumerate(listing.entries, 1)]
-    text = html.escape("\n".join(lines))
+    text = Markup("\n").join(lines)
     editors = svc.config.chats.editors
     edited = (
         listing.list_message_id is not None
@@ -342,11 +342,11 @@ async def take_signup(svc: Services, message: Message, member: User) -> None:
     )
     if not edited:  # the first sign-up, or the list outgrew one message: a new list message
         sent = await svc.outbox.send(
-            editors, text if tg_len(text) <= MAX_MESSAGE else html.escape(lines[0] + "\n" + lines[-1])
+            editors, text if tg_len(text) <= MAX_MESSAGE else Markup("\n").join([lines[0], lines[-1]])
         )
         if sent is not None:
             book.set_list_message(message.chat_id, item_message.message_id, sent.message_id)
-    await message.reply_text(html.escape(dt(svc.lang, "signup_ok", item=item)), disable_notification=True)
+    await message.reply_text(tr(svc.lang, "signup_ok", item=item), disable_notification=True)
 
 
 async def _act(svc: Services, message: Message, asker: User, bot: User, text: str) -> None:
@@ -358,13 +358,13 @@ async def _act(svc: Services, message: Message, asker: User, bot: User, text: st
     if verdict is Verdict.QUESTION and ticket is not None:
         await _followup(svc, message, asker, ticket)
     elif verdict is Verdict.QUESTION:
-        await take_question(svc, message, asker, text or dt(svc.lang, "attachment_only"))
+        await take_question(svc, message, asker, text or plain(svc.lang, "attachment_only"))
     elif verdict is Verdict.THANKS and ticket is not None:
         svc.desk.thank(ticket.number, by=asker.id, now=svc.clock.now())
     elif verdict is Verdict.SIGNUP:
         await take_signup(svc, message, asker)
     elif verdict is Verdict.EMPTY:  # a bare "@servicebot", "在吗": the hint a bare /ask gets, and no ticket
-        await message.reply_text(html.escape(dt(svc.lang, "ask_empty")))
+        await message.reply_text(tr(svc.lang, "ask_empty"))
 
 
 async def on_group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -402,17 +402,17 @@ async def on_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     decision = classify(text, Via.ASK)
     log.info("intake %s/%s: %s", message.chat_id, message.message_id, decision.explain())
     if not has_words(text) or not decision.is_question:
-        await message.reply_text(html.escape(dt(svc.lang, "ask_empty")))
+        await message.reply_text(tr(svc.lang, "ask_empty"))
         return
     await take_question(svc, message, asker, text)
 
 
-def topic_staff_html(svc: Services, t: Ticket) -> str:
+def topic_staff_html(svc: Services, t: Ticket) -> Markup:
     """Mentions of the staff on duty for the ticket's topic now (else all who take the topic)."""
     people = svc.desk.on_duty_for(t.topic, svc.clock.now()) or [
         s for s in svc.desk.roster.staff if s.takes_routine(t.topic)
     ]
-    return "、".join(user_link(s.user_id, s.name) for s in people) or supervisors_html(svc)
+    return Markup("、").join(user_link(s.user_id, s.name) for s in people) or supervisors_html(svc)
 
 
 # -- the FAQ offer's buttons ------------------------------------------------------------------------------
@@ -434,33 +434,33 @@ async def on_faq_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     try:
         t = svc.desk.get(number)
         if query.from_user.id != t.asker_id:
-            await answer_query(query, dt(lang, "only_asker"), show_alert=True)
+            await answer_query(query, plain(lang, "only_asker"), show_alert=True)
             return
         if svc.desk.taken(t) and not t.is_closed:
             raise TakenByStaff(number, t.owner_name)  # 转人工 too: a person has it already
         if m.group(1) == "ok":
             t = svc.desk.resolve_by_faq(number, by=query.from_user.id, now=svc.clock.now())
             await refresh_card(svc, t)
-            outcome = dt(lang, "faq_solved")
+            outcome = tr(lang, "faq_solved")
         else:
             t = svc.desk.request_human(number, by=query.from_user.id, now=svc.clock.now())  # in the history
-            await to_staff_chat(svc, t, dt(lang, "human_staff_html", n=number, who=topic_staff_html(svc, t)))
+            await to_staff_chat(svc, t, tr(lang, "human_staff_html", n=number, who=topic_staff_html(svc, t)))
             await refresh_card(svc, t)  # the card says the asker wants a person (and the promise follows)
-            outcome = dt(lang, "faq_human")
+            outcome = tr(lang, "faq_human")
     except TakenByStaff as exc:
         # A late press (the buttons were not removed in time, or an old client): refused, never a silent
         # close of a ticket a person is working on. The asker is told why; the owner hears what was pressed.
         log.info("FAQ button %s on #%s refused: the ticket is with staff", m.group(1), number)
-        await answer_query(query, exc.user_message(lang), show_alert=True)
+        await answer_query(query, error_text(lang, exc).unescape(), show_alert=True)
         if isinstance(msg, Message):
             await svc.outbox.edit_keyboard(msg.chat_id, msg.message_id, None)
         svc.desk.set_faq_buttons(number, None)
         if m.group(1) == "ok":
-            owner = user_link(t.owner_id, t.owner_name) if t.owner_id is not None else dt(lang, "card_nobody")
-            await to_staff_chat(svc, t, dt(lang, "faq_late_solved_html", n=number, owner=owner))
+            owner = user_link(t.owner_id, t.owner_name) if t.owner_id is not None else tr(lang, "card_nobody")
+            await to_staff_chat(svc, t, tr(lang, "faq_late_solved_html", n=number, owner=owner))
         return
     except DeskError as exc:
-        await answer_query(query, exc.user_message(lang), show_alert=True)
+        await answer_query(query, error_text(lang, exc).unescape(), show_alert=True)
         return
     if t.faq_buttons_message_id is not None:
         t = svc.desk.set_faq_buttons(number, None)  # the edit below takes the buttons away
@@ -469,5 +469,5 @@ async def on_faq_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await answer_query(query, outcome)
         return
     if isinstance(msg, Message):  # a promise from before it was remembered: the outcome goes below it
-        await svc.outbox.edit(msg.chat_id, msg.message_id, f"{msg.text_html}\n\n{html.escape(outcome)}")
+        await svc.outbox.edit(msg.chat_id, msg.message_id, Markup(msg.text_html) + "\n\n" + outcome)
     await answer_query(query)

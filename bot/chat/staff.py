@@ -10,7 +10,6 @@ note, close, card (back to the card's own buttons).
 
 from __future__ import annotations
 
-import html
 import logging
 import re
 from dataclasses import dataclass
@@ -28,12 +27,14 @@ from telegram import (
 )
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
+from telegram.helpers import mention_html
 
 from bot.chat.context import Services, services
-from bot.chat.desk_texts import dt, event_label
 from bot.chat.outbox import MAX_MESSAGE, Sent, answer_query, split_plain, tg_len
 from bot.chat.promise import message_link, rating_keyboard, refresh_promise
+from bot.chat.views.errors import error_text
 from bot.knowledge import marks
+from bot.texts import Markup, escape, plain, tr
 from bot.tickets.desk import Stats
 from bot.tickets.errors import DeskError, NotStaff
 from bot.tickets.model import EventKind, Rating, Status, Ticket
@@ -61,14 +62,15 @@ def when(svc: Services, moment: datetime) -> str:
 
 
 def status_label(lang: str, status: Status) -> str:
-    return dt(lang, f"status_{status.value}")
+    return tr(lang, f"status_{status.value}")
 
 
-def user_link(user_id: int, name: str) -> str:
-    return f'<a href="tg://user?id={user_id}">{html.escape(name)}</a>'
+def user_link(user_id: int, name: str) -> Markup:
+    """A text mention of a user (PTB's helper escapes the name)."""
+    return Markup(mention_html(user_id, name))
 
 
-def staff_mention(svc: Services, user_id: int, name: str) -> str:
+def staff_mention(svc: Services, user_id: int, name: str) -> Markup:
     """A staff member as a mention that notifies them: @username when known, else a text mention link.
 
     Telegram notifies a user mentioned by @username or by a tg://user?id= link in a new message (not in
@@ -76,13 +78,13 @@ def staff_mention(svc: Services, user_id: int, name: str) -> str:
     from bot.chat.questions import staff_usernames_of  # lazily: questions.py imports this module
 
     username = staff_usernames_of(svc).by_user.get(user_id)
-    return f"@{html.escape(username)}" if username else user_link(user_id, name)
+    return Markup("@{}").format(username) if username else user_link(user_id, name)
 
 
-def on_duty_html(svc: Services, t: Ticket) -> str:
+def on_duty_html(svc: Services, t: Ticket) -> Markup:
     """Mentions of the staff on duty now for the ticket's topic ("" when nobody is on duty)."""
     people = svc.desk.on_duty_for(t.topic, svc.clock.now())
-    return "、".join(staff_mention(svc, s.user_id, s.name) for s in people)
+    return Markup("、").join(staff_mention(svc, s.user_id, s.name) for s in people)
 
 
 # A member may send 4096 characters, and the card quotes the question beside its own lines: the quote and
@@ -98,79 +100,94 @@ def shorten(text: str, limit: int, more: str) -> str:
     return split_plain(text, limit - tg_len(more))[0].rstrip() + more
 
 
-def card_html(svc: Services, t: Ticket) -> str:
+def card_html(svc: Services, t: Ticket) -> Markup:
     """The card: number, topic, status, asker, group, question, link, deadlines, owner, answers, notes."""
     lang = svc.lang
     topic = svc.library.topic(t.topic).label(lang)
-    kind = f"{dt(lang, 'card_kind_complaint')} · " if t.is_complaint else ""
-    lines = [f"#{t.number} · {kind}{html.escape(topic)} · <b>{status_label(lang, t.status)}</b>"]
+    kind = tr(lang, "card_kind_complaint") + " · " if t.is_complaint else ""
+    lines = [Markup("#{} · {}{} · <b>{}</b>").format(t.number, kind, topic, status_label(lang, t.status))]
     if t.about is not None:
-        lines.append(f"{dt(lang, 'card_about')}：#{t.about}")
+        lines.append(Markup("{}：#{}").format(tr(lang, "card_about"), t.about))
     group = t.chat_title or str(t.chat_id)
     lines.append(
-        f"{dt(lang, 'card_asker')}：{html.escape(t.asker_name or '—')} · {dt(lang, 'card_group')}：{html.escape(group)}"
+        Markup("{}：{} · {}：{}").format(
+            tr(lang, "card_asker"), t.asker_name or "—", tr(lang, "card_group"), group
+        )
     )
-    lines.append(f"<blockquote>{html.escape(shorten(t.text, CARD_QUOTE, dt(lang, 'card_more', total=len(t.text), n=t.number)))}</blockquote>")
+    more = plain(lang, "card_more", total=len(t.text), n=t.number)
+    lines.append(Markup("<blockquote>{}</blockquote>").format(shorten(t.text, CARD_QUOTE, more)))
     link = message_link(t.chat_id, t.message_id)
     if link:
-        lines.append(f'<a href="{link}">{dt(lang, "card_link")}</a>')
+        lines.append(Markup('<a href="{}">{}</a>').format(link, tr(lang, "card_link")))
     first = (
         "✓"
         if t.first_response_at is not None
-        else f"{when(svc, t.first_response_due)} {dt(lang, 'card_before')}"
+        else Markup("{} {}").format(when(svc, t.first_response_due), tr(lang, "card_before"))
     )
-    res = "✓" if t.closed_at is not None else f"{when(svc, t.resolution_due)} {dt(lang, 'card_before')}"
-    lines.append(f"{dt(lang, 'card_first_due')}：{first} · {dt(lang, 'card_resolution_due')}：{res}")
+    res = (
+        "✓"
+        if t.closed_at is not None
+        else Markup("{} {}").format(when(svc, t.resolution_due), tr(lang, "card_before"))
+    )
+    lines.append(
+        Markup("{}：{} · {}：{}").format(
+            tr(lang, "card_first_due"), first, tr(lang, "card_resolution_due"), res
+        )
+    )
     if t.faq_offered:
         lines.append(faq_offer_line(svc, t))
+    owner: Markup
     if t.owner_id is not None:
-        owner = html.escape(t.owner_name)
+        owner = escape(t.owner_name)
     else:  # nobody took it: waiting, or closed by the asker's 已解决 under the FAQ offer
-        owner = dt(lang, "card_self_solved" if t.status is Status.CLOSED else "card_nobody")
+        owner = tr(lang, "card_self_solved" if t.status is Status.CLOSED else "card_nobody")
     if t.auto_assigned and t.owner_id is not None:
-        owner += dt(lang, "card_auto")
-    line = f"{dt(lang, 'card_owner')}：{owner}"
+        owner += tr(lang, "card_auto")
+    line = Markup("{}：{}").format(tr(lang, "card_owner"), owner)
     if t.answers:
-        line += " · " + dt(lang, "card_answers", n=len(t.answers))
+        line += " · " + tr(lang, "card_answers", n=len(t.answers))
     lines.append(line)
     if t.is_complaint and t.owner_id is None and t.status is Status.OPEN:
-        sup = "、".join(staff_mention(svc, s.user_id, s.name) for s in svc.desk.roster.supervisors())
-        lines.append(f"{dt(lang, 'card_supervisors')}：{sup or '—'}")  # complaints go to them, not the owner
+        sup = Markup("、").join(staff_mention(svc, s.user_id, s.name) for s in svc.desk.roster.supervisors())
+        # complaints go to them, not the owner
+        lines.append(Markup("{}：{}").format(tr(lang, "card_supervisors"), sup or "—"))
     elif t.owner_id is None and t.status is Status.OPEN:
         on_duty = on_duty_html(svc, t)  # routing at intake: the topic's on-duty staff are mentioned at once
         if on_duty:
-            lines.append(f"{dt(lang, 'card_on_duty')}：{on_duty}")
+            lines.append(Markup("{}：{}").format(tr(lang, "card_on_duty"), on_duty))
     if t.outcome:
-        lines.append(f"{dt(lang, 'card_outcome')}：{html.escape(shorten(t.outcome, CARD_NOTE, '…'))}")
+        lines.append(Markup("{}：{}").format(tr(lang, "card_outcome"), shorten(t.outcome, CARD_NOTE, "…")))
     if t.notes:
-        lines.append(f"{dt(lang, 'card_notes')}：")
-        lines += [f"• {html.escape(n.staff_name)}：{html.escape(shorten(n.text, CARD_NOTE, '…'))}" for n in t.notes[-5:]]
+        lines.append(Markup("{}：").format(tr(lang, "card_notes")))
+        lines += [
+            Markup("• {}：{}").format(n.staff_name, shorten(n.text, CARD_NOTE, "…")) for n in t.notes[-5:]
+        ]
     from bot.chat import assist  # lazily: assist.py imports this module
 
-    lines += assist.card_lines(svc, t)  # 智能帮办: the draft and its sources, 一类事
-    return "\n".join(lines)
+    lines += [Markup(line) for line in assist.card_lines(svc, t)]  # 智能帮办: the draft and its sources, 一类事 (HTML)
+    return Markup("\n").join(lines)
 
 
-def faq_offer_line(svc: Services, t: Ticket) -> str:
+def faq_offer_line(svc: Services, t: Ticket) -> Markup:
     """The card says an FAQ answer was offered (which entry; how many editorial marks it carries, which
     the member did not see) and what the asker did with it: 已解决 (self-served), 转人工, or nothing yet."""
     lang = svc.lang
     entry = svc.library.entry(t.faq_offered or "")
     question = entry.question if entry is not None else ""
-    line = dt(lang, "card_faq_offered", entry=html.escape(t.faq_offered or ""), question=html.escape(question))
+    line = tr(lang, "card_faq_offered", entry=t.faq_offered or "", question=question)
     checklist = svc.library.topic(t.topic).checklist
     hidden = (entry.mark_count if entry is not None else 0) + (
         marks.count(checklist.render("", lang, for_members=False)) if checklist is not None else 0
     )
     if hidden:  # what the member was shown without them (the answer and the folded checklist)
-        line += dt(lang, "card_faq_marks", n=hidden)
+        line += tr(lang, "card_faq_marks", n=hidden)
     kinds = [e for e in t.events if e.kind in (EventKind.FAQ_RESOLVED, EventKind.HUMAN_REQUESTED)]
     if kinds and kinds[-1].kind is EventKind.FAQ_RESOLVED:
-        line += " · " + dt(lang, "card_faq_solved")
+        line += " · " + tr(lang, "card_faq_solved")
     elif kinds:
-        line += " · " + dt(lang, "card_faq_human", when=when(svc, kinds[-1].at))
+        line += " · " + tr(lang, "card_faq_human", when=when(svc, kinds[-1].at))
     elif t.status is not Status.CLOSED and not svc.desk.taken(t):
-        line += " · " + dt(lang, "card_faq_waiting")
+        line += " · " + tr(lang, "card_faq_waiting")
     return line
 
 
@@ -183,11 +200,11 @@ def card_keyboard(
         return None  # a complaint is closed by a supervisor with its outcome: /resolve N 结果
     row = []
     if t.owner_id is None:
-        row.append(InlineKeyboardButton(dt(lang, "btn_claim"), callback_data=f"tk:claim:{t.number}"))
+        row.append(InlineKeyboardButton(plain(lang, "btn_claim"), callback_data=f"tk:claim:{t.number}"))
     else:
-        row.append(InlineKeyboardButton(dt(lang, "btn_transfer"), callback_data=f"tk:xfer:{t.number}"))
-    row.append(InlineKeyboardButton(dt(lang, "btn_note"), callback_data=f"tk:note:{t.number}"))
-    row.append(InlineKeyboardButton(dt(lang, "btn_close"), callback_data=f"tk:close:{t.number}"))
+        row.append(InlineKeyboardButton(plain(lang, "btn_transfer"), callback_data=f"tk:xfer:{t.number}"))
+    row.append(InlineKeyboardButton(plain(lang, "btn_note"), callback_data=f"tk:note:{t.number}"))
+    row.append(InlineKeyboardButton(plain(lang, "btn_close"), callback_data=f"tk:close:{t.number}"))
     return InlineKeyboardMarkup([row, *(extra or [])])
 
 
@@ -205,7 +222,7 @@ def picker_keyboard(svc: Services, t: Ticket) -> InlineKeyboardMarkup:
         for s in svc.desk.roster.staff
         if s.user_id != t.owner_id
     ]
-    rows.append([InlineKeyboardButton(dt(svc.lang, "btn_cancel"), callback_data=f"tk:card:{t.number}")])
+    rows.append([InlineKeyboardButton(plain(svc.lang, "btn_cancel"), callback_data=f"tk:card:{t.number}")])
     return InlineKeyboardMarkup(rows)
 
 
@@ -220,7 +237,7 @@ async def post_card(svc: Services, t: Ticket, *, budget_taken: bool = False) -> 
     )
     if sent is None:
         # The ticket is stored and in /queue; without its card nobody would notice it: ops is told.
-        await svc.outbox.alert(dt(svc.lang, "card_ops_refused", n=t.number, reason=svc.outbox.last_error))
+        await svc.outbox.alert(plain(svc.lang, "card_ops_refused", n=t.number, reason=svc.outbox.last_error))
         return t
     return svc.desk.set_card(t.number, sent.message_id)
 
@@ -260,10 +277,10 @@ async def retire_faq_buttons(svc: Services, t: Ticket) -> None:
         svc.desk.set_faq_buttons(t.number, None)
 
 
-async def tell_privately(bot: Bot, user_id: int, text: str) -> bool:
+async def tell_privately(bot: Bot, user_id: int, text: Markup) -> bool:
     """A private message to someone who may never have started the bot (403): never raises."""
     try:
-        await bot.send_message(chat_id=user_id, text=text, parse_mode=None)
+        await bot.send_message(chat_id=user_id, text=text)  # HTML, as every text of bot/texts
         return True
     except TelegramError as exc:
         log.info("no private message to %s: %s", user_id, exc)
@@ -275,8 +292,10 @@ async def to_staff_chat(svc: Services, t: Ticket, text_html: str) -> None:
     await svc.outbox.send(svc.config.chats.staff, text_html, reply_to=t.card_message_id)
 
 
-def supervisors_html(svc: Services) -> str:
-    return "、".join(user_link(s.user_id, s.name) for s in svc.desk.roster.supervisors()) or "—"
+def supervisors_html(svc: Services) -> Markup:
+    return Markup("、").join(user_link(s.user_id, s.name) for s in svc.desk.roster.supervisors()) or Markup(
+        "—"
+    )
 
 
 # -- the desk's actions with their chat effects ----------------------------------------------------
@@ -285,21 +304,21 @@ def supervisors_html(svc: Services) -> str:
 ANSWER_MARGIN = 200  # room for the header and signature of each part (UTF-16 units)
 
 
-def answer_parts(lang: str, number: int, text: str, name: str) -> list[str]:
+def answer_parts(lang: str, number: int, text: str, name: str) -> list[Markup]:
     """The answer as the group shows it: one message, or parts of at most 4096 UTF-16 units each."""
     if tg_len(text) + ANSWER_MARGIN <= MAX_MESSAGE:
-        return [dt(lang, "answer_html", n=number, text=html.escape(text), name=html.escape(name))]
+        return [tr(lang, "answer_html", n=number, text=text, name=name)]
     pieces = split_plain(text, MAX_MESSAGE - ANSWER_MARGIN)
     k = len(pieces)
     return [
-        dt(
+        tr(
             lang,
             "answer_last_part_html" if i == k else "answer_part_html",
             n=number,
             i=i,
             k=k,
-            text=html.escape(piece),
-            name=html.escape(name),
+            text=piece,
+            name=name,
         )
         for i, piece in enumerate(pieces, 1)
     ]
@@ -327,13 +346,13 @@ async def answer_ticket(svc: Services, bot: Bot, number: int, by: int, text: str
     assert first is not None
     t, ans = svc.desk.answer(number, by=by, text=body, now=svc.clock.now(), message_id=first.message_id)
     if t.asker_id and t.asker_id != t.chat_id:  # a private question has its answer there already
-        private = dt(lang, "private_answer", n=t.number, text=ans.text, name=ans.staff_name)
+        private = tr(lang, "private_answer", n=t.number, text=ans.text, name=ans.staff_name)
         if tg_len(private) <= MAX_MESSAGE:
             await tell_privately(bot, t.asker_id, private)
         else:
             pieces = split_plain(ans.text, MAX_MESSAGE - ANSWER_MARGIN)
             for i, piece in enumerate(pieces, 1):
-                line = dt(lang, "private_answer_part", n=t.number, i=i, k=len(pieces), text=piece)
+                line = tr(lang, "private_answer_part", n=t.number, i=i, k=len(pieces), text=piece)
                 if i == len(pieces):
                     line += f"\n—— {ans.staff_name}" if not lang.startswith("en") else f"\n— {ans.staff_name}"
                 if not await tell_privately(bot, t.asker_id, line):
@@ -344,18 +363,16 @@ async def answer_ticket(svc: Services, bot: Bot, number: int, by: int, text: str
 
 def complain_keyboard(lang: str, number: int) -> InlineKeyboardMarkup:
     """投诉 under an answer: the asker's complaint about ticket ``number`` (bot/chat/complaints.py)."""
-    return InlineKeyboardMarkup([[InlineKeyboardButton(dt(lang, "btn_complain"), callback_data=f"cp:{number}")]])
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(plain(lang, "btn_complain"), callback_data=f"cp:{number}")]]
+    )
 
 
 class _NotDelivered(DeskError):
     code = "not_delivered"
 
     def __init__(self, number: int) -> None:
-        super().__init__(
-            dt("zh", "answer_not_delivered", n=number),
-            dt("en", "answer_not_delivered", n=number),
-            number=number,
-        )
+        super().__init__(number=number)
 
 
 async def close_ticket(svc: Services, number: int, by: int) -> Ticket:
@@ -368,7 +385,7 @@ async def close_ticket(svc: Services, number: int, by: int) -> Ticket:
         return t
     await svc.outbox.send(
         t.chat_id,
-        html.escape(dt(svc.lang, "rate_prompt", n=t.number)),
+        tr(svc.lang, "rate_prompt", n=t.number),
         reply_to=t.message_id,
         thread_id=t.thread_id,
         keyboard=rating_keyboard(svc.lang, t.number),
@@ -398,13 +415,13 @@ def _prompts(svc: Services) -> dict[tuple[int, int], Prompt]:
     return svc.prompts
 
 
-async def _prompt(svc: Services, query: CallbackQuery, text: str, prompt: Prompt) -> None:
+async def _prompt(svc: Services, query: CallbackQuery, text: Markup, prompt: Prompt) -> None:
     msg = query.message
     if not isinstance(msg, Message):
         return
     sent: Message = await msg.get_bot().send_message(
         chat_id=msg.chat_id,
-        text=html.escape(text),
+        text=text,
         reply_parameters=ReplyParameters(message_id=msg.message_id, allow_sending_without_reply=True),
     )
     _prompts(svc)[(sent.chat_id, sent.message_id)] = prompt
@@ -430,14 +447,14 @@ async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         if action == "claim":
             t = svc.desk.claim(number, by=user, now=svc.clock.now())
             await refresh_card(svc, t)
-            await answer_query(query, dt(lang, "claimed_ok", n=number))
+            await answer_query(query, plain(lang, "claimed_ok", n=number))
         elif action == "xfer":
             svc.desk.check_may_transfer(t, user)
             if t.card_message_id is not None:
                 await svc.outbox.edit(
                     svc.config.chats.staff,
                     t.card_message_id,
-                    card_html(svc, t) + "\n\n" + html.escape(dt(lang, "pick_owner", n=number)),
+                    card_html(svc, t) + "\n\n" + tr(lang, "pick_owner", n=number),
                     keyboard=picker_keyboard(svc, t),
                 )
             await answer_query(query)
@@ -449,22 +466,22 @@ async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             await _prompt(
                 svc,
                 query,
-                dt(lang, "transfer_prompt", n=number, name=name),
+                tr(lang, "transfer_prompt", n=number, name=name),
                 Prompt("transfer", number, user, int(extra)),
             )
             await answer_query(query)
         elif action == "note":
-            await _prompt(svc, query, dt(lang, "note_prompt", n=number), Prompt("note", number, user))
+            await _prompt(svc, query, tr(lang, "note_prompt", n=number), Prompt("note", number, user))
             await answer_query(query)
         elif action == "close":
             await close_ticket(svc, number, user)
-            await answer_query(query, dt(lang, "closed_ok", n=number))
+            await answer_query(query, plain(lang, "closed_ok", n=number))
         else:  # card: back to the card's own buttons
             await refresh_card(svc, t)
             await answer_query(query)
     except DeskError as exc:
         log.info("card button %s by %s refused: %s", query.data, user, exc.code)
-        await answer_query(query, exc.user_message(lang), show_alert=True)
+        await answer_query(query, error_text(lang, exc).unescape(), show_alert=True)
 
 
 # -- replies in the staff chat ------------------------------------------------------------------------
@@ -490,7 +507,7 @@ async def on_staff_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             if prompt.kind == "note":
                 t = svc.desk.note(prompt.number, by=user.id, text=msg.text, now=now)
                 await refresh_card(svc, t)
-                await msg.reply_text(html.escape(dt(lang, "noted", n=t.number)))
+                await msg.reply_text(tr(lang, "noted", n=t.number))
             else:
                 assert prompt.to is not None
                 t = svc.desk.transfer(prompt.number, by=user.id, to=prompt.to, reason=msg.text, now=now)
@@ -498,13 +515,13 @@ async def on_staff_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
                 by = svc.desk.roster.get(user.id)
                 await svc.outbox.send(
                     svc.config.chats.staff,
-                    dt(
+                    tr(
                         lang,
                         "transferred",
                         n=t.number,
-                        by=html.escape(by.name if by else str(user.id)),
+                        by=by.name if by else str(user.id),
                         to=user_link(t.owner_id or 0, t.owner_name),
-                        reason=html.escape(shorten(msg.text.strip(), CARD_QUOTE, "…")),  # within 4096
+                        reason=shorten(msg.text.strip(), CARD_QUOTE, "…"),  # within 4096
                     ),
                     reply_to=t.card_message_id,
                 )
@@ -522,10 +539,10 @@ async def on_staff_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         if t.card_message_id != target.message_id:
             return  # not this ticket's card (e.g. a notice under it)
         t = await answer_ticket(svc, context.bot, number, user.id, msg.text)
-        await msg.reply_text(html.escape(dt(lang, "answered_ok", n=t.number)))
+        await msg.reply_text(tr(lang, "answered_ok", n=t.number))
     except DeskError as exc:
         log.info("staff reply by %s refused: %s", user.id, exc.code)
-        await msg.reply_text(html.escape(exc.user_message(lang)))
+        await msg.reply_text(error_text(lang, exc))
 
 
 # -- commands -------------------------------------------------------------------------------------------
@@ -545,10 +562,10 @@ async def _staff_guard(update: Update, svc: Services) -> tuple[Message, int] | N
             user.id,
             chat.id,
         )
-        await msg.reply_text(html.escape(dt(svc.lang, "refused_staff")))
+        await msg.reply_text(tr(svc.lang, "refused_staff"))
         return None
     if chat.id != svc.config.chats.staff and chat.type != "private":
-        await msg.reply_text(html.escape(dt(svc.lang, "staff_only_here")))
+        await msg.reply_text(tr(svc.lang, "staff_only_here"))
         return None
     return msg, user.id
 
@@ -560,18 +577,18 @@ def _queue_lines(svc: Services, tickets: list[Ticket]) -> list[str]:
     for t in tickets:
         first = t.first_response_at is None
         due = t.first_response_due if first else t.resolution_due
-        overdue = dt(lang, "queue_overdue") if now >= due else ""
+        overdue = plain(lang, "queue_overdue") if now >= due else ""
         text = t.text if len(t.text) <= 30 else t.text[:29] + "…"
         out.append(
-            dt(
+            plain(
                 lang,
                 "queue_line",
                 overdue=overdue,
                 n=t.number,
                 topic=svc.library.topic(t.topic).label(lang),
                 status=status_label(lang, t.status),
-                owner=t.owner_name or dt(lang, "card_nobody"),
-                due_label=dt(lang, "due_first" if first else "due_resolution"),
+                owner=t.owner_name or plain(lang, "card_nobody"),
+                due_label=plain(lang, "due_first" if first else "due_resolution"),
                 due=when(svc, due),
                 text=text,
             )
@@ -582,9 +599,9 @@ def _queue_lines(svc: Services, tickets: list[Ticket]) -> list[str]:
 async def _reply_tickets(svc: Services, msg: Message, tickets: list[Ticket], empty: str, title: str) -> None:
     """A ticket list (or the empty text) as a reply, split within Telegram's limit."""
     if not tickets:
-        await msg.reply_text(html.escape(dt(svc.lang, empty)))
+        await msg.reply_text(tr(svc.lang, empty))
         return
-    text = dt(svc.lang, title, n=len(tickets)) + "\n" + "\n".join(_queue_lines(svc, tickets))
+    text = plain(svc.lang, title, n=len(tickets)) + "\n" + "\n".join(_queue_lines(svc, tickets))
     await svc.outbox.send_long(msg.chat_id, text, reply_to=msg.message_id)
 
 
@@ -612,7 +629,7 @@ def history_text(svc: Services, t: Ticket) -> str:
     if t.asker_id:
         names.setdefault(t.asker_id, t.asker_name)
     lines = [
-        dt(
+        plain(
             lang,
             "history_title",
             n=t.number,
@@ -626,7 +643,7 @@ def history_text(svc: Services, t: Ticket) -> str:
         who = "🤖" if e.actor_id is None else names.get(e.actor_id, str(e.actor_id))
         detail = _event_detail(svc, e.kind.value, e.details, names)
         stamp = e.at.astimezone(svc.config.tz).strftime("%m-%d %H:%M")
-        lines.append(f"{stamp} {event_label(lang, e.kind.value)} · {who}{detail}")
+        lines.append(f"{stamp} {plain(lang, f'event_{e.kind.value}')} · {who}{detail}")
     return "\n".join(lines)
 
 
@@ -642,9 +659,11 @@ def _event_detail(svc: Services, kind: str, d: dict[str, Any], names: dict[int, 
             r = Rating(str(d.get("rating")))
         except ValueError:
             return ""
-        return f"：{r.label_en if svc.lang.startswith('en') else r.label_zh}"
+        return "：" + plain(svc.lang, f"rating_{r.value}")
     if kind in ("warned", "escalated") and d.get("deadline"):
-        return f"（{dt(svc.lang, 'due_first' if d['deadline'] == 'first_response' else 'due_resolution')}）"
+        return (
+            f"（{plain(svc.lang, 'due_first' if d['deadline'] == 'first_response' else 'due_resolution')}）"
+        )
     if kind == "reopened" and d.get("reason"):
         # the desk records stable words ("unsatisfied", "asker replied"); shown in the configured language
         reason = str(d["reason"])
@@ -653,7 +672,7 @@ def _event_detail(svc: Services, kind: str, d: dict[str, Any], names: dict[int, 
             "asker replied": "reopen_asker_replied",
             "staff": "reopen_staff",
         }.get(reason)
-        return f"（{dt(svc.lang, key) if key else reason}）"
+        return f"（{plain(svc.lang, key) if key else reason}）"
     return ""
 
 
@@ -681,12 +700,12 @@ async def on_ticket(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg, _ = guard
     number = one_ticket_number(context.args)
     if number is None:
-        await msg.reply_text(html.escape(dt(svc.lang, "ticket_usage")))
+        await msg.reply_text(tr(svc.lang, "ticket_usage"))
         return
     try:
         t = svc.desk.get(number)
     except DeskError as exc:
-        await msg.reply_text(html.escape(exc.user_message(svc.lang)))
+        await msg.reply_text(error_text(svc.lang, exc))
         return
     await svc.outbox.send_long(msg.chat_id, history_text(svc, t), reply_to=msg.message_id)
 
@@ -700,16 +719,16 @@ async def on_reopen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg, user = guard
     number = one_ticket_number(context.args)
     if number is None:
-        await msg.reply_text(html.escape(dt(svc.lang, "reopen_usage")))
+        await msg.reply_text(tr(svc.lang, "reopen_usage"))
         return
     try:
         t = svc.desk.reopen(number, by=user, now=svc.clock.now(), reason="staff")
     except DeskError as exc:
         log.info("/reopen by %s refused: %s", user, exc.code)
-        await msg.reply_text(html.escape(exc.user_message(svc.lang)))
+        await msg.reply_text(error_text(svc.lang, exc))
         return
     await refresh_card(svc, t)
-    await msg.reply_text(html.escape(dt(svc.lang, "reopened_ok", n=t.number, due=when(svc, t.resolution_due))))
+    await msg.reply_text(tr(svc.lang, "reopened_ok", n=t.number, due=when(svc, t.resolution_due)))
 
 
 def _pct(v: float | None) -> str:
@@ -718,7 +737,7 @@ def _pct(v: float | None) -> str:
 
 def _minutes(lang: str, v: float | None) -> str:
     """A median in minutes, or "none yet" when no ticket got that far (never "— 分钟")."""
-    return dt(lang, "stats_none") if v is None else dt(lang, "stats_minutes", v=f"{v:g}")
+    return plain(lang, "stats_none") if v is None else plain(lang, "stats_minutes", v=f"{v:g}")
 
 
 def stats_text(svc: Services, now: datetime, days: int = 7) -> str:
@@ -735,41 +754,55 @@ def format_stats(lang: str, library: FaqLibrary, s: Stats, *, days: int | None =
     ``servicebot stats`` prints the same text for any period (bot/cli.py).
     """
     if days is not None:
-        title = dt(lang, "stats_title", days=days, count=s.count, open=s.open, closed=s.closed)
+        title = plain(lang, "stats_title", days=days, count=s.count, open=s.open, closed=s.closed)
     else:
         last = s.until - timedelta(microseconds=1)  # the period ends before ``until``
-        title = dt(lang, "stats_title_period", start=f"{s.since:%Y-%m-%d}", end=f"{last:%Y-%m-%d}",
-                   count=s.count, open=s.open, closed=s.closed)
+        title = plain(
+            lang,
+            "stats_title_period",
+            start=f"{s.since:%Y-%m-%d}",
+            end=f"{last:%Y-%m-%d}",
+            count=s.count,
+            open=s.open,
+            closed=s.closed,
+        )
     lines = [
         title,
-        dt(
+        plain(
             lang,
             "stats_times",
             first=_minutes(lang, s.median_first_response_minutes),
             res=_minutes(lang, s.median_resolution_minutes),
         ),
-        dt(lang, "stats_sla", first=_pct(s.first_response_met_percent), res=_pct(s.resolution_met_percent)),
+        plain(
+            lang, "stats_sla", first=_pct(s.first_response_met_percent), res=_pct(s.resolution_met_percent)
+        ),
     ]
     if s.by_topic:
-        lines.append(dt(lang, "stats_topics"))
+        lines.append(plain(lang, "stats_topics"))
         for ts in s.by_topic:
             lines.append(
                 f"• {library.topic(ts.topic).label(lang)}：{ts.count}（{_pct(ts.sla_met_percent)}）"
             )
     if s.faq_offered:
-        lines.append(dt(lang, "stats_faq", offered=s.faq_offered, solved=s.self_served, human=s.human_requested))
+        lines.append(plain(lang, "stats_faq", offered=s.faq_offered, solved=s.self_served, human=s.human_requested))
     if s.complaints:
         lines.append(
-            dt(lang, "stats_complaints", count=s.complaints, closed=s.complaints_closed,
-               met=_pct(s.complaints_met_percent))
+            plain(
+                lang,
+                "stats_complaints",
+                count=s.complaints,
+                closed=s.complaints_closed,
+                met=_pct(s.complaints_met_percent),
+            )
         )
     if s.ratings:
         shown = "、".join(
-            f"{(Rating(k).label_en if lang.startswith('en') else Rating(k).label_zh)} {v}"
+            plain(lang, f"rating_{k}") + f" {v}"
             for k, v in sorted(s.ratings.items())
             if k in {r.value for r in Rating}
         )
-        lines.append(dt(lang, "stats_ratings", ratings=shown))
+        lines.append(plain(lang, "stats_ratings", ratings=shown))
     return "\n".join(lines)
 
 
@@ -792,13 +825,13 @@ async def on_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg, user = guard
     parsed = number_and_text(msg.text)
     if parsed is None:
-        await msg.reply_text(html.escape(dt(svc.lang, "reply_usage")))
+        await msg.reply_text(tr(svc.lang, "reply_usage"))
         return
     number, text = parsed
     try:
         t = await answer_ticket(svc, context.bot, number, user, text)
     except DeskError as exc:
         log.info("/reply %s by %s refused: %s", number, user, exc.code)
-        await msg.reply_text(html.escape(exc.user_message(svc.lang)))
+        await msg.reply_text(error_text(svc.lang, exc))
         return
-    await msg.reply_text(html.escape(dt(svc.lang, "answered_ok", n=t.number)))
+    await msg.reply_text(tr(svc.lang, "answered_ok", n=t.number))

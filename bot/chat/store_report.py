@@ -8,7 +8,7 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.chat.context import services_of
-from bot.chat.desk_texts import dt
+from bot.texts import plain
 
 #: Telegram's limit is 4096 characters a message (https://core.telegram.org/bots/api#sendmessage)
 _MAX_CHARS = 3500
@@ -20,7 +20,9 @@ async def report_store(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     loop = asyncio.get_running_loop()
 
     def forward(text: str) -> None:  # called from the store's compaction thread
-        loop.call_soon_threadsafe(lambda: app.create_task(svc.outbox.alert(dt(svc.lang, "store_alert", text=text))))
+        loop.call_soon_threadsafe(
+            lambda: app.create_task(svc.outbox.alert(plain(svc.lang, "store_alert", text=text)))
+        )
 
     svc.store.on_alert = forward
     lines = svc.store.recovery
@@ -28,4 +30,4 @@ async def report_store(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         shown = "\n".join(f"• {line}" for line in lines)
         if len(shown) > _MAX_CHARS:
             shown = shown[:_MAX_CHARS] + "…"
-        await svc.outbox.alert(dt(svc.lang, "store_recovered", count=len(lines), lines=shown))
+        await svc.outbox.alert(plain(svc.lang, "store_recovered", count=len(lines), lines=shown))

@@ -12,7 +12,6 @@ Delivery: bot/chat/copies.py.
 
 from __future__ import annotations
 
-import html
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -20,9 +19,9 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot.chat.context import Services, services
-from bot.chat.copies_texts import ct
 from bot.chat.outbox import answer_query
 from bot.store.subscribers import SLOTS, Subscribers, Subscription
+from bot.texts import Markup, plain, tr
 from digests.model import Slot
 
 log = logging.getLogger(__name__)
@@ -51,16 +50,16 @@ def everything(svc: Services, chat_id: int) -> Subscription:
 
 def menu_text(svc: Services, sub: Subscription) -> str:
     lang = sub.language
-    lines = [ct(lang, "menu_title")]
+    lines = [tr(lang, "copies_menu_title")]
     for slot in SLOTS:
         icon, title = slot_title(svc, slot)
         chosen = [label for key, label in slot_sections(svc, slot) if key in sub.wants(slot)]
-        shown = ct(lang, "menu_separator").join(chosen) if chosen else ct(lang, "menu_none")
-        lines.append(ct(lang, "menu_slot", icon=icon, title=title, sections=shown))
+        shown = plain(lang, "copies_menu_separator").join(chosen) if chosen else plain(lang, "copies_menu_none")
+        lines.append(tr(lang, "copies_menu_slot", icon=icon, title=title, sections=shown))
     if sub.empty:
-        lines.append(ct(lang, "nothing_chosen"))
-    lines.append(ct(lang, "menu_footer"))
-    return html.escape("\n".join(lines))
+        lines.append(tr(lang, "copies_nothing_chosen"))
+    lines.append(tr(lang, "copies_menu_footer"))
+    return Markup("\n").join(lines)
 
 
 def menu_keyboard(svc: Services, sub: Subscription) -> InlineKeyboardMarkup:
@@ -76,8 +75,8 @@ def menu_keyboard(svc: Services, sub: Subscription) -> InlineKeyboardMarkup:
         ]
         rows += [buttons[i:i + ROW] for i in range(0, len(buttons), ROW)]
     rows.append([
-        InlineKeyboardButton(ct(sub.language, "button_done"), callback_data=f"{PREFIX}done"),
-        InlineKeyboardButton(ct(sub.language, "button_off"), callback_data=f"{PREFIX}off"),
+        InlineKeyboardButton(plain(sub.language, "copies_button_done"), callback_data=f"{PREFIX}done"),
+        InlineKeyboardButton(plain(sub.language, "copies_button_off"), callback_data=f"{PREFIX}off"),
     ])
     return InlineKeyboardMarkup(rows)
 
@@ -85,8 +84,8 @@ def menu_keyboard(svc: Services, sub: Subscription) -> InlineKeyboardMarkup:
 def copy_keyboard(lang: str) -> InlineKeyboardMarkup:
     """Under every private copy: change the sections, or stop."""
     return InlineKeyboardMarkup([[
-        InlineKeyboardButton(ct(lang, "button_sections"), callback_data=f"{PREFIX}menu"),
-        InlineKeyboardButton(ct(lang, "button_off"), callback_data=f"{PREFIX}off"),
+        InlineKeyboardButton(plain(lang, "copies_button_sections"), callback_data=f"{PREFIX}menu"),
+        InlineKeyboardButton(plain(lang, "copies_button_off"), callback_data=f"{PREFIX}off"),
     ]])
 
 
@@ -107,17 +106,17 @@ async def on_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     if update.effective_chat.type != ChatType.PRIVATE:
         link = f"https://t.me/{context.bot.username}?start=subscribe"
-        await msg.reply_text(html.escape(ct(svc.lang, "private_only", link=link)))
+        await msg.reply_text(tr(svc.lang, "copies_private_only", link=link))
         return
     chat_id = update.effective_chat.id
     subs = Subscribers(svc.store)
     sub = subs.get(chat_id)
-    intro = ""
+    intro = Markup()
     if sub is None:
         sub = everything(svc, chat_id)
         subs.put(sub)
         log.info("private copies: chat %s subscribed", chat_id)
-        intro = html.escape(ct(sub.language, "subscribed")) + "\n\n"
+        intro = tr(sub.language, "copies_subscribed") + "\n\n"
     await svc.outbox.send(chat_id, intro + menu_text(svc, sub), keyboard=menu_keyboard(svc, sub))
 
 
@@ -133,7 +132,7 @@ async def on_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if removed:
         log.info("private copies: chat %s unsubscribed", chat_id)
     lang = sub.language if sub is not None else svc.lang
-    await msg.reply_text(html.escape(ct(lang, "unsubscribed" if removed else "not_subscribed")))
+    await msg.reply_text(tr(lang, "copies_unsubscribed" if removed else "copies_not_subscribed"))
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -154,18 +153,18 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         removed = subs.remove(chat_id)
         if removed:
             log.info("private copies: chat %s unsubscribed (button)", chat_id)
-        await answer_query(query, ct(sub.language, "toast_off"))
+        await answer_query(query, plain(sub.language, "copies_toast_off"))
         await svc.outbox.edit_keyboard(chat_id, query.message.message_id, None)
-        await svc.outbox.send(chat_id, html.escape(ct(sub.language, "unsubscribed" if removed else "not_subscribed")))
+        await svc.outbox.send(chat_id, tr(sub.language, "copies_unsubscribed" if removed else "copies_not_subscribed"))
         return
     if action == "menu":
         await answer_query(query)
         await svc.outbox.send(chat_id, menu_text(svc, sub), keyboard=menu_keyboard(svc, sub))
         return
     if action == "done":
-        await answer_query(query, ct(sub.language, "toast_saved"))
+        await answer_query(query, plain(sub.language, "copies_toast_saved"))
         await svc.outbox.edit(chat_id, query.message.message_id, menu_text(svc, sub) + "\n" +
-                              html.escape(ct(sub.language, "done")))
+                              tr(sub.language, "copies_done"))
         return
     parts = action.split(":")
     slot: Slot
@@ -187,5 +186,5 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await answer_query(query)
         return
     _save(svc, sub)
-    await answer_query(query, ct(sub.language, "toast_saved"))
+    await answer_query(query, plain(sub.language, "copies_toast_saved"))
     await svc.outbox.edit(chat_id, query.message.message_id, menu_text(svc, sub), keyboard=menu_keyboard(svc, sub))

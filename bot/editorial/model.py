@@ -40,19 +40,7 @@ Origin = Literal["chat", "file"]
 DIGESTS: tuple[ItemSlot, ...] = get_args(ItemSlot)
 STATUSES: tuple[ItemStatus, ...] = get_args(ItemStatus)
 
-#: Display names, zh and en, for lists and error messages.
-DIGEST_NAMES: dict[ItemSlot, tuple[str, str]] = {
-    "morning": ("服务早知道", "morning brief"),
-    "tea": ("生活下午茶", "afternoon tea"),
-    "announcement": ("公告", "announcement"),
-}
-STATUS_NAMES: dict[ItemStatus, tuple[str, str]] = {
-    "draft": ("草稿", "draft"),
-    "approved": ("已审核", "approved"),
-    "published": ("已发布", "published"),
-    "withdrawn": ("已撤回", "withdrawn"),
-    "expired": ("已过期", "expired"),
-}
+# Display names: digest_<digest> and item_status_<status> in bot/texts.
 
 
 @dataclass(frozen=True)

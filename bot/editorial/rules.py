@@ -3,7 +3,8 @@
 Nothing here does I/O or knows Telegram: the chat handlers parse a command, call one of these and
 store the returned item. Every change appends a :class:`HistoryEntry` (who, action, when, detail).
 
-Exceptions (each carries a Chinese message as ``str(e)`` / ``e.zh`` and an English one as ``e.en``)::
+Exceptions carry a code and its parameters; the editors' chat renders them (``error_<code>`` in
+bot/texts, bot/chat/views/errors.py). ``str(e)`` is for logs::
 
     EditorialError
      ├── NotEditor            the actor is not a rostered editor (or admin)
@@ -33,15 +34,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
-from bot.editorial.model import (
-    DIGEST_NAMES,
-    DIGESTS,
-    STATUS_NAMES,
-    HistoryEntry,
-    ItemSlot,
-    ItemStatus,
-    QueueItem,
-)
+from bot.editorial.model import DIGESTS, HistoryEntry, ItemSlot, ItemStatus, QueueItem
 from digests.model import QueuedItem
 
 if TYPE_CHECKING:
@@ -72,50 +65,48 @@ __all__ = [
 
 
 class EditorialError(Exception):
-    """A refused editorial action; ``zh`` is shown to the editor by default, ``en`` on request."""
+    """A refused editorial action: ``code`` (the catalogue's ``error_<code>``) and ``params``."""
 
-    def __init__(self, zh: str, en: str) -> None:
-        super().__init__(zh)
-        self.zh = zh
-        self.en = en
+    code = "editorial_error"
 
-    def message(self, language: str = "zh") -> str:
-        return self.en if language == "en" else self.zh
+    def __init__(self, code: str | None = None, **params: object) -> None:
+        if code is not None:
+            self.code = code
+        self.params = params
+        super().__init__(f"{self.code} {params}")
 
 
 class NotEditor(EditorialError):
+    code = "not_editor"
+
     def __init__(self, user_id: int) -> None:
-        super().__init__(
-            "抱歉，只有值班编辑可以管理发布队列。如需发布内容，请联系编辑组。",
-            "Sorry, only rostered editors can manage the queue. Please contact the editors.",
-        )
+        super().__init__()
         self.user_id = user_id
 
 
 class FourEyesRequired(EditorialError):
+    code = "four_eyes"
+
     def __init__(self, number: int) -> None:
-        super().__init__(
-            f"第 {number} 条需要另一位编辑审核（四眼原则），作者本人不能审核。",
-            f"Item {number} must be approved by a second editor (four-eyes review), not its author.",
-        )
+        super().__init__(number=number)
         self.number = number
 
 
 class InvalidTransition(EditorialError):
-    def __init__(self, item: QueueItem, action_zh: str, action_en: str) -> None:
-        zh_state, en_state = STATUS_NAMES[item.status]
-        super().__init__(
-            f"第 {item.number} 条当前状态为「{zh_state}」，不能{action_zh}。",
-            f"Item {item.number} is {en_state}; it cannot be {action_en}.",
-        )
+    """``action`` (approve, withdraw, edit, publish) does not fit the item's status (``state``)."""
+
+    code = "invalid_transition"
+
+    def __init__(self, item: QueueItem, action: str) -> None:
+        super().__init__(number=item.number, state=item.status, action=action)
         self.item = item
 
 
 class InvalidItem(EditorialError):
-    """Bad input for an item; ``field`` names what was wrong."""
+    """Bad input for an item; ``field`` names what was wrong, the code says how (``item_<code>``)."""
 
-    def __init__(self, field: str, zh: str, en: str) -> None:
-        super().__init__(f"{field}: {zh}", f"{field}: {en}")
+    def __init__(self, field: str, code: str, **params: object) -> None:
+        super().__init__(f"item_{code}", field=field, **params)
         self.field = field
 
 
@@ -151,14 +142,12 @@ class EditorialPolicy:
         if digest == "announcement":
             return
         if not section:
-            raise InvalidItem("section", "请选择栏目", "a section is required")
+            raise InvalidItem("section", "section_required")
         if self.sections is not None:
             known = self.sections.get(digest, frozenset())
             if section not in known:
                 raise InvalidItem(
-                    "section",
-                    f"「{DIGEST_NAMES[digest][0]}」没有栏目 {section}（可选：{'、'.join(sorted(known))}）",
-                    f"the {DIGEST_NAMES[digest][1]} has no section {section!r} (known: {', '.join(sorted(known))})",
+                    "section", "section_unknown", digest=digest, section=section, known=sorted(known)
                 )
 
 
@@ -175,27 +164,19 @@ KEEP: Final = _Keep.KEEP
 
 def _validate(item: QueueItem, policy: EditorialPolicy) -> None:
     if item.digest not in DIGESTS:
-        raise InvalidItem("digest", f"未知的推送类型 {item.digest}", f"unknown digest {item.digest!r}")
+        raise InvalidItem("digest", "digest_unknown", digest=item.digest)
     policy.check_section(item.digest, item.section)
     if not item.html.strip():
-        raise InvalidItem("text", "正文不能为空", "the text is empty")
+        raise InvalidItem("text", "text_empty")
     if item.until is not None and item.until < item.first_date:
-        raise InvalidItem(
-            "until",
-            f"截止日期 {item.until} 早于首发日期 {item.first_date}",
-            f"end date {item.until} is before the first date {item.first_date}",
-        )
+        raise InvalidItem("until", "until_before_first", until=item.until, first=item.first_date)
     if item.digest == "announcement":
         if item.announce_at is None or item.announce_at.tzinfo is None:
-            raise InvalidItem(
-                "time", "公告需要带时区的发布时间", "an announcement needs a time-zone aware time"
-            )
+            raise InvalidItem("time", "announcement_time")
         if item.until is not None:
-            raise InvalidItem(
-                "until", "公告只发一次，不能设截止日期", "an announcement runs once; no end date"
-            )
+            raise InvalidItem("until", "announcement_once")
     elif item.announce_at is not None:
-        raise InvalidItem("time", "只有公告可以指定发布时间", "only announcements have an exact time")
+        raise InvalidItem("time", "time_only_announcement")
 
 
 def create_item(
@@ -243,7 +224,7 @@ def approve(policy: EditorialPolicy, item: QueueItem, actor: int, now: datetime)
     """draft -> approved; with four-eyes on, the approver must not be the author."""
     policy.require_editor(actor)
     if item.status != "draft":
-        raise InvalidTransition(item, "审核", "approved")
+        raise InvalidTransition(item, "approve")
     if policy.four_eyes and item.author_id is not None and item.author_id == actor:
         raise FourEyesRequired(item.number)
     return replace(item, status="approved", approver_id=actor, history=_log(item, actor, "approved", now))
@@ -253,9 +234,9 @@ def withdraw(policy: EditorialPolicy, item: QueueItem, actor: int, reason: str, 
     """draft/approved -> withdrawn, with a reason; a withdrawn item never runs."""
     policy.require_editor(actor)
     if not reason.strip():
-        raise InvalidItem("reason", "撤回需要填写原因", "a reason is required to withdraw")
+        raise InvalidItem("reason", "reason_required")
     if not item.is_open:
-        raise InvalidTransition(item, "撤回", "withdrawn")
+        raise InvalidTransition(item, "withdraw")
     return replace(item, status="withdrawn", history=_log(item, actor, "withdrawn", now, reason.strip()))
 
 
@@ -275,7 +256,7 @@ def edit(
     """Change an open item. An approved item goes back to draft when four-eyes is on."""
     policy.require_editor(actor)
     if not item.is_open:
-        raise InvalidTransition(item, "修改", "edited")
+        raise InvalidTransition(item, "edit")
     changes: dict[str, object] = {}
     for name, value in (
         ("html", html),
@@ -342,7 +323,7 @@ def mark_published(item: QueueItem, day: date, now: datetime) -> QueueItem:
     if day in item.published_on:
         return item
     if item.status != "approved":
-        raise InvalidTransition(item, "发布", "published")
+        raise InvalidTransition(item, "publish")
     status: ItemStatus = "published" if item.until is None else "approved"
     return replace(
         item,

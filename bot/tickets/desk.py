@@ -182,29 +182,6 @@ class Intake:
     checklist: Checklist | None
     faq: FaqMatch | None
 
-    def promise(self, lang: str = "zh") -> str:
-        """ "已受理 #128 · 子女入学 · 预计 14:30 前答复" (plain text; the checklist goes below it)."""
-        t = self.ticket
-        name = self.topic.label(lang)
-        due = self.due
-        today = t.created_at.astimezone(due.tzinfo).date()
-        en = lang.startswith("en")
-        when = (
-            f"{due:%H:%M}"
-            if due.date() == today
-            else (f"{due:%m-%d %H:%M}" if en else f"{due.month}月{due.day}日 {due:%H:%M}")
-        )
-        if en:
-            line = f"Received #{t.number} · {name} · reply expected by {when}"
-            if not self.service_open and self.resumes_at is not None:
-                line += f" (outside service hours; we resume {self.resumes_at:%m-%d %H:%M})"
-            return line
-        line = f"已受理 #{t.number} · {name} · 预计 {when} 前答复"
-        if not self.service_open and self.resumes_at is not None:
-            r = self.resumes_at
-            line += f"（现为非工作时间，{r.month}月{r.day}日 {r:%H:%M} 起办理）"
-        return line
-
 
 class NoticeKind:
     WARN = "warn"
@@ -314,10 +291,10 @@ class Desk:
             raise TicketClosed(t.number)
 
     @staticmethod
-    def _text(text: str, what_zh: str, what_en: str) -> str:
+    def _text(text: str, what: str) -> str:
         clean = text.strip()
         if not clean:
-            raise InvalidInput(f"{what_zh}不能为空。", f"The {what_en} must not be empty.")
+            raise InvalidInput(f"empty_{what}")
         return clean
 
     # -- intake ------------------------------------------------------------------------------------
@@ -335,7 +312,7 @@ class Desk:
         chat_title: str = "",
     ) -> Intake:
         """A member's question -> a ticket and the promise to them. Idempotent per (chat_id, message_id)."""
-        question = self._text(text, "问题内容", "question")
+        question = self._text(text, "question")
         existing = self.repo.by_message(chat_id, message_id)
         if existing is not None:
             return self._intake(existing, created=False, now=now)
@@ -379,7 +356,7 @@ class Desk:
         with the complaint deadlines (``policy.complaint``) and a link to the ticket it is about.
 
         Idempotent per (chat_id, message_id); ``about`` must be the asker's own ticket."""
-        body = self._text(text, "投诉内容", "complaint")
+        body = self._text(text, "complaint")
         existing = self.repo.by_message(chat_id, message_id)
         if existing is not None:
             return existing
@@ -416,12 +393,10 @@ class Desk:
     def resolve_complaint(self, number: int, *, by: int, outcome: str, now: datetime) -> Ticket:
         """A supervisor closes a complaint with its result (the outcome the asker is told)."""
         staff = self._staff(by)
-        result = self._text(outcome, "处理结果", "outcome")
+        result = self._text(outcome, "outcome")
         t = self.get(number)
         if not t.is_complaint:
-            raise InvalidAction(
-                f"#{number} 不是投诉。", f"#{number} is not a complaint.", number=number
-            )
+            raise InvalidAction("not_a_complaint", number=number)
         if not staff.supervisor:
             raise NotOwner(number, t.owner_name)
         self._require_active(t)
@@ -519,9 +494,7 @@ class Desk:
         owner, any ticket by a supervisor. Raises the desk error that says why not."""
         staff = self._staff(by)
         if t.owner_id is None and not staff.supervisor:
-            raise InvalidAction(
-                "请先认领工单再转交。", "Claim the ticket before transferring it.", number=t.number
-            )
+            raise InvalidAction("claim_before_transfer", number=t.number)
         self._require_owner_or_supervisor(t, staff)
         return staff
 
@@ -533,14 +506,10 @@ class Desk:
         self.check_may_transfer(t, by)
         target = self.roster.get(to)
         if target is None:
-            raise InvalidInput(
-                "转交对象不是工作人员。", "The new owner must be on the staff roster.", number=number
-            )
+            raise InvalidInput("transfer_not_staff", number=number)
         if target.user_id == t.owner_id:
-            raise InvalidInput(
-                "该工作人员已是负责人。", "That person already owns the ticket.", number=number
-            )
-        why = self._text(reason, "转交原因", "transfer reason")
+            raise InvalidInput("transfer_same_owner", number=number)
+        why = self._text(reason, "reason")
         previous = t.owner_id
         self._set_owner(t, target)
         t.record(EventKind.TRANSFERRED, now, by, from_id=previous, to_id=target.user_id, reason=why)
@@ -556,7 +525,7 @@ class Desk:
         staff = self._staff(by)
         t = self.get(number)
         self._require_active(t)
-        body = self._text(text, "答复内容", "answer")
+        body = self._text(text, "answer")
         if t.owner_id is not None:
             self._require_owner_or_supervisor(t, staff)
         return body
@@ -568,7 +537,7 @@ class Desk:
         staff = self._staff(by)
         t = self.get(number)
         self._require_active(t)
-        body = self._text(text, "答复内容", "answer")
+        body = self._text(text, "answer")
         if t.owner_id is None:
             self._set_owner(t, staff)
             t.record(EventKind.CLAIMED, now, by, implicit=True)
@@ -603,7 +572,7 @@ class Desk:
         """An internal note; any staff member may add one; it never leaves the staff chat."""
         staff = self._staff(by)
         t = self.get(number)
-        body = self._text(text, "备注内容", "note")
+        body = self._text(text, "note")
         t.notes.append(Note(staff.user_id, staff.name, body, now))
         t.record(EventKind.NOTED, now, by)
         self.repo.save(t)
@@ -633,10 +602,10 @@ class Desk:
             if t.owner_id is not None:
                 self._require_owner_or_supervisor(t, staff)
         if t.status not in (Status.CLOSED, Status.ANSWERED):
-            raise InvalidAction(
-                f"工单 #{number} 仍在办理中。", f"Ticket #{number} is still being handled.", number=number
-            )
-        if staff is not None and t.owner_id is None:  # nobody owns it (solved by the FAQ): the first to act does
+            raise InvalidAction("still_open", number=number)
+        if (
+            staff is not None and t.owner_id is None
+        ):  # nobody owns it (solved by the FAQ): the first to act does
             self._set_owner(t, staff)
         self._reopen(t, now, by, reason)
         self.repo.save(t)
@@ -658,13 +627,9 @@ class Desk:
         if by != t.asker_id:
             raise NotAsker(number)
         if t.status is not Status.CLOSED:
-            raise InvalidAction(
-                "工单办结后才能评价。", "You can rate once the ticket is closed.", number=number
-            )
+            raise InvalidAction("rate_not_closed", number=number)
         if t.rating is not None:
-            raise InvalidAction(
-                "您已评价过，谢谢！", "You have already rated this, thank you!", number=number
-            )
+            raise InvalidAction("already_rated", number=number)
         t.rating = rating
         t.record(EventKind.RATED, now, by, rating=rating.value)
         if rating is Rating.UNSATISFIED:

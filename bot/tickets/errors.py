@@ -1,8 +1,12 @@
-"""Desk errors: each refusal is a typed exception carrying the message to show the user.
+"""Desk errors: each refusal is a typed exception carrying a code and its parameters, not rendered text.
+
+The Telegram edge renders them in the configured language (``error_<code>`` in bot/texts, by
+``bot.chat.views.errors.error_text``), as httpx's exceptions carry context and leave the words to
+the caller. ``str(exc)`` is for logs only.
 
 ::
 
-    DeskError                 base; .code, .zh, .en, .user_message(lang)
+    DeskError                 base; .code, .number, .params
      ├── TicketNotFound       no ticket with that number
      ├── NotStaff             a staff action by someone not on the roster
      ├── NotOwner             首问负责: only the owner (or a supervisor) may do this
@@ -31,67 +35,61 @@ __all__ = [
 
 
 class DeskError(Exception):
+    """A refusal: ``code`` names it (the catalogue's ``error_<code>``), ``params`` fill the text.
+
+    ``number`` is the ticket concerned (also passed to the text as ``n``). A parameter that is None
+    is a person nobody named (rendered as 工作人员 / a staff member)."""
+
     code = "desk_error"
 
-    def __init__(self, zh: str, en: str, *, number: int | None = None) -> None:
-        super().__init__(en)
-        self.zh = zh
-        self.en = en
+    def __init__(self, code: str | None = None, *, number: int | None = None, **params: object) -> None:
+        if code is not None:
+            self.code = code
         self.number = number
-
-    def user_message(self, lang: str = "zh") -> str:
-        return self.en if lang.startswith("en") else self.zh
+        self.params: dict[str, object] = {"n": number, **params} if number is not None else dict(params)
+        super().__init__(f"{self.code} {self.params}")
 
 
 class TicketNotFound(DeskError):
     code = "not_found"
 
     def __init__(self, number: int) -> None:
-        super().__init__(f"未找到工单 #{number}。", f"No ticket #{number}.", number=number)
+        super().__init__(number=number)
 
 
 class NotStaff(DeskError):
     code = "not_staff"
 
     def __init__(self) -> None:
-        super().__init__("抱歉，此操作仅限工作人员。", "Sorry, this is for staff only.")
+        super().__init__()
 
 
 class NotOwner(DeskError):
     code = "not_owner"
 
     def __init__(self, number: int, owner_name: str) -> None:
-        who = owner_name or "—"
-        super().__init__(
-            f"工单 #{number} 由 {who} 负责（首问负责），仅负责人或主管可以操作。",
-            f"Ticket #{number} belongs to {who}; only the owner or a supervisor can do this.",
-            number=number,
-        )
+        super().__init__(number=number, who=owner_name or "—")
 
 
 class AlreadyClaimed(DeskError):
     code = "already_claimed"
 
     def __init__(self, number: int, owner_name: str) -> None:
-        super().__init__(
-            f"工单 #{number} 已由 {owner_name} 认领。",
-            f"Ticket #{number} is already claimed by {owner_name}.",
-            number=number,
-        )
+        super().__init__(number=number, who=owner_name)
 
 
 class NotAsker(DeskError):
     code = "not_asker"
 
     def __init__(self, number: int) -> None:
-        super().__init__("仅提问人本人可以操作。", "Only the person who asked can do this.", number=number)
+        super().__init__(number=number)
 
 
 class TicketClosed(DeskError):
     code = "closed"
 
     def __init__(self, number: int) -> None:
-        super().__init__(f"工单 #{number} 已关闭。", f"Ticket #{number} is closed.", number=number)
+        super().__init__(number=number)
 
 
 class TakenByStaff(DeskError):
@@ -100,20 +98,17 @@ class TakenByStaff(DeskError):
     code = "taken_by_staff"
 
     def __init__(self, number: int, owner_name: str) -> None:
-        who = owner_name or "工作人员"
-        who_en = owner_name or "a staff member"
-        super().__init__(
-            f"#{number} 已由 {who} 处理，这个按钮已失效；如问题已解决，请回复答复消息告知。",
-            f"#{number} is being handled by {who_en}; this button no longer applies. "
-            "If it is solved, reply to the answer to say so.",
-            number=number,
-        )
+        super().__init__(number=number, who=owner_name or None)
         self.owner_name = owner_name
 
 
 class InvalidAction(DeskError):
+    """The action does not fit the ticket's state; ``code`` says which rule (e.g. ``rate_not_closed``)."""
+
     code = "invalid_action"
 
 
 class InvalidInput(DeskError):
+    """Bad input; ``code`` says what (e.g. ``empty_answer``, ``transfer_not_staff``)."""
+
     code = "invalid_input"

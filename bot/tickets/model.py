@@ -46,15 +46,7 @@ class Rating(StrEnum):
 
     SATISFIED = "satisfied"  # 满意
     BASIC = "basic"  # 基本满意
-    UNSATISFIED = "unsatisfied"  # 不满意
-
-    @property
-    def label_zh(self) -> str:
-        return {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}[self.value]
-
-    @property
-    def label_en(self) -> str:
-        return {"satisfied": "Satisfied", "basic": "Acceptable", "unsatisfied": "Unsatisfied"}[self.value]
+    UNSATISFIED = "unsatisfied"  # 不满意; the labels: rating_<value> in bot/texts
 
 
 class Deadline(StrEnum):

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.chat.views.errors import error_text
 from bot.editorial.model import QueueItem
 from bot.editorial.rules import (
     EditorialPolicy,
@@ -59,7 +60,7 @@ def test_created_item_is_a_draft_with_history() -> None:
 def test_non_editor_is_refused_in_chinese_everywhere() -> None:
     with pytest.raises(NotEditor) as e:
         new(actor=OUTSIDER)
-    assert "编辑" in str(e.value) and "editor" in e.value.en
+    assert "编辑" in error_text("zh", e.value) and "editor" in error_text("en", e.value)
     item = new()
     for action in (
         lambda: approve(POLICY, item, OUTSIDER, NOW),
@@ -79,7 +80,7 @@ def test_four_eyes_requires_a_second_editor() -> None:
     item = new(FOUR_EYES)
     with pytest.raises(FourEyesRequired) as e:
         approve(FOUR_EYES, item, A, NOW)
-    assert "四眼" in str(e.value)
+    assert "四眼" in error_text("zh", e.value)
     ok = approve(FOUR_EYES, item, B, NOW)
     assert ok.status == "approved" and ok.approver_id == B
     assert [h.action for h in ok.history] == ["created", "approved"]
@@ -118,7 +119,7 @@ def test_edit_validates() -> None:
 def test_unknown_section_and_until_before_first_date_are_refused() -> None:
     with pytest.raises(InvalidItem) as e:
         new(section="weather-nope")
-    assert e.value.field == "section" and "services" in str(e.value)
+    assert e.value.field == "section" and "services" in error_text("zh", e.value)
     with pytest.raises(InvalidItem):
         new(section="events")  # a tea section, not a morning one
     with pytest.raises(InvalidItem):

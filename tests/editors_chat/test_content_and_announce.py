@@ -8,7 +8,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.chat.editor_jobs import deliver_announcements
-from bot.chat.editor_texts import TEXTS
 from bot.chat.editors import parse_day, parse_when
 from sandbox import EDITORS_CHAT_ID, GROUP_ID, OPS_CHAT_ID
 from tests.chat.harness import ROOT, running_bot
@@ -111,10 +110,6 @@ async def test_edit_and_private_queue_for_an_editor(tmp_path: Path) -> None:
         await ask(h, 301, 301, "/new", "哪一期")
         await ask(h, 301, 301, "/cancel", "已取消")
         assert len(h.services.queue.all()) == before
-
-
-def test_both_languages_have_the_same_texts() -> None:
-    assert set(TEXTS["zh"]) == set(TEXTS["en"])
 
 
 def test_dates_editors_type() -> None:
