@@ -224,9 +224,10 @@ async def _drive(
 
 
 async def timed_intake(config: Any, store: Store, questions: int, size: int, *,
-                       repo: Any = None) -> tuple[list[float], int]:
+                       repo: Any = None, first: int = 0) -> tuple[list[float], int]:
     """Time ``questions`` questions through the real Application on ``store`` (holding ``size`` tickets,
-    numbered 1..size); ``repo`` replaces the desk's repository (the peer). Returns samples and tickets made."""
+    numbered 1..size); ``repo`` replaces the desk's repository (the peer); ``first``: the number of the
+    first question (a later round on the same store asks new ones). Returns samples and tickets made."""
     clock = Clock(TZ, allow_advance=True)
     clock.offset = NOW - datetime.now(TZ)
     app = build_application(config, "1:bench", store=store, clock=clock)
@@ -241,12 +242,13 @@ async def timed_intake(config: Any, store: Store, questions: int, size: int, *,
         await app.initialize()
         for i in range(3):  # warm-up: jieba's dictionary, staff usernames
             await app.process_update(Update.de_json(_update(i, size + 10 + i), app.bot))
-        for i in range(questions):
+        before = svc.desk.repo.next_number()
+        for i in range(first, first + questions):
             upd = Update.de_json(_update(i + 3, size + 100 + i), app.bot)
             start = time.perf_counter()
             await app.process_update(upd)
             samples.append((time.perf_counter() - start) * 1000)
-        made = svc.desk.repo.next_number() - (size + 4)   # tickets from the timed questions
+        made = svc.desk.repo.next_number() - before   # tickets from the timed questions
     finally:
         await app.shutdown()
     return samples, made
