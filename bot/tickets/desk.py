@@ -868,33 +868,27 @@ class Desk:
             ),
         )
 
-    def weekly_report(self, now: datetime, *, top: int = 5, similarity: float = 0.5) -> WeeklyReport:
+    def weekly_report(self, now: datetime, *, top: int = 5) -> WeeklyReport:
         """Monday's report: the week's stats and the most asked questions (near-duplicates grouped)."""
         stats = self.stats(now, 7)
         tickets = sorted(
             (t for t in self.repo.created_since(stats.since) if t.created_at <= now and not t.is_complaint),
             key=lambda t: t.number,
         )
-        tokenize = self.matcher.tokens if self.matcher is not None else (lambda s: list(s))
-        groups: list[tuple[set[str], list[Ticket]]] = []
-        for t in tickets:
-            tokens = set(tokenize(t.text))
-            for g_tokens, members in groups:
-                union = tokens | g_tokens
-                if union and len(tokens & g_tokens) / len(union) >= similarity:
-                    members.append(t)
-                    break
-                if t.faq_offered and members[0].faq_offered == t.faq_offered:
-                    members.append(t)
-                    break
-            else:
-                groups.append((tokens, [t]))
-        groups.sort(key=lambda g: (-len(g[1]), g[1][0].number))
-        top_q = tuple(
-            QuestionCount(m[0].text, len(m), tuple(x.number for x in m), m[0].faq_offered)
-            for _, m in groups[:top]
-        )
-        return WeeklyReport(stats, top_q)
+        # 一类事, as the desk groups them (bot/assist/classes.py): average linkage over the retrieval features
+        from bot.assist.classes import group
+        from bot.assist.similar import MatcherRetrieval
+
+        by_number = {t.number: t for t in tickets}
+        retrieval = MatcherRetrieval(self.matcher or FaqMatcher(self.library))
+        classes = group([(t.number, t.text) for t in tickets], retrieval)
+        top_q = []
+        for g in classes[:top]:
+            members = [by_number[int(str(n))] for n in sorted(int(str(k)) for k in g.keys)]
+            offered = Counter(t.faq_offered for t in members if t.faq_offered)
+            entry = offered.most_common(1)[0][0] if offered else None
+            top_q.append(QuestionCount(members[0].text, len(members), tuple(t.number for t in members), entry))
+        return WeeklyReport(stats, tuple(top_q))
 
     # -- privacy -----------------------------------------------------------------------------------
 

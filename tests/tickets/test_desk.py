@@ -321,6 +321,14 @@ def test_weekly_report_top_questions(desk: Desk) -> None:
     assert report.stats.count == 6
 
 
+def test_weekly_report_groups_the_issue_s_pair(desk: Desk) -> None:
+    """Issue 14: "请问雄安消费券怎么领取" and "消费券怎么领" were two questions in the weekly top-5."""
+    for i, text in enumerate(["请问雄安消费券怎么领取", "孩子上学要什么材料", "消费券怎么领", "雄安发的消费券在哪里领啊"], 1):
+        ask(desk, text, msg=i)
+    top = desk.weekly_report(at(2026, 11, 30, 9, 0)).top_questions
+    assert [(q.count, q.numbers) for q in top] == [(3, (1, 3, 4)), (1, (2,))]
+
+
 def test_export_and_forget(desk: Desk) -> None:
     n = ask(desk).ticket.number
     ask(desk, msg=2, asker=BYSTANDER)
