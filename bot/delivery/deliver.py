@@ -94,11 +94,15 @@ class LedgerWalk:
         *,
         before: Callable[[int], Awaitable[None]] | None = None,
         priority: int = 0,
+        fsync: Callable[[], bool] = lambda: True,
     ) -> WalkResult:
         """Send the parts not yet recorded for ``key``, recording each as soon as it landed.
 
         ``before(index)`` is awaited before a part queues for its turn (a chat's own pacing, which
-        must not hold the lane); private copies pass ``priority`` 1, so groups' parts go first."""
+        must not hold the lane); private copies pass ``priority`` 1, so groups' parts go first.
+        ``fsync()`` says whether this part's record is fsynced before the next part goes out (always,
+        unless the caller bounds otherwise what a power cut may repeat); written it always is, so a
+        kill repeats at most the one part in flight."""
         self.ledger.begin(key, len(parts))
         sent = self.ledger.sent_parts(key)
         for index, text in enumerate(parts):
@@ -109,7 +113,7 @@ class LedgerWalk:
             async with self._in_flight.turn(priority):
                 landed = await send(text)
                 if isinstance(landed, int):
-                    self.ledger.part_sent(key, index, landed)
+                    self.ledger.part_sent(key, index, landed, fsync=fsync())
             if not isinstance(landed, int):
                 return landed
         return "sent"

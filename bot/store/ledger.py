@@ -65,6 +65,7 @@ class DeliveryLedger:
     """Deliveries of digests, in table ``deliveries``."""
 
     def __init__(self, store: Store, *, clock: Now = default_now) -> None:
+        self._store = store
         self._t = store.table("deliveries", index=("key",))
         self._clock = clock
 
@@ -107,8 +108,10 @@ class DeliveryLedger:
         assert got is not None
         return got
 
-    def part_sent(self, key: DeliveryKey, index: int, message_id: int) -> None:
-        """Record that part ``index`` (0-based) went out as ``message_id``; durable on return."""
+    def part_sent(self, key: DeliveryKey, index: int, message_id: int, *, fsync: bool = True) -> None:
+        """Record that part ``index`` (0-based) went out as ``message_id``; durable on return (with
+        ``fsync`` False: written, so it survives the process being killed, and durable with the next
+        fsynced write — only a power cut before then loses it)."""
         row = self._doc(key)
         if row is None:
             raise StoreError(f"delivery {_check(key).text()}: part_sent before begin")
@@ -117,7 +120,11 @@ class DeliveryLedger:
             raise StoreError(f"delivery {_check(key).text()}: part {index} out of range 0..{parts - 1}")
         sent = dict(cast(dict[str, int], row[1]["sent"]))
         sent[str(index)] = message_id
-        self._t.update({"sent": sent}, doc_ids=[row[0]])
+        if fsync:
+            self._t.update({"sent": sent}, doc_ids=[row[0]])
+        else:
+            with self._store.unsynced():
+                self._t.update({"sent": sent}, doc_ids=[row[0]])
 
     def sent_parts(self, key: DeliveryKey) -> dict[int, int]:
         """Part index -> message id of every part already sent (empty if none or never begun)."""
