@@ -5,12 +5,13 @@ API (everything below is pure Python over the text; jieba and OpenCC are loaded 
 
     r = FaqRetriever(library)                 # bot.tickets.topics.FaqLibrary
     r.retrieve("雄才卡怎么申请？我们单位刚搬过来", k=3)
-        -> [Hit(id="talent-card/1", score=7.9, confidence=0.93, text="雄才卡怎么申请？"), ...]
+        -> [Hit(id="talent-card/1", score=22.9, confidence=0.93, text="雄才卡怎么申请？", qcov=0.68), ...]
     r.offer(question) -> Hit | None           # the entry to offer, or None (declined: out of scope)
     r.confidence_floor                        # the calibrated decline threshold (see below)
 
     ix = Index(synonyms)                      # any documents: answered tickets, canned replies...
-    ix.add("ticket/123", ["消费券怎么领", "<the answer>"])   # several texts per document: best one counts
+    ix.add("ticket/123", ["消费券怎么领"], context="<the answer>")   # texts: the best one counts;
+                                              # context (answer, keywords) counts CONTEXT_WEIGHT as much
     ix.search("请问雄安消费券怎么领取", k=5) -> [Hit(...)]
     ix.remove("ticket/123")
     ix.similarity("请问雄安消费券怎么领取", "消费券怎么领") -> 0..1 (IDF-weighted cosine of the features)
@@ -25,9 +26,9 @@ How a text becomes features (:func:`features`):
    see) with the FAQ's synonyms and the colloquial table :data:`COLLOQUIAL` added as words.
 3. Each word folded onto its canonical term (娃/小孩/孩子 -> 子女, 啥 -> 什么, 咋 -> 怎么), function
    words (:data:`STOPWORDS`) dropped.
-4. Features: the folded words (``w:``), jieba's shorter words inside long ones, and the character
-   bigrams (``b:``) of each run of kept words — bigrams survive typos, unknown words and segmentation
-   differences ("雄才卡" vs "雄才 卡").
+4. Features: the folded words (``w:``), jieba's shorter words inside long ones, and character bigrams
+   (``b:``) inside each word and between single characters — they survive typos, unknown words and
+   segmentation differences ("社宝" -> 社 宝 -> 社宝).
 
 Ranking is BM25 (k1 1.2, b 0.75) over the features; each phrasing of an entry is a document and the
 entry's score is its best phrasing's plus ``CONTEXT_WEIGHT`` x the BM25 of its context (the answer, the
