@@ -500,7 +500,7 @@ def cmd_tickets(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_stats(config: Config, args: argparse.Namespace) -> int:
     """/stats for the last N days or for --from/--to, from the store read-only (the bot may be running)."""
-    from bot.chat.staff import format_stats
+    from bot.chat.views.stats import format_stats
     from bot.store import Store, StoreError
     from bot.wiring import desk_for
 

@@ -25,6 +25,7 @@ from telegram.request import HTTPXRequest
 from bot.chat import (
     assist,
     burst,
+    callbacks,
     complaints,
     desk_jobs,
     editor_jobs,
@@ -185,7 +186,14 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
     # --- staff: cards, buttons, replies, commands (bot/chat/staff.py) -----------------------------
     staff_chat = filters.Chat(chat_id=config.chats.staff)
     not_editors_chat = ~filters.Chat(chat_id=config.chats.editors)
-    app.add_handler(CallbackQueryHandler(staff.on_card_button, pattern=r"^tk:"))
+    # one handler per card button, each format declared once (bot/chat/callbacks.py)
+    app.add_handler(CallbackQueryHandler(staff.on_claim, pattern=callbacks.CARD_CLAIM.pattern))
+    app.add_handler(CallbackQueryHandler(staff.on_pick, pattern=callbacks.CARD_PICK.pattern))
+    app.add_handler(CallbackQueryHandler(staff.on_pick_to, pattern=callbacks.CARD_TO.pattern))
+    app.add_handler(CallbackQueryHandler(staff.on_note, pattern=callbacks.CARD_NOTE.pattern))
+    app.add_handler(CallbackQueryHandler(staff.on_close, pattern=callbacks.CARD_CLOSE.pattern))
+    app.add_handler(CallbackQueryHandler(staff.on_back, pattern=callbacks.CARD_BACK.pattern))
+    app.add_handler(CallbackQueryHandler(staff.on_unknown_button, pattern=r"^tk:"))  # an old or forged button
     # 智能帮办 (bot/chat/assist.py): draft send/edit, canned replies, 一类事, 存为问答 and its review
     app.add_handler(CallbackQueryHandler(assist.on_button, pattern=r"^as:"))
     app.add_handler(CommandHandler("canned", assist.on_canned, filters=not_editors_chat))

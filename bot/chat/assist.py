@@ -38,6 +38,7 @@ from bot.assist.llm import LlmRewriter
 from bot.assist.replies import ReplyBook, load_replies
 from bot.assist.similar import MatcherRetrieval
 from bot.chat.assist_texts import at
+from bot.chat.callbacks import CARD_BACK
 from bot.chat.context import Services, services
 from bot.chat.outbox import answer_query
 from bot.chat.views.errors import error_text
@@ -150,7 +151,7 @@ async def _rewrite(svc: Services, llm: LlmRewriter, number: int, question: str, 
     if current is None or current.outcome is not None or t.answers or t.is_closed or not clean:
         return
     st.book.put_draft(number, Draft(clean, draft.sources, draft.unverified or marked, rewritten=True), svc.clock.now())
-    from bot.chat.staff import refresh_card
+    from bot.chat.cards import refresh_card
 
     await refresh_card(svc, t)
 
@@ -217,7 +218,7 @@ def card_lines(svc: Services, t: Ticket) -> list[str]:
         elif t.answers or t.is_closed:
             lines.append(at(lang, "draft_outcome_ignored"))
         else:
-            from bot.chat.staff import shorten
+            from bot.texts.measure import shorten
 
             title = at(lang, "draft_title_html", sources=html.escape(sd.draft.sources_line()))
             if sd.draft.rewritten:
@@ -277,7 +278,7 @@ def stats_line(svc: Services, since: datetime, until: datetime) -> str | None:
 
 
 def _canned_values(svc: Services, t: Ticket, by: int) -> dict[str, str]:
-    from bot.chat.staff import when
+    from bot.chat.cards import when
 
     staff = svc.desk.roster.get(by)
     return {
@@ -294,13 +295,13 @@ def _picker(svc: Services, t: Ticket) -> InlineKeyboardMarkup:
         [InlineKeyboardButton(r.title[:40], callback_data=f"as:cp:{t.number}:{r.key}")]
         for r in state(svc).replies.for_topic(t.topic)
     ]
-    rows.append([InlineKeyboardButton(at(svc.lang, "btn_back"), callback_data=f"tk:card:{t.number}")])
+    rows.append([InlineKeyboardButton(at(svc.lang, "btn_back"), callback_data=CARD_BACK.pack(t.number))])
     return InlineKeyboardMarkup(rows)
 
 
 async def send_canned(svc: Services, bot: Any, number: int, by: int, key: str) -> str:
     """A canned reply, filled in, sent as the ticket's answer; returns the staff-chat confirmation."""
-    from bot.chat.staff import answer_ticket
+    from bot.chat.cards import answer_ticket
 
     reply = state(svc).replies.get(key)
     if reply is None:
@@ -312,7 +313,7 @@ async def send_canned(svc: Services, bot: Any, number: int, by: int, key: str) -
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The assistant's buttons on cards (staff) and on FAQ proposals (editors)."""
-    from bot.chat.staff import answer_ticket, card_html, refresh_card
+    from bot.chat.cards import answer_ticket, card_html, refresh_card
 
     svc = services(context)
     query = update.callback_query
@@ -405,7 +406,7 @@ async def _class_prompt(svc: Services, query: Any, t: Ticket) -> None:
 
 async def on_reply(svc: Services, bot: Any, msg: Message, target: Message, user_id: int) -> bool:
     """A reply to a draft (修改草稿) or to a class prompt (一并答复); False: not ours."""
-    from bot.chat.staff import answer_ticket
+    from bot.chat.cards import answer_ticket
 
     st = state(svc)
     lang = svc.lang
@@ -423,7 +424,7 @@ async def on_reply(svc: Services, bot: Any, msg: Message, target: Message, user_
         await msg.reply_text(error_text(lang, exc))
         return True
     st.book.set_outcome(sd.number, "sent" if text.strip() == sd.draft.text.strip() else "edited")
-    from bot.chat.staff import refresh_card
+    from bot.chat.cards import refresh_card
 
     await refresh_card(svc, t)
     await msg.reply_text(tr(lang, "answered_ok", n=t.number))
@@ -433,7 +434,7 @@ async def on_reply(svc: Services, bot: Any, msg: Message, target: Message, user_
 async def answer_class(svc: Services, bot: Any, msg: Message, numbers: tuple[int, ...], by: int, text: str) -> None:
     """One answer for the class: each question answered in its own chat and thread, then closed (each
     ticket's own audit entries and rating); an FAQ entry is proposed from it."""
-    from bot.chat.staff import answer_ticket, close_ticket
+    from bot.chat.cards import answer_ticket, close_ticket
 
     lang = svc.lang
     done: list[int] = []

@@ -29,11 +29,12 @@ from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.chat.callbacks import CARD_CLAIM
+from bot.chat.cards import post_card
 from bot.chat.context import Services
 from bot.chat.inbox import inbox_of
 from bot.chat.promise import batch_render
 from bot.chat.promise import render as render_promise
-from bot.chat.staff import post_card
 from bot.texts import Markup, plain, tr
 from bot.tickets.model import Ticket
 
@@ -178,6 +179,6 @@ def cards_html(svc: Services, tickets: list[Ticket]) -> Markup:
 def cards_keyboard(lang: str, tickets: list[Ticket]) -> InlineKeyboardMarkup:
     label = plain(lang, "btn_claim")
     buttons = [
-        InlineKeyboardButton(f"{label} #{t.number}", callback_data=f"tk:claim:{t.number}") for t in tickets
+        InlineKeyboardButton(f"{label} #{t.number}", callback_data=CARD_CLAIM.pack(t.number)) for t in tickets
     ]
     return InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)])

@@ -17,22 +17,22 @@ from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from bot.chat.context import Services, services
-from bot.chat.outbox import answer_query
-from bot.chat.staff import (
+from bot.chat.callbacks import COMPLAIN
+from bot.chat.cards import (
     CARD_QUOTE,
-    _staff_guard,
-    number_and_text,
     post_card,
     refresh_card,
-    shorten,
     supervisors_html,
     tell_privately,
     to_staff_chat,
     when,
 )
+from bot.chat.context import Services, services
+from bot.chat.outbox import answer_query
+from bot.chat.staff import _staff_guard, number_and_text
 from bot.chat.views.errors import error_text
 from bot.texts import Markup, plain, tr
+from bot.texts.measure import shorten
 from bot.tickets.errors import DeskError
 from bot.tickets.model import Ticket
 
@@ -70,7 +70,7 @@ async def _route(svc: Services, t: Ticket) -> None:
         "complaint_private",
         n=t.number,
         about=_about(svc, t),
-        text=shorten(t.text, CARD_QUOTE, "…"),
+        text=shorten(t.text, CARD_QUOTE),
         due=when(svc, t.resolution_due),
     )
     for s in svc.desk.roster.supervisors():
@@ -129,11 +129,12 @@ async def on_complain_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     """投诉 under an answer: the asker's complaint about that ticket (once per answer message)."""
     svc = services(context)
     query = update.callback_query
-    if query is None or query.data is None or not query.data[3:].isdigit():
+    match = COMPLAIN.pattern.match(query.data) if query is not None and query.data is not None else None
+    if query is None or match is None:
         if query is not None:
             await answer_query(query)
         return
-    number = int(query.data[3:])
+    number = int(match["number"])
     msg = query.message
     lang = svc.lang
     try:

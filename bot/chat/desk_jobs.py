@@ -15,19 +15,20 @@ from typing import Any
 
 from telegram.ext import Application
 
-from bot.chat.context import BotContext, Services, services_of
-from bot.chat.promise import refresh_promise
-from bot.chat.staff import (
+from bot.chat.cards import (
     CARD_QUOTE,
     refresh_card,
-    shorten,
     stats_text,
     supervisors_html,
     tell_privately,
     user_link,
     when,
 )
+from bot.chat.context import BotContext, Services, services_of
+from bot.chat.promise import refresh_promise
+from bot.chat.views.stats import report_text as views_report_text
 from bot.texts import Markup, plain, tr
+from bot.texts.measure import shorten
 from bot.tickets.desk import NoticeKind, WeeklyReport
 from bot.tickets.model import Deadline, Ticket
 
@@ -99,7 +100,7 @@ async def _sweep(svc: Services, app: App, now: datetime) -> SweepResult:
             await tell_privately(
                 app.bot,
                 t.owner_id,
-                tr(lang, "assigned_private", n=t.number, topic=topic, text=shorten(t.text, CARD_QUOTE, "…")),
+                tr(lang, "assigned_private", n=t.number, topic=topic, text=shorten(t.text, CARD_QUOTE)),
             )
         out.assigned.append(t.number)
     for notice in svc.desk.sla_due(now):
@@ -154,7 +155,7 @@ async def _escalate_privately(svc: Services, app: App, t: Ticket, deadline: str,
         deadline=deadline,
         due=due,
         owner=owner,
-        text=shorten(t.text, CARD_QUOTE, "…"),
+        text=shorten(t.text, CARD_QUOTE),
     )
     for s in svc.desk.roster.supervisors():
         await tell_privately(app.bot, s.user_id, text)
@@ -164,25 +165,7 @@ async def _escalate_privately(svc: Services, app: App, t: Ticket, deadline: str,
 
 
 def report_text(svc: Services, report: WeeklyReport) -> str:
-    lang = svc.lang
-    s = report.stats
-    tz = svc.config.tz
-    lines = [
-        plain(
-            lang,
-            "weekly_title",
-            since=f"{s.since.astimezone(tz):%m-%d}",
-            until=f"{s.until.astimezone(tz):%m-%d}",
-        ),
-        stats_text(svc, s.until, 7),
-    ]
-    if report.top_questions:
-        lines.append(plain(lang, "weekly_top"))
-        for i, q in enumerate(report.top_questions, 1):
-            text = q.text if len(q.text) <= 40 else q.text[:39] + "…"
-            faq = plain(lang, "weekly_has_faq") if q.faq_entry else ""
-            lines.append(plain(lang, "weekly_top_line", i=i, text=text, count=q.count, faq=faq))
-    return "\n".join(lines)
+    return views_report_text(report, stats_text(svc, report.stats.until, 7), svc.lang, svc.config.tz)
 
 
 _CJK_FONTS = (

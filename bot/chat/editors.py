@@ -42,6 +42,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
+from bot.chat.callbacks import EDITOR_DIGEST, EDITOR_SECTION
 from bot.chat.context import Services, services
 from bot.chat.editor_jobs import reload_content
 from bot.chat.outbox import answer_query, html_to_plain, split_plain, tg_len
@@ -329,8 +330,8 @@ def _digest_keyboard(svc: Services) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(_digest_name(svc, "morning"), callback_data="ed:d:morning"),
-                InlineKeyboardButton(_digest_name(svc, "tea"), callback_data="ed:d:tea"),
+                InlineKeyboardButton(_digest_name(svc, "morning"), callback_data=EDITOR_DIGEST.pack("morning")),
+                InlineKeyboardButton(_digest_name(svc, "tea"), callback_data=EDITOR_DIGEST.pack("tea")),
             ]
         ]
     )
@@ -338,7 +339,7 @@ def _digest_keyboard(svc: Services) -> InlineKeyboardMarkup:
 
 def _section_keyboard(svc: Services, digest: ItemSlot) -> InlineKeyboardMarkup:
     keys = [s.key for s in svc.publisher.digest_config(digest).sections]  # type: ignore[arg-type]
-    buttons = [InlineKeyboardButton(_section_name(svc, digest, k), callback_data=f"ed:s:{k}") for k in keys]
+    buttons = [InlineKeyboardButton(_section_name(svc, digest, k), callback_data=EDITOR_SECTION.pack(k)) for k in keys]
     return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
@@ -454,7 +455,7 @@ async def on_pick_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if query is None or chat is None or query.data is None:
         return END
     await answer_query(query)
-    digest: ItemSlot = "tea" if query.data.endswith(":tea") else "morning"
+    digest: ItemSlot = "tea" if context.match is not None and context.match["digest"] == "tea" else "morning"
     _draft(context, chat.id)["digest"] = digest
     if isinstance(query.message, Message):
         await query.edit_message_text(
@@ -472,7 +473,7 @@ async def on_pick_section(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return END
     await answer_query(query)
     draft = _draft(context, chat.id)
-    draft["section"] = query.data.removeprefix("ed:s:")
+    draft["section"] = context.match["section"] if context.match is not None else ""
     digest: ItemSlot = draft.get("digest", "morning")
     chosen = Markup("{} · {}").format(_digest_name(svc, digest), _section_name(svc, digest, draft["section"]))
     await query.edit_message_text(chosen)
@@ -718,8 +719,8 @@ def conversation(f: EditorFilters) -> ConversationHandler[Any]:
                 MessageHandler(f.forward, on_forwarded),
             ],
             states={
-                DIGEST: [CallbackQueryHandler(on_pick_digest, pattern=r"^ed:d:(morning|tea)$")],
-                SECTION: [CallbackQueryHandler(on_pick_section, pattern=r"^ed:s:")],
+                DIGEST: [CallbackQueryHandler(on_pick_digest, pattern=EDITOR_DIGEST.pattern)],
+                SECTION: [CallbackQueryHandler(on_pick_section, pattern=EDITOR_SECTION.pattern)],
                 TEXT: [MessageHandler(text, on_text)],
                 LINK: [CommandHandler("skip", on_link), MessageHandler(filters.TEXT & ~filters.COMMAND, on_link)],
                 FIRST: [

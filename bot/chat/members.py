@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import logging
-import re
 
 from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
+from bot.chat.callbacks import RATE
+from bot.chat.cards import refresh_card, supervisors_html, tell_privately, to_staff_chat
 from bot.chat.commands import help_text, set_private_menu
 from bot.chat.context import services
 from bot.chat.outbox import answer_query
-from bot.chat.staff import refresh_card, status_label, supervisors_html, tell_privately, to_staff_chat
 from bot.chat.views.errors import error_text
+from bot.chat.views.lists import mytickets_lines
 from bot.texts import plain, tr
 from bot.tickets.errors import DeskError, NotAsker
 from bot.tickets.model import Rating
@@ -71,23 +72,11 @@ async def on_mytickets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if not mine:
         await msg.reply_text(tr(lang, "mytickets_empty"))
         return
-    lines = [plain(lang, "mytickets_title", n=len(mine))]
-    for tk in mine:
-        text = tk.text if len(tk.text) <= 40 else tk.text[:39] + "…"
-        lines.append(
-            plain(
-                lang,
-                "mytickets_line",
-                n=tk.number,
-                topic=svc.library.topic(tk.topic).label(lang),
-                status=status_label(lang, tk.status),
-                text=text,
-            )
-        )
+    lines = mytickets_lines(mine, svc.library, lang)
     await svc.outbox.send_long(msg.chat_id, "\n".join(lines), reply_to=msg.message_id)
 
 
-_RATE = re.compile(r"^rate:(\d{1,9}):(satisfied|basic|unsatisfied)$")
+_RATE = RATE.pattern  # bot/chat/callbacks.py
 
 
 async def on_rate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -20,9 +20,7 @@ What it takes care of, so no handler has to:
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
-import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -36,48 +34,11 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 
 from bot import texts
 from bot.delivery.deliver import Failure, SendPart
+from bot.texts.measure import MAX_MESSAGE, html_to_plain, split_plain, tg_len
 
 log = logging.getLogger(__name__)
 
-MAX_MESSAGE = 4096
-_TAG = re.compile(r"<[^>]+>")
-
-
-def tg_len(text: str) -> int:
-    """Length as Telegram counts it: UTF-16 code units."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def html_to_plain(text: str) -> str:
-    """Telegram-HTML -> the same words as plain text (the fallback when Telegram rejects our HTML)."""
-    text = re.sub(r"<a\s+href=\"([^\"]*)\"[^>]*>(.*?)</a>", r"\2 (\1)", text, flags=re.S)
-    return html.unescape(_TAG.sub("", text))
-
-
-def split_plain(text: str, limit: int = MAX_MESSAGE) -> list[str]:
-    """Split plain text into pieces of at most ``limit`` UTF-16 units, preferring line breaks."""
-    parts: list[str] = []
-    rest = text
-    while tg_len(rest) > limit:
-        cut = _fit(rest, limit)
-        nl = rest.rfind("\n", 0, cut)
-        if nl > cut // 2:
-            cut = nl + 1
-        parts.append(rest[:cut].rstrip("\n"))
-        rest = rest[cut:]
-    if rest or not parts:
-        parts.append(rest)
-    return parts
-
-
-def _fit(text: str, limit: int) -> int:
-    """The largest prefix length (in code points) whose UTF-16 length is within ``limit``."""
-    used = 0
-    for i, ch in enumerate(text):
-        used += 2 if ord(ch) > 0xFFFF else 1
-        if used > limit:
-            return i
-    return len(text)
+__all__ = ["MAX_MESSAGE", "GroupBudget", "Outbox", "Sent", "answer_query", "html_to_plain", "split_plain", "tg_len"]
 
 
 class GroupBudget:

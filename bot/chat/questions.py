@@ -17,12 +17,13 @@ from telegram.error import TelegramError
 from telegram.ext import BaseHandler, ContextTypes
 
 from bot.chat.burst import acknowledger_of
+from bot.chat.callbacks import FAQ
+from bot.chat.cards import post_card, refresh_card, supervisors_html, to_staff_chat, user_link
 from bot.chat.context import Services, services
 from bot.chat.inbox import inbox_of
 from bot.chat.outbox import MAX_MESSAGE, answer_query, tg_len
 from bot.chat.promise import refresh_promise
 from bot.chat.promise import render as render_promise
-from bot.chat.staff import post_card, refresh_card, supervisors_html, to_staff_chat, user_link
 from bot.chat.views.errors import error_text
 from bot.editorial.signups import Signup, SignupBook, signup_item
 from bot.texts import Markup, plain, tr
@@ -34,7 +35,7 @@ from bot.tickets.model import Ticket
 log = logging.getLogger(__name__)
 
 _NUMBER = re.compile(r"#(\d+)")
-_FAQ = re.compile(r"^faq:(ok|human):(\d{1,9})$")
+_FAQ = FAQ.pattern  # bot/chat/callbacks.py
 
 
 # -- what counts as a question ------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from bot.chat.staff import format_stats
+from bot.chat.views.stats import format_stats
 from bot.config import parse_config
 from bot.editorial.queue import EditorialQueue
 from bot.editorial.rules import EditorialPolicy, approve, create_item
