@@ -20,7 +20,6 @@ proposal N).
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 import os
 import re
@@ -37,12 +36,11 @@ from bot.assist.drafts import Draft, build_draft, strip_marks
 from bot.assist.llm import LlmRewriter
 from bot.assist.replies import ReplyBook, load_replies
 from bot.assist.similar import MatcherRetrieval
-from bot.chat.assist_texts import at
 from bot.chat.callbacks import CARD_BACK
 from bot.chat.context import Services, services
 from bot.chat.outbox import answer_query
 from bot.chat.views.errors import error_text
-from bot.texts import tr
+from bot.texts import Markup, plain, tr
 from bot.tickets.errors import DeskError, NotStaff
 from bot.tickets.faq import FaqMatcher
 from bot.tickets.model import Status, Ticket
@@ -207,31 +205,31 @@ def _numbers(numbers: list[int] | tuple[int, ...]) -> str:
 # -- the card's hooks ------------------------------------------------------------------------------------
 
 
-def card_lines(svc: Services, t: Ticket) -> list[str]:
+def card_lines(svc: Services, t: Ticket) -> list[Markup]:
     """The draft (or what became of it) and the class line, as HTML lines under the card."""
     lang = svc.lang
-    lines: list[str] = []
+    lines: list[Markup] = []
     sd = draft_of(svc, t)
     if sd is not None:
         if sd.outcome in ("sent", "edited"):
-            lines.append(at(lang, f"draft_outcome_{sd.outcome}"))
+            lines.append(tr(lang, f"assist_draft_outcome_{sd.outcome}"))
         elif t.answers or t.is_closed:
-            lines.append(at(lang, "draft_outcome_ignored"))
+            lines.append(tr(lang, "assist_draft_outcome_ignored"))
         else:
             from bot.texts.measure import shorten
 
-            title = at(lang, "draft_title_html", sources=html.escape(sd.draft.sources_line()))
+            title = tr(lang, "assist_draft_title", sources=sd.draft.sources_line())
             if sd.draft.rewritten:
-                title += at(lang, "draft_rewritten")
+                title += tr(lang, "assist_draft_rewritten")
             lines.append(title)
-            lines.append(f"<blockquote expandable>{html.escape(shorten(sd.draft.text, CARD_DRAFT, '…'))}</blockquote>")
+            lines.append(Markup("<blockquote expandable>{}</blockquote>").format(shorten(sd.draft.text, CARD_DRAFT, "…")))
             if sd.draft.unverified:
-                lines.append(at(lang, "draft_unverified"))
+                lines.append(tr(lang, "assist_draft_unverified"))
     found = class_of(svc, t)
     if found is not None:
         g, waiting = found
         count = len(g.keys)
-        lines.append(html.escape(at(lang, "class_line", count=count, label=g.label, numbers=_numbers(waiting))))
+        lines.append(tr(lang, "assist_class_line", count=count, label=g.label, numbers=_numbers(waiting)))
     return lines
 
 
@@ -247,17 +245,17 @@ def card_rows(svc: Services, t: Ticket) -> list[list[InlineKeyboardButton]]:
         sd = st.book.draft(n)
         if sd is not None and sd.outcome is None:
             rows.append([
-                InlineKeyboardButton(at(lang, "btn_send_draft"), callback_data=f"as:send:{n}"),
-                InlineKeyboardButton(at(lang, "btn_edit_draft"), callback_data=f"as:edit:{n}"),
+                InlineKeyboardButton(plain(lang, "assist_btn_send_draft"), callback_data=f"as:send:{n}"),
+                InlineKeyboardButton(plain(lang, "assist_btn_edit_draft"), callback_data=f"as:edit:{n}"),
             ])
     row: list[InlineKeyboardButton] = []
     if not t.is_closed and st.replies.for_topic(t.topic):
-        row.append(InlineKeyboardButton(at(lang, "btn_canned"), callback_data=f"as:cn:{n}"))
+        row.append(InlineKeyboardButton(plain(lang, "assist_btn_canned"), callback_data=f"as:cn:{n}"))
     found = class_of(svc, t)
     if found is not None:
-        row.append(InlineKeyboardButton(at(lang, "btn_class", n=len(found[1])), callback_data=f"as:cls:{n}"))
+        row.append(InlineKeyboardButton(plain(lang, "assist_btn_class", n=len(found[1])), callback_data=f"as:cls:{n}"))
     if t.answers and not t.is_closed and st.book.pending_for(n) is None:  # a closed card has no buttons
-        row.append(InlineKeyboardButton(at(lang, "btn_save_faq"), callback_data=f"as:kb:{n}"))
+        row.append(InlineKeyboardButton(plain(lang, "assist_btn_save_faq"), callback_data=f"as:kb:{n}"))
     if row:
         rows.append(row)
     return rows
@@ -271,7 +269,7 @@ def stats_line(svc: Services, since: datetime, until: datetime) -> str | None:
     c = state(svc).book.draft_counts(since, until, done)
     if not c.offered:
         return None
-    return at(svc.lang, "stats_drafts", offered=c.offered, sent=c.sent, edited=c.edited, ignored=c.ignored)
+    return plain(svc.lang, "assist_stats_drafts", offered=c.offered, sent=c.sent, edited=c.edited, ignored=c.ignored)
 
 
 # -- buttons ----------------------------------------------------------------------------------------------
@@ -295,20 +293,20 @@ def _picker(svc: Services, t: Ticket) -> InlineKeyboardMarkup:
         [InlineKeyboardButton(r.title[:40], callback_data=f"as:cp:{t.number}:{r.key}")]
         for r in state(svc).replies.for_topic(t.topic)
     ]
-    rows.append([InlineKeyboardButton(at(svc.lang, "btn_back"), callback_data=CARD_BACK.pack(t.number))])
+    rows.append([InlineKeyboardButton(plain(svc.lang, "assist_btn_back"), callback_data=CARD_BACK.pack(t.number))])
     return InlineKeyboardMarkup(rows)
 
 
-async def send_canned(svc: Services, bot: Any, number: int, by: int, key: str) -> str:
+async def send_canned(svc: Services, bot: Any, number: int, by: int, key: str) -> Markup:
     """A canned reply, filled in, sent as the ticket's answer; returns the staff-chat confirmation."""
     from bot.chat.cards import answer_ticket
 
     reply = state(svc).replies.get(key)
     if reply is None:
-        return at(svc.lang, "canned_unknown", key=key)
+        return tr(svc.lang, "assist_canned_unknown", reply=key)
     t = svc.desk.get(number)
     await answer_ticket(svc, bot, number, by, reply.fill(_canned_values(svc, t, by)))
-    return at(svc.lang, "canned_sent_ok", title=reply.title, n=number)
+    return tr(svc.lang, "assist_canned_sent_ok", title=reply.title, n=number)
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -337,20 +335,20 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if action == "send":
             sd = st.book.draft(number)
             if sd is None or sd.outcome is not None:
-                await answer_query(query, at(lang, "no_draft", n=number), show_alert=True)
+                await answer_query(query, plain(lang, "assist_no_draft", n=number), show_alert=True)
                 return
             t = await answer_ticket(svc, context.bot, number, user, sd.draft.text)
             st.book.set_outcome(number, "sent")
             await refresh_card(svc, t)
-            await answer_query(query, at(lang, "draft_sent_ok", n=number))
+            await answer_query(query, plain(lang, "assist_draft_sent_ok", n=number))
         elif action == "edit":
             sd = st.book.draft(number)
             if sd is None:
-                await answer_query(query, at(lang, "no_draft", n=number), show_alert=True)
+                await answer_query(query, plain(lang, "assist_no_draft", n=number), show_alert=True)
                 return
             sent = await svc.outbox.send(
                 svc.config.chats.staff,
-                at(lang, "draft_edit_html", n=number, text=html.escape(sd.draft.text)),
+                tr(lang, "assist_draft_edit", n=number, text=sd.draft.text),
                 reply_to=t.card_message_id,
             )
             if sent is not None:
@@ -358,23 +356,23 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await answer_query(query)
         elif action == "cn":
             if not st.replies.for_topic(t.topic):
-                await answer_query(query, at(lang, "canned_none"), show_alert=True)
+                await answer_query(query, plain(lang, "assist_canned_none"), show_alert=True)
                 return
             if t.card_message_id is not None:
                 await svc.outbox.edit(
                     svc.config.chats.staff,
                     t.card_message_id,
-                    card_html(svc, t) + "\n\n" + html.escape(at(lang, "canned_pick", n=number)),
+                    card_html(svc, t) + Markup("\n\n") + tr(lang, "assist_canned_pick", n=number),
                     keyboard=_picker(svc, t),
                 )
             await answer_query(query)
         elif action == "cp" and key is not None:
             done = await send_canned(svc, context.bot, number, user, key)
-            await answer_query(query, done)
+            await answer_query(query, done.unescape())
         elif action == "cls":
             await _class_prompt(svc, query, t)
         elif action == "kb":
-            await answer_query(query, await propose_from_ticket(svc, t, user))
+            await answer_query(query, (await propose_from_ticket(svc, t, user)).unescape())
             await refresh_card(svc, svc.desk.get(number))
         else:
             await answer_query(query)
@@ -388,12 +386,12 @@ async def _class_prompt(svc: Services, query: Any, t: Ticket) -> None:
     lang = svc.lang
     found = class_of(svc, t)
     if found is None:
-        await answer_query(query, at(lang, "class_gone", n=t.number), show_alert=True)
+        await answer_query(query, plain(lang, "assist_class_gone", n=t.number), show_alert=True)
         return
     g, waiting = found
     sent = await svc.outbox.send(
         svc.config.chats.staff,
-        at(lang, "class_prompt_html", count=len(waiting), label=html.escape(g.label), numbers=_numbers(waiting)),
+        tr(lang, "assist_class_prompt", count=len(waiting), label=g.label, numbers=_numbers(waiting)),
         reply_to=t.card_message_id,
     )
     if sent is not None:
@@ -450,64 +448,64 @@ async def answer_class(svc: Services, bot: Any, msg: Message, numbers: tuple[int
             done.append(n)
         except DeskError as exc:
             skipped.append(f"#{n} {error_text(lang, exc).unescape()}")
-    lines = [at(lang, "class_done", count=len(done), numbers=_numbers(done))]
+    lines = [tr(lang, "assist_class_done", count=len(done), numbers=_numbers(done))]
     if skipped:
-        lines.append(at(lang, "class_skipped", lines="；".join(skipped)))
+        lines.append(tr(lang, "assist_class_skipped", lines="；".join(skipped)))
     if done and text.strip():
         tickets = [svc.desk.get(n) for n in done]
         topics = [t.topic for t in tickets]
         topic = max(set(topics), key=topics.count)
         label = min((t.text for t in tickets), key=len)
         p = await propose(svc, question=label, answer=text.strip(), topic=topic, numbers=tuple(done), by=by)
-        lines.append(at(lang, "faq_proposed", id=p.id))
-    await msg.reply_text(html.escape("\n".join(lines)))
+        lines.append(tr(lang, "assist_faq_proposed", id=p.id))
+    await msg.reply_text(Markup("\n").join(lines))
 
 
 # -- 存为问答: FAQ proposals --------------------------------------------------------------------------------
 
 
-async def propose_from_ticket(svc: Services, t: Ticket, by: int) -> str:
+async def propose_from_ticket(svc: Services, t: Ticket, by: int) -> Markup:
     """存为问答 on an answered ticket: its question and last answer to the editors (text for the toast)."""
     lang = svc.lang
     st = state(svc)
     if not t.answers:
-        return at(lang, "faq_no_answer", n=t.number)
+        return tr(lang, "assist_faq_no_answer", n=t.number)
     pending = st.book.pending_for(t.number)
     if pending is not None:
-        return at(lang, "faq_already", n=t.number, id=pending.id)
+        return tr(lang, "assist_faq_already", n=t.number, id=pending.id)
     p = await propose(svc, question=t.text, answer=t.answers[-1].text, topic=t.topic, numbers=(t.number,), by=by)
-    return at(lang, "faq_proposed", id=p.id)
+    return tr(lang, "assist_faq_proposed", id=p.id)
 
 
 def _topic_file(svc: Services, topic: str) -> str:
     return topic if (svc.config.content_dir / "faq" / f"{topic}.md").is_file() else GENERAL
 
 
-def _proposal_html(svc: Services, p: Proposal) -> str:
+def _proposal_html(svc: Services, p: Proposal) -> Markup:
     lang = svc.lang
     staff = svc.desk.roster.get(p.by)
     origin = (
-        at(lang, "proposal_from_ticket", n=p.numbers[0])
+        tr(lang, "assist_proposal_from_ticket", n=p.numbers[0])
         if len(p.numbers) == 1
-        else at(lang, "proposal_from_class", numbers=_numbers(p.numbers))
+        else tr(lang, "assist_proposal_from_class", numbers=_numbers(p.numbers))
     )
-    return at(
+    return tr(
         lang,
-        "proposal_html",
+        "assist_proposal",
         id=p.id,
-        origin=html.escape(origin),
-        by=html.escape(staff.name if staff else str(p.by)),
-        topic=html.escape(svc.library.topic(p.topic).label(lang)),
-        question=html.escape(p.question),
-        answer=html.escape(p.answer),
-        file=html.escape(_topic_file(svc, p.topic)),
+        origin=origin,
+        by=staff.name if staff else str(p.by),
+        topic=svc.library.topic(p.topic).label(lang),
+        question=p.question,
+        answer=p.answer,
+        file=_topic_file(svc, p.topic),
     )
 
 
 def _review_keyboard(lang: str, pid: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[
-        InlineKeyboardButton(at(lang, "btn_approve"), callback_data=f"as:ok:{pid}"),
-        InlineKeyboardButton(at(lang, "btn_reject"), callback_data=f"as:no:{pid}"),
+        InlineKeyboardButton(plain(lang, "assist_btn_approve"), callback_data=f"as:ok:{pid}"),
+        InlineKeyboardButton(plain(lang, "assist_btn_reject"), callback_data=f"as:no:{pid}"),
     ]])
 
 
@@ -529,11 +527,11 @@ async def _review(svc: Services, query: Any, pid: int, user: int, *, approve: bo
     lang = svc.lang
     st = state(svc)
     if not svc.config.is_editor(user):
-        await answer_query(query, at(lang, "only_editors"), show_alert=True)
+        await answer_query(query, plain(lang, "assist_only_editors"), show_alert=True)
         return
     p = st.book.proposal(pid)
     if p is None or p.status != "pending":
-        await answer_query(query, at(lang, "proposal_done", id=pid), show_alert=True)
+        await answer_query(query, plain(lang, "assist_proposal_done", id=pid), show_alert=True)
         return
     who = next((e.name for e in svc.config.people.editors if e.id == user), str(user))
     if not approve:
@@ -541,7 +539,7 @@ async def _review(svc: Services, query: Any, pid: int, user: int, *, approve: bo
         if p.message_id is not None:
             await svc.outbox.edit(
                 svc.config.chats.editors, p.message_id,
-                _proposal_html(svc, p) + "\n\n" + at(lang, "proposal_rejected_html", who=html.escape(who)),
+                _proposal_html(svc, p) + Markup("\n\n") + tr(lang, "assist_proposal_rejected", who=who),
                 keyboard=None,
             )
         await answer_query(query)
@@ -551,7 +549,7 @@ async def _review(svc: Services, query: Any, pid: int, user: int, *, approve: bo
     try:
         path = append_entry(svc.config.content_dir / "faq", topic, p.question, p.answer, note)
     except OSError as exc:
-        await answer_query(query, at(lang, "proposal_failed", id=pid, reason=str(exc)), show_alert=True)
+        await answer_query(query, plain(lang, "assist_proposal_failed", id=pid, reason=str(exc)), show_alert=True)
         return
     reload_faq(svc)
     entry = next(
@@ -564,7 +562,7 @@ async def _review(svc: Services, query: Any, pid: int, user: int, *, approve: bo
         await svc.outbox.edit(
             svc.config.chats.editors, p.message_id,
             _proposal_html(svc, p) + "\n\n"
-            + at(lang, "proposal_approved_html", who=html.escape(who), path=html.escape(str(path)), entry=html.escape(label)),
+            + tr(lang, "assist_proposal_approved", who=who, path=str(path), entry=label),
             keyboard=None,
         )
     await answer_query(query)
@@ -587,26 +585,26 @@ async def on_canned(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     st = state(svc)
     if not args:
         if not st.replies.replies:
-            await msg.reply_text(html.escape(at(lang, "canned_none")))
+            await msg.reply_text(tr(lang, "assist_canned_none"))
             return
-        lines = [at(lang, "canned_list_title", n=len(st.replies.replies))]
+        lines = [plain(lang, "assist_canned_list_title", n=len(st.replies.replies))]
         lines += [f"• {r.key} · {r.title}" for r in st.replies.replies]
         await svc.outbox.send_long(msg.chat_id, "\n".join(lines), reply_to=msg.message_id)
         return
     if not args[0].lstrip("#").isdigit() or len(args) > 2:
-        await msg.reply_text(html.escape(at(lang, "canned_usage")))
+        await msg.reply_text(tr(lang, "assist_canned_usage"))
         return
     number = int(args[0].lstrip("#"))
     try:
         t = svc.desk.get(number)
         if len(args) == 2:
-            await msg.reply_text(html.escape(await send_canned(svc, context.bot, number, user, args[1])))
+            await msg.reply_text(await send_canned(svc, context.bot, number, user, args[1]))
             return
         if not st.replies.for_topic(t.topic):
-            await msg.reply_text(html.escape(at(lang, "canned_none")))
+            await msg.reply_text(tr(lang, "assist_canned_none"))
             return
         await svc.outbox.send(
-            msg.chat_id, html.escape(at(lang, "canned_pick", n=number)), reply_to=msg.message_id,
+            msg.chat_id, tr(lang, "assist_canned_pick", n=number), reply_to=msg.message_id,
             keyboard=InlineKeyboardMarkup(_picker(svc, t).inline_keyboard[:-1]),
         )
     except DeskError as exc:
@@ -629,14 +627,14 @@ async def on_classes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         if len(waiting) >= 2:
             found.append((g, waiting))
     if not found:
-        await msg.reply_text(html.escape(at(lang, "class_none")))
+        await msg.reply_text(tr(lang, "assist_class_none"))
         return
-    lines = [at(lang, "classes_title")]
+    lines = [tr(lang, "assist_classes_title")]
     rows = []
     for g, waiting in found[:10]:
-        lines.append(at(lang, "classes_line", count=len(g.keys), label=g.label, numbers=_numbers(waiting)))
+        lines.append(tr(lang, "assist_classes_line", count=len(g.keys), label=g.label, numbers=_numbers(waiting)))
         rows.append([InlineKeyboardButton(
-            f"{at(lang, 'btn_class', n=len(waiting))} · {g.label[:20]}", callback_data=f"as:cls:{waiting[0]}"
+            f"{plain(lang, 'assist_btn_class', n=len(waiting))} · {g.label[:20]}", callback_data=f"as:cls:{waiting[0]}"
         )])
-    await svc.outbox.send(msg.chat_id, html.escape("\n".join(lines)), reply_to=msg.message_id,
+    await svc.outbox.send(msg.chat_id, Markup("\n").join(lines), reply_to=msg.message_id,
                           keyboard=InlineKeyboardMarkup(rows))
