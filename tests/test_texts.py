@@ -76,10 +76,8 @@ def test_english_is_chosen_by_config_language() -> None:
 
 def test_no_handler_escapes_by_hand() -> None:
     """The escaping rule has one place: bot/texts (Markup.format). No module calls html.escape, except
-    the Markdown renderer of queue files, which writes HTML from a parse tree (bot/editorial/markup.py),
-    and 智能帮办 (bot/chat/assist.py with bot/chat/assist_texts.py), landed while the catalogue did and
-    still to be moved into it."""
-    allowed = {ROOT / "bot/editorial/markup.py", ROOT / "bot/chat/assist.py"}
+    the Markdown renderer of queue files, which writes HTML from a parse tree (bot/editorial/markup.py)."""
+    allowed = {ROOT / "bot/editorial/markup.py"}
     offenders = sorted(
         str(p.relative_to(ROOT))
         for p in (ROOT / "bot").rglob("*.py")
