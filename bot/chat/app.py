@@ -140,6 +140,18 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
     # --- every update, first: staff members' current @usernames (so "@wangmin_edu …" is a question) ---
     app.add_handler(TypeHandler(Update, questions.on_any_update), group=-2)
 
+    # --- editors: the queue (bot/chat/editors.py) ------------------------------------------------
+    # first in group 0: within a group only the first handler that takes an update runs, so an editor's
+    # reply inside /new never becomes a ticket and an editor's /queue is the editors' queue
+    ed = editors.EditorFilters.of(config)
+    app.add_handler(editors.conversation(ed))  # /new, forwards, /announce, /edit
+    app.add_handler(CommandHandler("queue", editors.on_queue, filters=ed.queue))
+    app.add_handler(CommandHandler("item", editors.on_item, filters=ed.desk))
+    app.add_handler(CommandHandler("approve", editors.on_approve, filters=ed.desk))
+    app.add_handler(CommandHandler("withdraw", editors.on_withdraw, filters=ed.desk))
+    app.add_handler(CommandHandler("preview", editors.on_preview, filters=ed.desk))
+    app.add_handler(CommandHandler("reload", editors.on_reload, filters=ed.desk))
+
     # --- members ---------------------------------------------------------------------------------
     # /start subscribe: the deep link a group's /subscribe points to (bot/chat/subscribe.py)
     app.add_handler(CommandHandler("start", subscribe.on_subscribe, filters=filters.ChatType.PRIVATE & filters.Regex(r"^/start(@\w+)? subscribe$")))
@@ -211,16 +223,7 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
     app.add_handler(CommandHandler("resolve", complaints.on_resolve, filters=not_editors_chat))
     desk_jobs.schedule(app)  # the SLA sweep (every minute), weekly report, calendar check
 
-    # --- editors: the queue (bot/chat/editors.py) ------------------------------------------------
-    # group -1: before the desk, so an editor's reply inside /new never becomes a ticket (editors.py)
-    ed = editors.EditorFilters.of(config)
-    app.add_handler(editors.conversation(ed), group=editors.GROUP)  # /new, forwards, /announce, /edit
-    app.add_handler(CommandHandler("queue", editors.on_queue, filters=ed.queue), group=editors.GROUP)
-    app.add_handler(CommandHandler("item", editors.on_item, filters=ed.desk), group=editors.GROUP)
-    app.add_handler(CommandHandler("approve", editors.on_approve, filters=ed.desk), group=editors.GROUP)
-    app.add_handler(CommandHandler("withdraw", editors.on_withdraw, filters=ed.desk), group=editors.GROUP)
-    app.add_handler(CommandHandler("preview", editors.on_preview, filters=ed.desk), group=editors.GROUP)
-    app.add_handler(CommandHandler("reload", editors.on_reload, filters=ed.desk), group=editors.GROUP)
+    # --- editors (the queue's handlers are registered first, above) ------------------------------
     # the editors' commands anywhere else (a member group, the staff chat): a polite refusal, as /reply gets
     app.add_handler(CommandHandler(editors.COMMANDS, members.on_editor_command_elsewhere, filters=~ed.desk))
     editor_jobs.schedule(app)  # content files now + on change, announcements, daily expiry

@@ -5,9 +5,11 @@ Where it works: the editors chat (anyone in it is checked against the roster) an
 private chat /queue and forwarded messages are taken only from rostered editors (``people.editors``),
 so a staff member's /queue and a member's forwarded question still reach the desk.
 
-The handlers run in handler group :data:`GROUP` (-1), before the desk's handlers (group 0), and stop
-the update there once they took it (``ApplicationHandlerStop``): an editor's private reply inside the
-/new flow must not also become a ticket.
+app.py registers these handlers first in group 0, before the desk's: within a group the first handler
+that takes an update is the only one (PTB's Application.process_update), so an editor's private reply
+inside the /new flow never also becomes a ticket — no handler group of their own, no
+``ApplicationHandlerStop``. Each step of the conversation is a :func:`step` (the update's message,
+chat and user as one :class:`Turn`); each command a :func:`command`; ``/skip`` has its own handlers.
 
 The /new conversation is keyed per chat *and* per user (two editors can queue at once in the editors
 chat). Its state lives in memory and does not survive a restart (the editor starts again with /new);
@@ -21,18 +23,19 @@ date also 下次/next, and /skip means the next issue of the slot. Announcement 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
 import re
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.ext import (
-    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -55,7 +58,6 @@ from bot.texts import Markup, escape, has, plain, tr
 
 __all__ = [
     "COMMANDS",
-    "GROUP",
     "EditorFilters",
     "conversation",
     "next_run_day",
@@ -72,7 +74,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Handler group of every editors' handler: before the desk's (0), see the module docstring.
-GROUP = -1
 # every command of the editors' desk (app.py refuses them politely outside the editors chat and private chats)
 COMMANDS = ("new", "announce", "edit", "item", "approve", "withdraw", "preview", "reload")
 
@@ -165,9 +166,58 @@ def next_run_day(svc: Services, slot: ItemSlot, now: datetime) -> date:
 # --- small helpers -------------------------------------------------------------------------------
 
 
-def _stop(state: object = None) -> NoReturn:
-    """Hand the update back as taken: the desk's handlers (group 0) do not see it."""
-    raise ApplicationHandlerStop(state)
+@dataclass(frozen=True)
+class Turn:
+    """One editor's message or button press in the editors' conversation."""
+
+    svc: Services
+    msg: Message
+    chat: Chat
+    user: User
+    context: ContextTypes.DEFAULT_TYPE
+    update: Update
+
+    @property
+    def query(self) -> CallbackQuery:
+        assert self.update.callback_query is not None
+        return self.update.callback_query
+
+
+StepFn = Callable[[Turn], Awaitable[int]]
+
+
+def step(fn: StepFn) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, int]]:
+    """A step of the conversation: ``fn`` gets the :class:`Turn` and returns the next state (an update
+    without a message, chat or user — or a button press without data — ends the conversation)."""
+
+    @functools.wraps(fn)
+    async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        msg, chat, user = update.effective_message, update.effective_chat, update.effective_user
+        if msg is None or chat is None or user is None:
+            return END
+        if update.callback_query is not None and update.callback_query.data is None:
+            return END
+        return await fn(Turn(services(context), msg, chat, user, context, update))
+
+    return handler
+
+
+class _Done(Exception):
+    """A command answered already (a refusal, a usage line): nothing more to do."""
+
+
+CommandFn = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+
+
+def command(fn: CommandFn) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]:
+    """An editors' command: :func:`_editor_message` and :func:`_item_arg` end it early with :class:`_Done`."""
+
+    @functools.wraps(fn)
+    async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        with contextlib.suppress(_Done):
+            await fn(update, context)
+
+    return handler
 
 
 def _digest_name(svc: Services, digest: ItemSlot) -> str:
@@ -272,10 +322,6 @@ def _snippet(item_html: str, limit: int = 40) -> str:
 
 def _fmt_when(svc: Services, when: datetime) -> str:
     return when.astimezone(svc.config.tz).strftime("%Y-%m-%d %H:%M")
-
-
-def _uid(update: Update) -> int | None:
-    return update.effective_user.id if update.effective_user is not None else None
 
 
 def _is_editor(svc: Services, user_id: int | None) -> bool:
@@ -421,39 +467,35 @@ def _card(svc: Services, item: QueueItem) -> str:
 # --- /new, forwarded messages, /announce, /edit: one conversation --------------------------------
 
 
-async def on_new(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+@step
+async def on_new(turn: Turn) -> int:
     """Start a queue item: pick the digest first."""
-    return await _start_item(update, context, None)
+    return await _start_item(turn, None)
 
 
-async def on_forwarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+@step
+async def on_forwarded(turn: Turn) -> int:
     """A forwarded message becomes the text of a new draft: pick the digest."""
-    msg = update.effective_message
-    return await _start_item(update, context, _message_html(msg) if msg is not None else None)
+    return await _start_item(turn, _message_html(turn.msg))
 
 
-async def _start_item(update: Update, context: ContextTypes.DEFAULT_TYPE, text_html: str | None) -> int:
-    svc = services(context)
-    msg, chat = update.effective_message, update.effective_chat
-    if msg is None or chat is None:
-        return END
-    if not _is_editor(svc, _uid(update)):
+async def _start_item(turn: Turn, text_html: str | None) -> int:
+    svc, msg, chat, context = turn.svc, turn.msg, turn.chat, turn.context
+    if not _is_editor(svc, turn.user.id):
         await _refuse(svc, msg)
-        _stop(END)
+        return END
     draft = _draft(context, chat.id)
     draft.clear()
     if text_html and text_html.strip():
         draft["html"] = text_html
     await _reply(msg, tr(svc.lang, "pick_digest"), _digest_keyboard(svc))
-    _stop(DIGEST)
+    return DIGEST
 
 
-async def on_pick_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+@step
+async def on_pick_digest(turn: Turn) -> int:
     """Digest button: show the slot's sections."""
-    svc = services(context)
-    query, chat = update.callback_query, update.effective_chat
-    if query is None or chat is None or query.data is None:
-        return END
+    svc, chat, context, query = turn.svc, turn.chat, turn.context, turn.query
     await answer_query(query)
     digest: ItemSlot = "tea" if context.match is not None and context.match["digest"] == "tea" else "morning"
     _draft(context, chat.id)["digest"] = digest
@@ -462,15 +504,13 @@ async def on_pick_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             tr(svc.lang, "pick_section", digest=_digest_name(svc, digest)),
             reply_markup=_section_keyboard(svc, digest),
         )
-    _stop(SECTION)
+    return SECTION
 
 
-async def on_pick_section(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+@step
+async def on_pick_section(turn: Turn) -> int:
     """Section button: ask for the text (or, for a forwarded message, straight for the link)."""
-    svc = services(context)
-    query, chat = update.callback_query, update.effective_chat
-    if query is None or chat is None or query.data is None:
-        return END
+    svc, chat, context, query = turn.svc, turn.chat, turn.context, turn.query
     await answer_query(query)
     draft = _draft(context, chat.id)
     draft["section"] = context.match["section"] if context.match is not None else ""
@@ -479,83 +519,96 @@ async def on_pick_section(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await query.edit_message_text(chosen)
     if "html" in draft:
         await context.bot.send_message(chat.id, tr(svc.lang, "ask_link"))
-        _stop(LINK)
+        return LINK
     await context.bot.send_message(chat.id, tr(svc.lang, "ask_text"))
-    _stop(TEXT)
+    return TEXT
 
 
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+@step
+async def on_text(turn: Turn) -> int:
     """The item's text, formatting kept as Telegram HTML."""
-    svc = services(context)
-    msg, chat = update.effective_message, update.effective_chat
-    if msg is None or chat is None:
-        return END
+    svc, msg, chat, context = turn.svc, turn.msg, turn.chat, turn.context
     _draft(context, chat.id)["html"] = _message_html(msg)
     await _reply(msg, tr(svc.lang, "ask_link"))
-    _stop(LINK)
+    return LINK
 
 
-async def on_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """An http(s) link, or /skip."""
-    svc = services(context)
-    msg, chat = update.effective_message, update.effective_chat
-    if msg is None or chat is None:
-        return END
-    draft = _draft(context, chat.id)
-    text = (msg.text or "").strip()
-    if text.startswith("/skip"):
-        draft["link"] = None
-    elif re.match(r"^https?://\S+$", text):
-        draft["link"] = text
-    else:
-        await _reply(msg, tr(svc.lang, "bad_link"))
-        _stop(LINK)
-    nxt = next_run_day(svc, draft.get("digest", "morning"), svc.clock.now())
-    await _reply(msg, tr(svc.lang, "ask_first", next=nxt.isoformat()))
-    _stop(FIRST)
+@step
+async def on_link(turn: Turn) -> int:
+    """An http(s) link."""
+    text = (turn.msg.text or "").strip()
+    if not re.match(r"^https?://\S+$", text):
+        await _reply(turn.msg, tr(turn.svc.lang, "bad_link"))
+        return LINK
+    return await _ask_first(turn, text)
 
 
-async def on_first_date(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """First date (/skip or 下次: the next issue of the slot)."""
-    svc = services(context)
-    msg, chat = update.effective_message, update.effective_chat
-    if msg is None or chat is None:
-        return END
+@step
+async def on_skip_link(turn: Turn) -> int:
+    """/skip: no link."""
+    return await _ask_first(turn, None)
+
+
+async def _ask_first(turn: Turn, link: str | None) -> int:
+    draft = _draft(turn.context, turn.chat.id)
+    draft["link"] = link
+    nxt = next_run_day(turn.svc, draft.get("digest", "morning"), turn.svc.clock.now())
+    await _reply(turn.msg, tr(turn.svc.lang, "ask_first", next=nxt.isoformat()))
+    return FIRST
+
+
+@step
+async def on_skip_first_date(turn: Turn) -> int:
+    """/skip: the next issue of the slot."""
+    return await _first_date(turn, "next")
+
+
+@step
+async def on_first_date(turn: Turn) -> int:
+    """First date (下次: the next issue of the slot)."""
+    return await _first_date(turn, (turn.msg.text or "").strip())
+
+
+async def _first_date(turn: Turn, text: str) -> int:
+    svc, msg, chat, context = turn.svc, turn.msg, turn.chat, turn.context
     draft = _draft(context, chat.id)
     now = svc.clock.now()
-    text = (msg.text or "").strip()
-    if text.startswith("/skip") or text.lower() in ("next", "下次", "下一期"):
+    if text.lower() in ("next", "下次", "下一期"):
         day: date | None = next_run_day(svc, draft.get("digest", "morning"), now)
     else:
         day = parse_day(text, now.date())
     if day is None:
         await _reply(msg, tr(svc.lang, "bad_date", text=text))
-        _stop(FIRST)
+        return FIRST
     if day < now.date():
         await _reply(msg, tr(svc.lang, "date_past", day=day.isoformat()))
-        _stop(FIRST)
+        return FIRST
     draft["first"] = day
     await _reply(msg, tr(svc.lang, "ask_until"))
-    _stop(UNTIL)
+    return UNTIL
 
 
-async def on_until(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """End date, or /skip (runs once); then the item is stored as a draft."""
-    svc = services(context)
-    msg, chat, user = update.effective_message, update.effective_chat, update.effective_user
-    if msg is None or chat is None or user is None:
-        return END
-    draft = _draft(context, chat.id)
-    text = (msg.text or "").strip()
-    until: date | None = None
-    if not text.startswith("/skip"):
-        until = parse_day(text, svc.clock.now().date())
-        if until is None:
-            await _reply(msg, tr(svc.lang, "bad_date", text=text))
-            _stop(UNTIL)
-    await _create(svc, msg, user.id, draft, until=until)
-    _drop_draft(context, chat.id)
-    _stop(END)
+@step
+async def on_until(turn: Turn) -> int:
+    """End date; then the item is stored as a draft."""
+    text = (turn.msg.text or "").strip()
+    until = parse_day(text, turn.svc.clock.now().date())
+    if until is None:
+        await _reply(turn.msg, tr(turn.svc.lang, "bad_date", text=text))
+        return UNTIL
+    return await _store(turn, until)
+
+
+@step
+async def on_skip_until(turn: Turn) -> int:
+    """/skip: no end date (runs once)."""
+    return await _store(turn, None)
+
+
+async def _store(turn: Turn, until: date | None) -> int:
+    await _create(turn.svc, turn.msg, turn.user.id, _draft(turn.context, turn.chat.id), until=until)
+    _drop_draft(turn.context, turn.chat.id)
+    return END
 
 
 async def _create(
@@ -597,111 +650,98 @@ async def _create(
     )
 
 
-async def on_announce(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+@step
+async def on_announce(turn: Turn) -> int:
     """Start a one-off announcement: ask for the time."""
-    svc = services(context)
-    msg, chat = update.effective_message, update.effective_chat
-    if msg is None or chat is None:
-        return END
-    if not _is_editor(svc, _uid(update)):
+    svc, msg, chat, user, context = turn.svc, turn.msg, turn.chat, turn.user, turn.context
+    if not _is_editor(svc, user.id):
         await _refuse(svc, msg)
-        _stop(END)
+        return END
     _draft(context, chat.id).clear()
     await _reply(msg, tr(svc.lang, "ask_announce_when"))
-    _stop(ANNOUNCE_WHEN)
+    return ANNOUNCE_WHEN
 
 
-async def on_announce_when(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+@step
+async def on_announce_when(turn: Turn) -> int:
     """The announcement's date and time; then ask for its text."""
-    svc = services(context)
-    msg, chat = update.effective_message, update.effective_chat
-    if msg is None or chat is None:
-        return END
+    svc, msg, chat, context = turn.svc, turn.msg, turn.chat, turn.context
     now = svc.clock.now()
     text = (msg.text or "").strip()
     when = parse_when(text, now)
     if when is None:
         await _reply(msg, tr(svc.lang, "bad_when", text=text))
-        _stop(ANNOUNCE_WHEN)
+        return ANNOUNCE_WHEN
     if when <= now:
         await _reply(msg, tr(svc.lang, "when_past", when=_fmt_when(svc, when)))
-        _stop(ANNOUNCE_WHEN)
+        return ANNOUNCE_WHEN
     _draft(context, chat.id)["announce_at"] = when
     await _reply(msg, tr(svc.lang, "ask_announce_text", when=_fmt_when(svc, when)))
-    _stop(ANNOUNCE_TEXT)
+    return ANNOUNCE_TEXT
 
 
-async def on_announce_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+@step
+async def on_announce_text(turn: Turn) -> int:
     """The announcement's text: stored as a draft announcement."""
-    svc = services(context)
-    msg, chat, user = update.effective_message, update.effective_chat, update.effective_user
-    if msg is None or chat is None or user is None:
-        return END
+    svc, msg, chat, user, context = turn.svc, turn.msg, turn.chat, turn.user, turn.context
     draft = _draft(context, chat.id)
     draft["html"] = _message_html(msg)
     await _create(svc, msg, user.id, draft, announce_at=draft["announce_at"])
     _drop_draft(context, chat.id)
-    _stop(END)
+    return END
 
 
-async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+@step
+async def on_edit(turn: Turn) -> int:
     """/edit 12: the next message replaces the item's text."""
-    svc = services(context)
-    msg, chat = update.effective_message, update.effective_chat
-    if msg is None or chat is None:
-        return END
-    if not _is_editor(svc, _uid(update)):
+    svc, msg, chat, user, context = turn.svc, turn.msg, turn.chat, turn.user, turn.context
+    if not _is_editor(svc, user.id):
         await _refuse(svc, msg)
-        _stop(END)
+        return END
     number = _number_arg(context)
     if number is None:
         await _reply(msg, tr(svc.lang, "usage_number", command="edit"))
-        _stop(END)
+        return END
     item = svc.queue.get(number)
     if item is None:
         await _reply(msg, tr(svc.lang, "no_item", number=number))
-        _stop(END)
+        return END
     if not item.is_open:
         await _reply(msg, error_text(svc.lang, InvalidTransition(item, "edit")))
-        _stop(END)
+        return END
     draft = _draft(context, chat.id)
     draft.clear()
     draft["edit"] = number
-    await _reply(msg, tr(svc.lang, "ask_edit", number=number, html=item.html))
-    _stop(EDIT_TEXT)
+    await _reply(msg, tr(svc.lang, "ask_edit", number=number, html=Markup(item.html)))
+    return EDIT_TEXT
 
 
-async def on_edit_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+@step
+async def on_edit_text(turn: Turn) -> int:
     """The replacement text of the item being edited."""
-    svc = services(context)
-    msg, chat, user = update.effective_message, update.effective_chat, update.effective_user
-    if msg is None or chat is None or user is None:
-        return END
+    svc, msg, chat, user, context = turn.svc, turn.msg, turn.chat, turn.user, turn.context
     number = int(_draft(context, chat.id).get("edit", 0))
     _drop_draft(context, chat.id)
     item = svc.queue.get(number)
     if item is None:
         await _reply(msg, tr(svc.lang, "no_item", number=number))
-        _stop(END)
+        return END
     try:
         changed = edit(svc.editorial, item, user.id, svc.clock.now(), html=_message_html(msg))
     except EditorialError as e:
         await _reply(msg, error_text(svc.lang, e))
-        _stop(END)
+        return END
     svc.queue.save(changed)
     await _reply(msg, tr(svc.lang, "edited", number=number, status=_state_name(svc, changed)))
-    _stop(END)
+    return END
 
 
-async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+@step
+async def on_cancel(turn: Turn) -> int:
     """/cancel: drop the unfinished item."""
-    svc = services(context)
-    msg, chat = update.effective_message, update.effective_chat
-    if chat is not None:
-        _drop_draft(context, chat.id)
-    if msg is not None:
-        await _reply(msg, tr(svc.lang, "cancelled"))
-    _stop(END)
+    _drop_draft(turn.context, turn.chat.id)
+    await _reply(turn.msg, tr(turn.svc.lang, "cancelled"))
+    return END
 
 
 def conversation(f: EditorFilters) -> ConversationHandler[Any]:
@@ -722,12 +762,12 @@ def conversation(f: EditorFilters) -> ConversationHandler[Any]:
                 DIGEST: [CallbackQueryHandler(on_pick_digest, pattern=EDITOR_DIGEST.pattern)],
                 SECTION: [CallbackQueryHandler(on_pick_section, pattern=EDITOR_SECTION.pattern)],
                 TEXT: [MessageHandler(text, on_text)],
-                LINK: [CommandHandler("skip", on_link), MessageHandler(filters.TEXT & ~filters.COMMAND, on_link)],
+                LINK: [CommandHandler("skip", on_skip_link), MessageHandler(filters.TEXT & ~filters.COMMAND, on_link)],
                 FIRST: [
-                    CommandHandler("skip", on_first_date),
+                    CommandHandler("skip", on_skip_first_date),
                     MessageHandler(filters.TEXT & ~filters.COMMAND, on_first_date),
                 ],
-                UNTIL: [CommandHandler("skip", on_until), MessageHandler(filters.TEXT & ~filters.COMMAND, on_until)],
+                UNTIL: [CommandHandler("skip", on_skip_until), MessageHandler(filters.TEXT & ~filters.COMMAND, on_until)],
                 ANNOUNCE_WHEN: [MessageHandler(filters.TEXT & ~filters.COMMAND, on_announce_when)],
                 ANNOUNCE_TEXT: [MessageHandler(text, on_announce_text)],
                 EDIT_TEXT: [MessageHandler(text, on_edit_text)],
@@ -749,10 +789,10 @@ async def _editor_message(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     svc = services(context)
     msg, user = update.effective_message, update.effective_user
     if msg is None or user is None:
-        _stop()
+        raise _Done
     if not _is_editor(svc, user.id):
         await _refuse(svc, msg)
-        _stop()
+        raise _Done
     return svc, msg, user.id
 
 
@@ -761,13 +801,14 @@ def _order(items: Iterable[QueueItem]) -> list[QueueItem]:
     return sorted(items, key=lambda it: (rank[it.digest], it.announce_at or it.first_date, it.number))
 
 
+@command
 async def on_queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/queue: open items by slot and date, with number and state."""
     svc, msg, _ = await _editor_message(update, context)
     items = _order(svc.queue.open_items())
     if not items:
         await _reply(msg, tr(svc.lang, "editors_queue_empty"))
-        _stop()
+        return
     lines: list[str] = [tr(svc.lang, "editors_queue_title", count=len(items))]
     current: str | None = None
     for item in items:
@@ -776,7 +817,7 @@ async def on_queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             lines += ["", Markup("<b>{}</b>").format(_digest_name(svc, item.digest))]
         lines.append(_summary(svc, item))
     await _send_lines(svc, msg, lines)
-    _stop()
+    return
 
 
 async def _send_lines(svc: Services, msg: Message, lines: Sequence[str]) -> None:
@@ -795,22 +836,24 @@ async def _item_arg(svc: Services, msg: Message, context: ContextTypes.DEFAULT_T
     number = _number_arg(context)
     if number is None:
         await _reply(msg, tr(svc.lang, "usage_number", command=command))
-        _stop()
+        raise _Done
     item = svc.queue.get(number)
     if item is None:
         await _reply(msg, tr(svc.lang, "no_item", number=number))
-        _stop()
+        raise _Done
     return item
 
 
+@command
 async def on_item(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/item 12: one item with its dates, text and history."""
     svc, msg, _ = await _editor_message(update, context)
     item = await _item_arg(svc, msg, context, "item")
     await svc.outbox.send(msg.chat_id, _card(svc, item), thread_id=msg.message_thread_id)
-    _stop()
+    return
 
 
+@command
 async def on_approve(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/approve 12 (四眼 review when configured: the domain refuses the author)."""
     svc, msg, actor = await _editor_message(update, context)
@@ -820,7 +863,7 @@ async def on_approve(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         approved = approve(svc.editorial, item, actor, now)
     except EditorialError as e:
         await _reply(msg, error_text(svc.lang, e))
-        _stop()
+        return
     svc.queue.save(approved)
     if approved.announce_at is not None:
         text = tr(
@@ -836,28 +879,30 @@ async def on_approve(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             digest=_digest_name(svc, item.digest),
         )
     await _reply(msg, text)
-    _stop()
+    return
 
 
+@command
 async def on_withdraw(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/withdraw 12 reason: the item never runs."""
     svc, msg, actor = await _editor_message(update, context)
     args = context.args or []
     if len(args) < 2:
         await _reply(msg, tr(svc.lang, "usage_withdraw"))
-        _stop()
+        return
     item = await _item_arg(svc, msg, context, "withdraw")
     reason = " ".join(args[1:])
     try:
         gone = withdraw(svc.editorial, item, actor, reason, svc.clock.now())
     except EditorialError as e:
         await _reply(msg, error_text(svc.lang, e))
-        _stop()
+        return
     svc.queue.save(gone)
     await _reply(msg, tr(svc.lang, "withdrawn", number=item.number, reason=reason))
-    _stop()
+    return
 
 
+@command
 async def on_preview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/preview morning|tea [date]: the digest as it would go out now, marked 【预览】; records nothing."""
     svc, msg, _ = await _editor_message(update, context)
@@ -867,19 +912,19 @@ async def on_preview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     day = parse_day(args[1], now.date()) if slot is not None and len(args) > 1 else None
     if slot is None or (len(args) > 1 and day is None):
         await _reply(msg, tr(svc.lang, "usage_preview"))
-        _stop()
+        return
     day = day or next_run_day(svc, slot, now)
     group = next((g for g in svc.config.chats.groups if slot in g.digests), None)
     if group is None:
         await _reply(msg, tr(svc.lang, "preview_no_group", digest=_digest_name(svc, slot)))
-        _stop()
+        return
     fetched = await asyncio.to_thread(svc.publisher.fetch, slot)  # type: ignore[arg-type]
     plan = svc.publisher.plan(group, day, slot, fetched.results, now)  # type: ignore[arg-type]
     name = _digest_name(svc, slot)
     thread = msg.message_thread_id
     if plan.parts is None:
         await svc.outbox.send(msg.chat_id, tr(svc.lang, "preview_empty", digest=name, day=day))
-        _stop()
+        return
     head = tr(svc.lang, "preview_head", digest=name, day=day.isoformat())
     parts = list(plan.parts)
     if tg_len(html_to_plain(head + "\n\n" + Markup(parts[0]))) <= 4000:
@@ -891,9 +936,10 @@ async def on_preview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     numbers = ", ".join(f"#{n}" for n in plan.queued_numbers)
     note = tr(svc.lang, "preview_queued", numbers=numbers) if numbers else tr(svc.lang, "preview_no_queue")
     await svc.outbox.send(msg.chat_id, note, thread_id=thread)
-    _stop()
+    return
 
 
+@command
 async def on_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/reload: re-read content/queue now; problems as file:line (also told to the ops chat once)."""
     svc, msg, _ = await _editor_message(update, context)
@@ -905,4 +951,4 @@ async def on_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         shown = "\n".join(problems[:30])
         lines.append(tr(svc.lang, "reload_problems", count=len(problems), lines=shown))
     await _send_lines(svc, msg, lines)
-    _stop()
+    return
