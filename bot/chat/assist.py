@@ -11,10 +11,10 @@ owner rules (首问负责) apply as to any answer: sending an unclaimed ticket's
 sender (answering claims, bot/tickets/desk.py), a ticket someone else owns is refused unless the sender
 is a supervisor.
 
-Button data (``as:<action>:<n>[:<key>]``): send (the draft as it is), edit (the draft as a message to
-reply to), cn (canned replies picker), cp (a canned reply picked: ``as:cp:N:<key>``), cls (answer the
-class of N), kb (存为问答: propose N's answer for the FAQ), ok / no (an editor approves / rejects
-proposal N).
+Button data: the ``ASSIST_*`` formats of bot/chat/callbacks.py (``as:<action>:<n>[:<key>]``): send
+(the draft as it is), edit (the draft as a message to reply to), cn (canned replies picker), cp (a
+canned reply picked), cls (answer the class of N), kb (存为问答), ok / no (an editor approves /
+rejects proposal N).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,7 +35,18 @@ from bot.assist.drafts import Draft, build_draft, strip_marks
 from bot.assist.llm import LlmRewriter
 from bot.assist.replies import ReplyBook, load_replies
 from bot.assist.similar import MatcherRetrieval
-from bot.chat.callbacks import CARD_BACK
+from bot.chat.callbacks import (
+    ASSIST,
+    ASSIST_CANNED,
+    ASSIST_CANNED_PICK,
+    ASSIST_CLASS,
+    ASSIST_DRAFT_EDIT,
+    ASSIST_DRAFT_SEND,
+    ASSIST_PROPOSAL_APPROVE,
+    ASSIST_PROPOSAL_REJECT,
+    ASSIST_SAVE_FAQ,
+    CARD_BACK,
+)
 from bot.chat.context import Services, services
 from bot.chat.outbox import answer_query
 from bot.chat.views.errors import error_text
@@ -48,7 +58,6 @@ from bot.tickets.topics import GENERAL, load_faq
 
 log = logging.getLogger(__name__)
 
-_DATA = re.compile(r"^as:(send|edit|cn|cp|cls|kb|ok|no):(\d{1,9})(?::([a-z0-9_/-]{1,40}))?$")
 CARD_DRAFT = 800  # the draft as the card shows it (the whole of it: 修改草稿)
 MAX_WINDOW = 300  # questions grouped at most (the newest)
 
@@ -245,17 +254,17 @@ def card_rows(svc: Services, t: Ticket) -> list[list[InlineKeyboardButton]]:
         sd = st.book.draft(n)
         if sd is not None and sd.outcome is None:
             rows.append([
-                InlineKeyboardButton(plain(lang, "assist_btn_send_draft"), callback_data=f"as:send:{n}"),
-                InlineKeyboardButton(plain(lang, "assist_btn_edit_draft"), callback_data=f"as:edit:{n}"),
+                InlineKeyboardButton(plain(lang, "assist_btn_send_draft"), callback_data=ASSIST_DRAFT_SEND.pack(n)),
+                InlineKeyboardButton(plain(lang, "assist_btn_edit_draft"), callback_data=ASSIST_DRAFT_EDIT.pack(n)),
             ])
     row: list[InlineKeyboardButton] = []
     if not t.is_closed and st.replies.for_topic(t.topic):
-        row.append(InlineKeyboardButton(plain(lang, "assist_btn_canned"), callback_data=f"as:cn:{n}"))
+        row.append(InlineKeyboardButton(plain(lang, "assist_btn_canned"), callback_data=ASSIST_CANNED.pack(n)))
     found = class_of(svc, t)
     if found is not None:
-        row.append(InlineKeyboardButton(plain(lang, "assist_btn_class", n=len(found[1])), callback_data=f"as:cls:{n}"))
+        row.append(InlineKeyboardButton(plain(lang, "assist_btn_class", n=len(found[1])), callback_data=ASSIST_CLASS.pack(n)))
     if t.answers and not t.is_closed and st.book.pending_for(n) is None:  # a closed card has no buttons
-        row.append(InlineKeyboardButton(plain(lang, "assist_btn_save_faq"), callback_data=f"as:kb:{n}"))
+        row.append(InlineKeyboardButton(plain(lang, "assist_btn_save_faq"), callback_data=ASSIST_SAVE_FAQ.pack(n)))
     if row:
         rows.append(row)
     return rows
@@ -290,7 +299,7 @@ def _canned_values(svc: Services, t: Ticket, by: int) -> dict[str, str]:
 
 def _picker(svc: Services, t: Ticket) -> InlineKeyboardMarkup:
     rows = [
-        [InlineKeyboardButton(r.title[:40], callback_data=f"as:cp:{t.number}:{r.key}")]
+        [InlineKeyboardButton(r.title[:40], callback_data=ASSIST_CANNED_PICK.pack(t.number, r.key))]
         for r in state(svc).replies.for_topic(t.topic)
     ]
     rows.append([InlineKeyboardButton(plain(svc.lang, "assist_btn_back"), callback_data=CARD_BACK.pack(t.number))])
@@ -317,11 +326,12 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is None or query.data is None:
         return
-    m = _DATA.match(query.data)
-    if m is None:
+    found = next(((a, m) for a, cb in ASSIST.items() if (m := cb.pattern.match(query.data))), None)
+    if found is None:
         await answer_query(query)
         return
-    action, number, key = m.group(1), int(m.group(2)), m.group(3)
+    action, m = found
+    number, key = int(m.group("number")), m.groupdict().get("key")
     user = query.from_user.id
     lang = svc.lang
     st = state(svc)
@@ -504,8 +514,8 @@ def _proposal_html(svc: Services, p: Proposal) -> Markup:
 
 def _review_keyboard(lang: str, pid: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[
-        InlineKeyboardButton(plain(lang, "assist_btn_approve"), callback_data=f"as:ok:{pid}"),
-        InlineKeyboardButton(plain(lang, "assist_btn_reject"), callback_data=f"as:no:{pid}"),
+        InlineKeyboardButton(plain(lang, "assist_btn_approve"), callback_data=ASSIST_PROPOSAL_APPROVE.pack(pid)),
+        InlineKeyboardButton(plain(lang, "assist_btn_reject"), callback_data=ASSIST_PROPOSAL_REJECT.pack(pid)),
     ]])
 
 
@@ -634,7 +644,7 @@ async def on_classes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     for g, waiting in found[:10]:
         lines.append(tr(lang, "assist_classes_line", count=len(g.keys), label=g.label, numbers=_numbers(waiting)))
         rows.append([InlineKeyboardButton(
-            f"{plain(lang, 'assist_btn_class', n=len(waiting))} · {g.label[:20]}", callback_data=f"as:cls:{waiting[0]}"
+            f"{plain(lang, 'assist_btn_class', n=len(waiting))} · {g.label[:20]}", callback_data=ASSIST_CLASS.pack(waiting[0])
         )])
     await svc.outbox.send(msg.chat_id, Markup("\n").join(lines), reply_to=msg.message_id,
                           keyboard=InlineKeyboardMarkup(rows))

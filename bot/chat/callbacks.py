@@ -13,6 +13,15 @@ import re
 from dataclasses import dataclass
 
 __all__ = [
+    "ASSIST",
+    "ASSIST_CANNED",
+    "ASSIST_CANNED_PICK",
+    "ASSIST_CLASS",
+    "ASSIST_DRAFT_EDIT",
+    "ASSIST_DRAFT_SEND",
+    "ASSIST_PROPOSAL_APPROVE",
+    "ASSIST_PROPOSAL_REJECT",
+    "ASSIST_SAVE_FAQ",
     "CARD_BACK",
     "CARD_CLAIM",
     "CARD_CLOSE",
@@ -68,3 +77,23 @@ COMPLAIN = Callback("cp", (_NUMBER,))
 # the editors' conversation (bot/chat/editors.py)
 EDITOR_DIGEST = Callback("ed:d", (("digest", r"morning|tea"),))
 EDITOR_SECTION = Callback("ed:s", (("section", r".+"),))
+# 智能帮办 on the card and on FAQ proposals (bot/chat/assist.py)
+ASSIST_DRAFT_SEND = Callback("as:send", (_NUMBER,))  # 发送草稿
+ASSIST_DRAFT_EDIT = Callback("as:edit", (_NUMBER,))  # 修改草稿
+ASSIST_CANNED = Callback("as:cn", (_NUMBER,))  # 常用回复: the picker
+ASSIST_CANNED_PICK = Callback("as:cp", (_NUMBER, ("key", r"[a-z0-9_-]{1,30}/\d{1,3}")))  # one picked
+ASSIST_CLASS = Callback("as:cls", (_NUMBER,))  # 一并答复 the class of the ticket
+ASSIST_SAVE_FAQ = Callback("as:kb", (_NUMBER,))  # 存为问答
+ASSIST_PROPOSAL_APPROVE = Callback("as:ok", (_NUMBER,))  # an editor approves proposal N
+ASSIST_PROPOSAL_REJECT = Callback("as:no", (_NUMBER,))
+#: every format above, by the action bot/chat/assist.py dispatches on
+ASSIST = {
+    "send": ASSIST_DRAFT_SEND,
+    "edit": ASSIST_DRAFT_EDIT,
+    "cn": ASSIST_CANNED,
+    "cp": ASSIST_CANNED_PICK,
+    "cls": ASSIST_CLASS,
+    "kb": ASSIST_SAVE_FAQ,
+    "ok": ASSIST_PROPOSAL_APPROVE,
+    "no": ASSIST_PROPOSAL_REJECT,
+}
