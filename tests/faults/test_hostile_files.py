@@ -163,7 +163,9 @@ def test_faq_front_matter_alias_bomb_is_refused_others_load(
     assert refused, lines
     assert code != 0
     assert_short(lines)
-    assert not any("education.md" in line for line in lines)  # the shipped files still load
+    # the shipped files still load: no problem reported at a line of theirs (check also lists each FAQ file's
+    # editorial marks as "<file>: <count>", which is no problem)
+    assert not any(re.search(r"education\.md:\d+:", line) for line in lines), lines
 
 
 @pytest.mark.timeout(60)
