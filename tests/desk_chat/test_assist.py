@@ -214,3 +214,28 @@ async def test_save_an_answered_ticket_as_faq(tmp_path: Path) -> None:
         await h.press(302, EDITORS_CHAT_ID, proposal["message_id"], "as:no:1")
         await h.wait_for_message(EDITORS_CHAT_ID, lambda m: m["message_id"] == proposal["message_id"] and "已驳回" in m["plain_text"])
         assert "月卡 150 元" not in "".join(p.read_text(encoding="utf-8") for p in (content / "faq").glob("*.md"))
+
+
+async def test_forged_presses_change_nothing(tmp_path: Path) -> None:
+    """A member (or a modified client) pressing the assistant's buttons: refused, nothing sent or stored."""
+    from tests.faults.test_roles import forge_press
+
+    content = content_copy(tmp_path)
+    async with running_bot(tmp_path, now=FRIDAY_10, content_dir=str(content)) as h:
+        await ask(h, 101, "@servicebot 北京的公积金怎么转到雄安？")
+        card = await card_of(h, 1)
+        await h.say(203, STAFF_CHAT_ID, "请新单位先开户缴存。", reply_to_message_id=card["message_id"])
+        await h.press(203, STAFF_CHAT_ID, (await wait_card(h, 1, lambda m: "as:kb:1" in buttons(m)))["message_id"], "as:kb:1")
+        proposal = await h.wait_for_message(EDITORS_CHAT_ID, lambda m: "问答提议 P1" in m["plain_text"])
+        before = h.services.desk.get(1).to_dict()
+        group_before = len(h.messages(GROUP_ID))
+        for data in ("as:send:1", "as:cp:1:general/1", "as:cls:1", "as:kb:1"):
+            forge_press(h, 101, STAFF_CHAT_ID, card["message_id"], data)  # the asker, not staff
+        forge_press(h, 203, EDITORS_CHAT_ID, proposal["message_id"], "as:ok:1")  # staff, not an editor
+        await until(lambda: len([c for c in h.sandbox.calls("answerCallbackQuery")
+                                 if c.get("params", {}).get("show_alert")]) >= 5, "five refusals")
+        assert h.services.desk.get(1).to_dict() == before
+        assert len(h.messages(GROUP_ID)) == group_before
+        p = h.services.assist.book.proposal(1) if h.services.assist else None
+        assert p is not None and p.status == "pending"
+        assert "请新单位先开户缴存" not in (content / "faq" / "housing-fund.md").read_text(encoding="utf-8")
