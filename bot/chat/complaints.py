@@ -15,7 +15,6 @@ import logging
 
 from telegram import Message, Update
 from telegram.constants import ChatType
-from telegram.ext import ContextTypes
 
 from bot.chat.callbacks import COMPLAIN
 from bot.chat.cards import (
@@ -27,7 +26,7 @@ from bot.chat.cards import (
     to_staff_chat,
     when,
 )
-from bot.chat.context import Services, services
+from bot.chat.context import BotContext, Services
 from bot.chat.outbox import answer_query
 from bot.chat.staff import _staff_guard, number_and_text
 from bot.chat.views.errors import error_text
@@ -84,9 +83,9 @@ def _received(svc: Services, t: Ticket) -> Markup:
     return Markup("\n").join(lines)
 
 
-async def on_complain(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_complain(update: Update, context: BotContext) -> None:
     """/complain 内容 — in a member group or in private ("/complain #12 …" links the complaint to #12)."""
-    svc = services(context)
+    svc = context.svc
     message = update.effective_message
     user = update.effective_user
     if message is None or user is None:
@@ -125,9 +124,9 @@ async def on_complain(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     )
 
 
-async def on_complain_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_complain_button(update: Update, context: BotContext) -> None:
     """投诉 under an answer: the asker's complaint about that ticket (once per answer message)."""
-    svc = services(context)
+    svc = context.svc
     query = update.callback_query
     match = COMPLAIN.pattern.match(query.data) if query is not None and query.data is not None else None
     if query is None or match is None:
@@ -161,9 +160,9 @@ async def on_complain_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     await answer_query(query, _received(svc, t), show_alert=True)
 
 
-async def on_resolve(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_resolve(update: Update, context: BotContext) -> None:
     """/resolve N 结果 — a supervisor closes complaint N with its outcome; the member is told."""
-    svc = services(context)
+    svc = context.svc
     guard = await _staff_guard(update, svc)
     if guard is None:
         return

@@ -14,9 +14,9 @@ from collections import Counter
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application
 
-from bot.chat.context import Services, services_of
+from bot.chat.context import BotContext, Services, services_of
 from bot.chat.subscribe import copy_keyboard
 from bot.delivery.deliver import Failure
 from bot.store.subscribers import Subscription
@@ -63,7 +63,7 @@ def schedule(app: Application[Any, Any, Any, Any, Any, Any], slot: Slot, day: da
     return True
 
 
-async def on_copies(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_copies(context: BotContext) -> None:
     """The job: send the run; a stop ends it between copies and the next start resumes it."""
     app = context.application
     svc = services_of(app)

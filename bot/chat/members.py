@@ -6,12 +6,11 @@ import logging
 
 from telegram import Message, Update
 from telegram.constants import ChatType
-from telegram.ext import ContextTypes
 
 from bot.chat.callbacks import RATE
 from bot.chat.cards import refresh_card, supervisors_html, tell_privately, to_staff_chat
 from bot.chat.commands import help_text, set_private_menu
-from bot.chat.context import services
+from bot.chat.context import BotContext
 from bot.chat.outbox import answer_query
 from bot.chat.views.errors import error_text
 from bot.chat.views.lists import mytickets_lines
@@ -22,9 +21,9 @@ from bot.tickets.model import Rating
 log = logging.getLogger(__name__)
 
 
-async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_start(update: Update, context: BotContext) -> None:
     """Greet and explain in one message; staff and editors get their own "/" menu in this private chat."""
-    svc = services(context)
+    svc = context.svc
     msg = update.effective_message
     if msg is None:
         return
@@ -34,9 +33,9 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await set_private_menu(context.bot, svc, update.effective_user.id)
 
 
-async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_help(update: Update, context: BotContext) -> None:
     """The commands of the roles this person has, here (members see members' commands)."""
-    svc = services(context)
+    svc = context.svc
     msg = update.effective_message
     user = update.effective_user
     if msg is None or user is None:
@@ -45,9 +44,9 @@ async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await msg.reply_text(text)
 
 
-async def on_editor_command_elsewhere(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_editor_command_elsewhere(update: Update, context: BotContext) -> None:
     """/new, /approve… outside the editors chat and private chats: a polite refusal, as /reply gets."""
-    svc = services(context)
+    svc = context.svc
     msg = update.effective_message
     user = update.effective_user
     if msg is None or user is None:
@@ -57,9 +56,9 @@ async def on_editor_command_elsewhere(update: Update, context: ContextTypes.DEFA
     await msg.reply_text(tr(svc.lang, "editors_only_here" if editor else "refused_editor"))
 
 
-async def on_mytickets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_mytickets(update: Update, context: BotContext) -> None:
     """/mytickets (private): my questions, newest first, with their status."""
-    svc = services(context)
+    svc = context.svc
     msg = update.effective_message
     user = update.effective_user
     if msg is None or user is None:
@@ -79,9 +78,9 @@ async def on_mytickets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 _RATE = RATE.pattern  # bot/chat/callbacks.py
 
 
-async def on_rate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_rate(update: Update, context: BotContext) -> None:
     """满意 / 基本满意 / 不满意 under a closed question: only the asker's tap counts."""
-    svc = services(context)
+    svc = context.svc
     query = update.callback_query
     if query is None or query.data is None:
         return

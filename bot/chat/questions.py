@@ -14,12 +14,12 @@ from typing import Any, NamedTuple
 from telegram import Bot, Message, MessageEntity, Update, User
 from telegram.constants import ChatType
 from telegram.error import TelegramError
-from telegram.ext import BaseHandler, ContextTypes
+from telegram.ext import BaseHandler
 
 from bot.chat.burst import acknowledger_of
 from bot.chat.callbacks import FAQ
 from bot.chat.cards import post_card, refresh_card, supervisors_html, to_staff_chat, user_link
-from bot.chat.context import Services, services
+from bot.chat.context import BotContext, Services
 from bot.chat.inbox import inbox_of
 from bot.chat.outbox import MAX_MESSAGE, answer_query, tg_len
 from bot.chat.promise import refresh_promise
@@ -98,9 +98,9 @@ async def staff_usernames(svc: Services, message: Message) -> set[str]:
     return known.names()
 
 
-async def on_any_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_any_update(update: Update, context: BotContext) -> None:
     """Every update (before the other handlers): a staff member's current @username is learnt."""
-    svc = services(context)
+    svc = context.svc
     user = update.effective_user
     if user is not None and svc.desk.roster.is_staff(user.id):
         staff_usernames_of(svc).learn(user.id, user.username)
@@ -368,9 +368,9 @@ async def _act(svc: Services, message: Message, asker: User, bot: User, text: st
         await message.reply_text(tr(svc.lang, "ask_empty"))
 
 
-async def on_group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_group_message(update: Update, context: BotContext) -> None:
     """A member group message: a question when addressed to the desk and asking something; else ignored."""
-    svc = services(context)
+    svc = context.svc
     message = update.effective_message
     asker = update.effective_user
     if message is None or asker is None or asker.is_bot:
@@ -381,9 +381,9 @@ async def on_group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     await _act(svc, message, asker, context.bot.bot, text)
 
 
-async def on_private_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_private_message(update: Update, context: BotContext) -> None:
     """In a private chat with the bot: a question unless it only greets, thanks or acknowledges."""
-    svc = services(context)
+    svc = context.svc
     message = update.effective_message
     asker = update.effective_user
     if message is None or asker is None:
@@ -391,9 +391,9 @@ async def on_private_message(update: Update, context: ContextTypes.DEFAULT_TYPE)
     await _act(svc, message, asker, context.bot.bot, message.text or message.caption or "")
 
 
-async def on_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_ask(update: Update, context: BotContext) -> None:
     """/ask 问题 — in a member group or in private."""
-    svc = services(context)
+    svc = context.svc
     message = update.effective_message
     asker = update.effective_user
     if message is None or asker is None:
@@ -419,9 +419,9 @@ def topic_staff_html(svc: Services, t: Ticket) -> Markup:
 # -- the FAQ offer's buttons ------------------------------------------------------------------------------
 
 
-async def on_faq_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_faq_button(update: Update, context: BotContext) -> None:
     """已解决 closes the ticket (asker only); 转人工 leaves it with the staff. Others get an alert."""
-    svc = services(context)
+    svc = context.svc
     query = update.callback_query
     if query is None or query.data is None:
         return

@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import CallbackQuery, Message, ReplyParameters, Update
-from telegram.ext import ContextTypes
 
 from bot.chat.cards import answer_ticket, card_html, close_ticket, refresh_card, stats_text, when
-from bot.chat.context import BotContext, Services, services
+from bot.chat.context import BotContext, Services
 from bot.chat.outbox import answer_query
 from bot.chat.views.cards import CARD_QUOTE, picker_keyboard
 from bot.chat.views.common import user_link
@@ -163,9 +162,9 @@ async def on_unknown_button(update: Update, context: BotContext) -> None:
 # -- replies in the staff chat ------------------------------------------------------------------------
 
 
-async def on_staff_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_staff_reply(update: Update, context: BotContext) -> None:
     """A reply to a card answers the ticket; a reply to a prompt gives a note or a transfer reason."""
-    svc = services(context)
+    svc = context.svc
     msg = update.effective_message
     user = update.effective_user
     if msg is None or user is None or msg.text is None or msg.reply_to_message is None:
@@ -256,17 +255,17 @@ async def _reply_tickets(svc: Services, msg: Message, tickets: list[Ticket], emp
     await svc.outbox.send_long(msg.chat_id, text, reply_to=msg.message_id)
 
 
-async def on_queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_queue(update: Update, context: BotContext) -> None:
     """/queue: open tickets, the most urgent deadline first."""
-    svc = services(context)
+    svc = context.svc
     guard = await _staff_guard(update, svc)
     if guard is not None:
         await _reply_tickets(svc, guard[0], svc.desk.queue(), "queue_empty", "queue_title")
 
 
-async def on_mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_mine(update: Update, context: BotContext) -> None:
     """/mine: the tickets I own, by deadline."""
-    svc = services(context)
+    svc = context.svc
     guard = await _staff_guard(update, svc)
     if guard is not None:
         msg, user = guard
@@ -288,9 +287,9 @@ def number_and_text(text: str | None) -> tuple[int, str] | None:
     return int(parts[1].lstrip("#")), parts[2]
 
 
-async def on_ticket(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_ticket(update: Update, context: BotContext) -> None:
     """/ticket 128: the ticket's history from its audit events."""
-    svc = services(context)
+    svc = context.svc
     guard = await _staff_guard(update, svc)
     if guard is None:
         return
@@ -311,9 +310,9 @@ async def on_ticket(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await svc.outbox.send_long(msg.chat_id, text, reply_to=msg.message_id)
 
 
-async def on_reopen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_reopen(update: Update, context: BotContext) -> None:
     """/reopen 128: an answered or closed ticket back to work (owner or supervisor; recorded)."""
-    svc = services(context)
+    svc = context.svc
     guard = await _staff_guard(update, svc)
     if guard is None:
         return
@@ -332,9 +331,9 @@ async def on_reopen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await msg.reply_text(tr(svc.lang, "reopened_ok", n=t.number, due=when(svc, t.resolution_due)))
 
 
-async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_stats(update: Update, context: BotContext) -> None:
     """/stats: the last 7 days — count, median times, SLA met %, by topic."""
-    svc = services(context)
+    svc = context.svc
     guard = await _staff_guard(update, svc)
     if guard is None:
         return
@@ -342,9 +341,9 @@ async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await svc.outbox.send_long(msg.chat_id, stats_text(svc, svc.clock.now()), reply_to=msg.message_id)
 
 
-async def on_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_reply(update: Update, context: BotContext) -> None:
     """/reply 128 text: answer a ticket without replying to its card."""
-    svc = services(context)
+    svc = context.svc
     guard = await _staff_guard(update, svc)
     if guard is None:
         return

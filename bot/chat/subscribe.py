@@ -16,9 +16,8 @@ import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
-from telegram.ext import ContextTypes
 
-from bot.chat.context import Services, services
+from bot.chat.context import BotContext, Services
 from bot.chat.outbox import answer_query
 from bot.store.subscribers import SLOTS, Subscribers, Subscription
 from bot.texts import Markup, plain, tr
@@ -98,9 +97,9 @@ def _save(svc: Services, sub: Subscription) -> None:
         subs.put(sub)
 
 
-async def on_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_subscribe(update: Update, context: BotContext) -> None:
     """/subscribe (or /start subscribe): subscribe to everything, or show the current choice, with the menu."""
-    svc = services(context)
+    svc = context.svc
     msg = update.effective_message
     if msg is None or update.effective_chat is None:
         return
@@ -120,9 +119,9 @@ async def on_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await svc.outbox.send(chat_id, intro + menu_text(svc, sub), keyboard=menu_keyboard(svc, sub))
 
 
-async def on_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_unsubscribe(update: Update, context: BotContext) -> None:
     """/unsubscribe: no more private copies, from now on (the record is removed)."""
-    svc = services(context)
+    svc = context.svc
     msg = update.effective_message
     if msg is None or update.effective_chat is None:
         return
@@ -135,9 +134,9 @@ async def on_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await msg.reply_text(tr(lang, "copies_unsubscribed" if removed else "copies_not_subscribed"))
 
 
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_button(update: Update, context: BotContext) -> None:
     """A press in the menu or under a copy: switch a section or a digest, close, unsubscribe, reopen."""
-    svc = services(context)
+    svc = context.svc
     query = update.callback_query
     if query is None or query.data is None or query.message is None:
         return
