@@ -8,7 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.chat.editor_jobs import deliver_announcements
-from bot.chat.editors import parse_day, parse_when
+from bot.editorial.dates import parse_day, parse_when
 from sandbox import EDITORS_CHAT_ID, GROUP_ID, OPS_CHAT_ID
 from tests.chat.harness import ROOT, running_bot
 
