@@ -31,13 +31,13 @@ import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Literal
 
 from bot.config import Config
 from bot.delivery.deliver import Failure, LedgerWalk
 from bot.delivery.publisher import PRIVATE_COPIES, SEEN_BUCKET, Publisher, section_specs
-from bot.delivery.schedule import SLOTS, Decision, Schedule
+from bot.delivery.schedule import Decision, Schedule
 from bot.store import Store
 from bot.store.ledger import DeliveryKey, DeliveryLedger
 from bot.store.subscribers import CopyRun, CopyRuns, Edition, Subscribers, Subscription, choice_key
@@ -257,21 +257,14 @@ class PrivateCopies:
         """Yesterday's and today's slots whose copies are unfinished (or never prepared though wanted):
         send them now (inside the catch-up window, or begun), or give them up (the run, if any, expired)."""
         found: list[MissedCopies] = []
-        today = now.date()
-        for day in (today - timedelta(days=1), today):
-            if not self.schedule.is_service_day(day):
+        for slot, day, due in self.schedule.past_slots(now, first_run):
+            run = self.open_run(slot, day)
+            if run is None and not self.needs_run(slot, day):
                 continue
-            for slot in SLOTS:
-                due = self.schedule.scheduled_at(slot, day)
-                if due > now or due < first_run:
-                    continue
-                run = self.open_run(slot, day)
-                if run is None and not self.needs_run(slot, day):
-                    continue
-                decision = self.schedule.decide(due, now)
-                if decision == "expire":
-                    self.expire(slot, day)
-                found.append(MissedCopies(slot, day, decision))
+            decision = self.schedule.decide(due, now)
+            if decision == "expire":
+                self.expire(slot, day)
+            found.append(MissedCopies(slot, day, decision))
         return found
 
     def retry_in_window(self, slot: Slot, day: date, at: datetime) -> bool:

@@ -65,6 +65,21 @@ class Schedule:
             day += timedelta(days=1)
         return day
 
+    def past_slots(self, now: datetime, first_run: datetime) -> list[tuple[Slot, date, datetime]]:
+        """Yesterday's and today's slots already due at ``now``, (slot, day, due), oldest first: what a
+        catch-up after downtime looks at. Slots before the bot's first run are not "missed" (a fresh
+        install reports nothing), nor days without a digest."""
+        today = now.date()
+        found: list[tuple[Slot, date, datetime]] = []
+        for day in (today - timedelta(days=1), today):
+            if not self.is_service_day(day):
+                continue
+            for slot in SLOTS:
+                due = self.scheduled_at(slot, day)
+                if first_run <= due <= now:
+                    found.append((slot, day, due))
+        return found
+
     def in_window(self, due: datetime, at: datetime) -> bool:
         """``at`` is no later than the catch-up window after ``due``."""
         return at - due <= self.window

@@ -20,13 +20,13 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from bot.config import Config, GroupConfig
 from bot.delivery.copies import PrivateCopies
 from bot.delivery.deliver import LedgerWalk, SendPart
 from bot.delivery.publisher import Fetched, HealthChange, Plan, Publisher
-from bot.delivery.schedule import SLOTS, Schedule
+from bot.delivery.schedule import Schedule
 from bot.store.digest_parts import DigestParts, StoredDigest
 from bot.store.ledger import DeliveryKey, DeliveryLedger, Outcome
 from digests.model import Slot
@@ -240,27 +240,20 @@ class DigestDelivery:
         Slots before the bot's first run are not "missed": a fresh install reports nothing. The
         expired ones are recorded as such here; sending the others is the caller's (deliver_slot)."""
         found: list[Missed] = []
-        today = now.date()
-        for day in (today - timedelta(days=1), today):
-            if not self.schedule.is_service_day(day):
-                continue
-            for slot in SLOTS:
-                due = self.schedule.scheduled_at(slot, day)
-                if due > now or due < first_run:
+        for slot, day, due in self.schedule.past_slots(now, first_run):
+            send: list[GroupConfig] = []
+            expired: list[GroupConfig] = []
+            for g in self.config.chats.groups:
+                key = slot_key(g, day, slot)
+                if slot not in g.digests or self.ledger.outcome(key) is not None:
                     continue
-                send: list[GroupConfig] = []
-                expired: list[GroupConfig] = []
-                for g in self.config.chats.groups:
-                    key = slot_key(g, day, slot)
-                    if slot not in g.digests or self.ledger.outcome(key) is not None:
-                        continue
-                    # begun before the outage: finish what was started rather than leave half a digest
-                    begun = self.ledger.get(key) is not None and bool(self.ledger.sent_parts(key))
-                    if self.schedule.decide(due, now, begun=begun) == "send":
-                        send.append(g)
-                    else:
-                        self.ledger.finish(key, "expired")
-                        expired.append(g)
-                if send or expired:
-                    found.append(Missed(slot, day, due, send, expired))
+                # begun before the outage: finish what was started rather than leave half a digest
+                begun = self.ledger.get(key) is not None and bool(self.ledger.sent_parts(key))
+                if self.schedule.decide(due, now, begun=begun) == "send":
+                    send.append(g)
+                else:
+                    self.ledger.finish(key, "expired")
+                    expired.append(g)
+            if send or expired:
+                found.append(Missed(slot, day, due, send, expired))
         return found

@@ -81,3 +81,15 @@ async def test_the_walk_sends_each_part_once_and_resumes_where_it_stopped(tmp_pa
 
         assert await walk.send(refused, ["x"], refuse) == "permanent"
         assert ledger.sent_parts(refused) == {}
+
+
+def test_a_catch_up_looks_at_yesterdays_and_todays_due_slots_since_the_first_run() -> None:
+    s = Schedule(digests(service_days="workdays"), TZ, Weekdays())
+    now = datetime(2026, 12, 2, 9, 0, tzinfo=TZ)  # Wednesday; Tuesday was a holiday
+    first_run = datetime(2026, 11, 1, tzinfo=TZ)
+    assert s.past_slots(now, first_run) == [("morning", date(2026, 12, 2), datetime(2026, 12, 2, 8, 0, tzinfo=TZ))]
+    thursday = datetime(2026, 12, 3, 16, 0, tzinfo=TZ)
+    assert [(slot, day.day) for slot, day, _ in s.past_slots(thursday, first_run)] == [
+        ("morning", 2), ("tea", 2), ("morning", 3), ("tea", 3)]
+    # a fresh install: nothing before its first run is missed
+    assert [slot for slot, _, _ in s.past_slots(thursday, datetime(2026, 12, 3, 12, 0, tzinfo=TZ))] == ["tea"]
