@@ -36,6 +36,7 @@ from bot.chat.inbox import inbox_of
 from bot.chat.promise import batch_render
 from bot.chat.promise import render as render_promise
 from bot.texts import Markup, plain, tr
+from bot.texts.measure import shorten
 from bot.tickets.model import Ticket
 
 log = logging.getLogger(__name__)
@@ -171,8 +172,7 @@ def cards_html(svc: Services, tickets: list[Ticket]) -> Markup:
     lines = [tr(lang, "burst_cards_title", k=len(tickets))]
     for t in tickets:
         topic = svc.library.topic(t.topic).label(lang)
-        text = t.text if len(t.text) <= 40 else t.text[:39] + "…"
-        lines.append(Markup("#{} · {} · {}：{}").format(t.number, topic, t.asker_name or "—", text))
+        lines.append(Markup("#{} · {} · {}：{}").format(t.number, topic, t.asker_name or "—", shorten(t.text, 40)))
     return Markup("\n").join(lines)
 
 

@@ -24,11 +24,12 @@ from telegram.ext import (
 
 from bot.chat.callbacks import EDITOR_DIGEST, EDITOR_SECTION
 from bot.chat.context import Services, services
-from bot.chat.outbox import html_to_plain, split_plain, tg_len
+from bot.chat.outbox import html_to_plain, tg_len
 from bot.config import Config
 from bot.editorial.content import SECTION_ALIASES
 from bot.editorial.model import HistoryEntry, ItemSlot, QueueItem
 from bot.texts import escape, has, plain, tr
+from bot.texts.measure import shorten
 
 log = logging.getLogger(__name__)
 
@@ -235,8 +236,7 @@ def _who(svc: Services, user_id: int | None) -> str:
 
 
 def _snippet(item_html: str, limit: int = 40) -> str:
-    plain = " ".join(html_to_plain(item_html).split())
-    return plain if len(plain) <= limit else plain[: limit - 1] + "…"
+    return shorten(" ".join(html_to_plain(item_html).split()), limit)
 
 
 def _fmt_when(svc: Services, when: datetime) -> str:
@@ -367,7 +367,7 @@ def _card(svc: Services, item: QueueItem) -> str:
     # the card must fit one message with its history: a long text is shown shortened, as plain text
     body = item.html
     if tg_len(html_to_plain(body)) > ITEM_CARD_TEXT:
-        body = escape(split_plain(html_to_plain(body), ITEM_CARD_TEXT)[0].rstrip() + "…")
+        body = escape(shorten(html_to_plain(body), ITEM_CARD_TEXT))
     lines += ["", body, "", tr(lang, "item_history")]
     for h in item.history[-10:]:
         lines.append(

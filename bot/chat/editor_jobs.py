@@ -29,6 +29,7 @@ from bot.editorial.content import ContentWatcher, load_queue_dir, present_keys
 from bot.editorial.model import QueueItem
 from bot.editorial.queue import FileSync
 from bot.texts import Markup, escape, plain, tr
+from bot.texts.measure import PART_LIMIT
 
 __all__ = [
     "EditorialState",
@@ -127,7 +128,7 @@ async def on_content_watch(context: BotContext) -> None:
         await reload_content(svc)
 
 
-ANNOUNCE_PART = 4000  # UTF-16 units of text per part (Telegram: 4096 after entity parsing; a margin kept)
+ANNOUNCE_PART = PART_LIMIT  # UTF-16 units of text per part (Telegram: 4096 after entity parsing; a margin kept)
 
 
 def _units(part_html: str) -> int:

@@ -56,6 +56,7 @@ from bot.editorial.dates import parse_day
 from bot.editorial.model import QueueItem
 from bot.editorial.rules import EditorialError, approve, withdraw
 from bot.texts import Markup, tr
+from bot.texts.measure import PART_LIMIT
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +117,7 @@ async def _send_lines(svc: Services, msg: Message, lines: Sequence[str]) -> None
     """HTML lines in as few messages as fit Telegram's limit."""
     chunk: list[str] = []
     for line in lines:
-        if chunk and tg_len("\n".join([*chunk, line])) > 3800:
+        if chunk and tg_len("\n".join([*chunk, line])) > PART_LIMIT:
             await svc.outbox.send(msg.chat_id, "\n".join(chunk), thread_id=msg.message_thread_id)
             chunk = []
         chunk.append(line)
@@ -219,7 +220,7 @@ async def on_preview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     head = tr(svc.lang, "preview_head", digest=name, day=day.isoformat())
     parts = list(plan.parts)
-    if tg_len(html_to_plain(head + "\n\n" + Markup(parts[0]))) <= 4000:
+    if tg_len(html_to_plain(head + "\n\n" + Markup(parts[0]))) <= PART_LIMIT:
         parts[0] = head + "\n\n" + Markup(parts[0])  # a built digest part is HTML already
     else:
         parts.insert(0, head)

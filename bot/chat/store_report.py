@@ -9,6 +9,7 @@ from telegram.ext import Application
 
 from bot.chat.context import services_of
 from bot.texts import plain
+from bot.texts.measure import shorten
 
 #: Telegram's limit is 4096 characters a message (https://core.telegram.org/bots/api#sendmessage)
 _MAX_CHARS = 3500
@@ -28,6 +29,5 @@ async def report_store(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     lines = svc.store.recovery
     if lines:
         shown = "\n".join(f"• {line}" for line in lines)
-        if len(shown) > _MAX_CHARS:
-            shown = shown[:_MAX_CHARS] + "…"
+        shown = shorten(shown, _MAX_CHARS + 1)
         await svc.outbox.alert(plain(svc.lang, "store_recovered", count=len(lines), lines=shown))

@@ -10,11 +10,13 @@ from __future__ import annotations
 import html
 import re
 
-from digests.render import utf16_len
+from digests.render import PART_LIMIT, utf16_len
 
-__all__ = ["MAX_MESSAGE", "html_to_plain", "shorten", "split_plain", "tg_len", "utf16_len"]
+__all__ = ["MAX_MESSAGE", "PART_LIMIT", "html_to_plain", "shorten", "split_plain", "tg_len", "utf16_len"]
 
 MAX_MESSAGE = 4096  # UTF-16 units of a message's text, the Bot API's limit
+# PART_LIMIT (digests/render.py, 4000): a part we build ourselves (a digest, an announcement, a preview)
+# stays this far under MAX_MESSAGE, room for a header joined to it later
 _TAG = re.compile(r"<[^>]+>")
 
 tg_len = utf16_len  # the name the chat side has always used

@@ -33,6 +33,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.chat.callbacks import FAQ, RATE
 from bot.chat.views.common import message_link, user_link
 from bot.texts import Markup, escape, plain, tr
+from bot.texts.measure import shorten
 from bot.tickets.model import EventKind, Rating, Status, Ticket
 from bot.tickets.topics import Checklist, FaqEntry
 
@@ -158,7 +159,7 @@ def _one_line(text: str, limit: int) -> str:
         if len(kept) + len(sentence) > limit:
             break
         kept += sentence
-    return kept.strip() or flat[: limit - 1].rstrip() + "…"
+    return kept.strip() or shorten(flat, limit)
 
 
 def promise_html(t: Ticket, f: PromiseFacts) -> Markup:
