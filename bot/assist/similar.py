@@ -20,7 +20,7 @@ from bot.tickets.topics import FaqEntry
 
 __all__ = ["FaqHit", "MatcherRetrieval", "Retrieval", "Vectorizer", "cosine"]
 
-TERMS_CACHE = 20_000  # texts whose features are remembered (a few MB)
+TERMS_CACHE = 5_000  # texts whose features and vectors are remembered (~2 KB each, measured: ~10 MB at most)
 
 
 @dataclass(frozen=True)
