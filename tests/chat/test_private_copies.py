@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from bot.chat import copies, jobs
+from bot.delivery import copies as copies_rules
 from bot.delivery.deliver import PartLane
 from bot.store.ledger import DeliveryKey
 from bot.store.subscribers import CopyRuns, Subscribers, Subscription
@@ -284,3 +285,31 @@ async def test_export_and_forget_cover_the_private_copies(tmp_path: Path) -> Non
         # the other member keeps everything
         assert Subscribers(h.store).get(102) is not None
         assert h.services.ledger.outcome(DeliveryKey.of(102, day, "morning")) == "sent"
+
+
+async def test_unsubscribing_during_a_run_stops_that_members_copy(tmp_path: Path) -> None:
+    """More members than are served side by side: the last wait until a first one is done, which takes
+    at least two seconds (three parts, a second apart in one chat); one who unsubscribes meanwhile gets nothing."""
+    ids = [6001 + i for i in range(copies_rules.SIDE_BY_SIDE + 5)]
+    last = ids[-1]
+    sb = Sandbox(world_with_members(ids), flood=False)
+    await sb.start()
+    try:
+        async with running_bot(tmp_path, sandbox=sb, **BIG) as h:
+            for uid in ids:
+                subscribe_directly(h, uid, ("policy", "jobs"))
+            now = h.clock.now()
+            day = now.date()
+            fetched = await asyncio.to_thread(h.services.publisher.fetch, "morning", now)
+            run = h.services.copies.prepare("morning", day, fetched.results, now)
+            assert run is not None and len(run.editions["jobs,policy"].parts) >= 3
+            sending = asyncio.create_task(copies.send_copies(h.services, "morning", day))
+            await wait_for(lambda: from_bot(h, ids[0]), "the first copy's first part")
+            assert not from_bot(h, last)
+            Subscribers(h.store).remove(last)  # what /unsubscribe and the 退订 button do
+            counts = await sending
+            assert from_bot(h, last) == [], "the member got a copy after unsubscribing"
+            assert counts["skipped"] == 1 and counts["sent"] == len(ids) - 1
+            assert h.services.ledger.get(DeliveryKey.of(last, day, "morning")) is None
+    finally:
+        await sb.stop()
