@@ -45,11 +45,13 @@ def _faq_problems(faq_dir: Path) -> list[Problem]:
 
 def _reply_problems(root: Path) -> list[Problem]:
     """content/replies (canned replies): unknown placeholders and topics, as ``file:line``."""
+    if not (root / "replies").is_dir():
+        return []  # no canned replies: nothing to check
     from bot.assist.replies import load_replies
     from bot.tickets.topics import load_faq
 
     library, _ = load_faq(root / "faq")
-    known = set(library.topics) | {"general"}
+    known = set(getattr(library, "topics", {})) | {"general"}
     _book, problems = load_replies(root / "replies", known)
     return [parse_problem(p, str(root / "replies")) for p in problems]
 
