@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from typing import Any
 
 from telegram import LinkPreviewOptions, Update
@@ -37,7 +38,7 @@ from bot.chat import (
     subscribe,
 )
 from bot.chat.commands import set_menus
-from bot.chat.context import SERVICES_KEY, BotContext, build_services, services_of
+from bot.chat.context import SERVICES_KEY, BotContext, Services, build_services, services_of
 from bot.chat.inbox import InboxApplication, InboxBot, InboxProcessor, replay_pending
 from bot.chat.liveness import schedule_heartbeat
 from bot.chat.outbox import Outbox
@@ -246,6 +247,7 @@ async def _post_init(app: BotApp) -> None:
     await replay_pending(app)  # questions fetched before a kill but never handled: first, in order
     burst.resume_unacknowledged(svc)  # askers whose batched promise a kill cut off (bot/chat/burst.py)
     await set_menus(app.bot, svc)  # each role's "/" menu, a scope per chat (bot/chat/commands.py)
+    _warm_up_retrieval(svc)
     # Missed digests are sent by a job rather than here: python-telegram-bot turns a stop signal into an
     # exception inside post_init, which could cut a send that Telegram already accepted before the ledger
     # records it; a running job is waited for when the application stops.
@@ -258,6 +260,23 @@ async def _post_init(app: BotApp) -> None:
                                port=svc.config.metrics.port)
         await server.start()
         svc.metrics = server
+
+
+def _warm_up_retrieval(svc: Services) -> None:
+    """The FAQ retrieval's dictionary and index are loaded in a worker thread now, not on the event loop
+    by the first question (which would hold every update up meanwhile). A question that comes during the
+    load waits for it; a failure here is logged and the first question tries again."""
+    matcher = svc.desk.matcher
+    if matcher is None:
+        return
+
+    def load() -> None:
+        try:
+            matcher.warm_up()
+        except Exception:  # a warm-up never stops the bot; the question path reports its own errors
+            log.exception("warming up the FAQ retrieval failed; the first question will load it")
+
+    threading.Thread(target=load, name="faq-warm-up", daemon=True).start()
 
 
 async def _post_shutdown(app: BotApp) -> None:

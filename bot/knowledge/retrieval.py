@@ -180,6 +180,11 @@ def normalise(text: str) -> str:
     return _ENGLISH.sub(lambda m: " " + ENGLISH[m.group(1)] + " ", flat)
 
 
+def load_segmenter() -> None:
+    """Load the word segmenter's dictionary now (once per process; later calls return at once)."""
+    _jieba()
+
+
 def _jieba(words: Iterable[str] = ()) -> Any:
     """Our own jieba tokenizer (not jieba's global one: nothing else can change how we segment), loaded
     once and quietly, with ``words`` (the synonyms' terms) in its dictionary. Adding a word changes how

@@ -60,6 +60,12 @@ class FaqMatcher:
         """The best entries for ``text`` with their scores, strongest first (no threshold)."""
         return [m for h in self.retriever.retrieve(text, limit) if (m := self._match(h)) is not None]
 
+    def warm_up(self) -> None:
+        """Load what the first question would otherwise wait for: jieba's dictionary (about a second of
+        CPU, far more on a busy machine), the index of the entries and, when on, the semantic model. Meant
+        for a worker thread at start-up (bot/chat/app.py), so no member's question pays for it."""
+        self.retriever.retrieve("公积金怎么提取", 1)
+
     def match(self, text: str) -> FaqMatch | None:
         """The entry to offer, or None when nothing fits closely enough."""
         hit = self.retriever.offer(text)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import threading
 from collections.abc import AsyncIterator, Callable
 from datetime import date, datetime, timedelta
@@ -79,6 +80,19 @@ class FeedServer:
     def __exit__(self, *exc: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def minutes_to_warning_time(svc: Services, due: datetime, service_minutes: int = 20) -> int:
+    """Whole wall-clock minutes to move the training clock so that ``service_minutes`` of service time are
+    left before ``due``, counted back from the deadline in service time: the jump never lands in a lunch
+    break or after hours (no SLA warning is sent while the desk is closed), whatever the wall clock said
+    when the test started."""
+    hours = svc.desk.hours
+    target = due.replace(second=0, microsecond=0)
+    while hours.service_minutes_between(target, due) < service_minutes:
+        target -= timedelta(minutes=1)
+    assert hours.is_open(target), target
+    return max(1, math.ceil((target - svc.clock.now()).total_seconds() / 60))
 
 
 def config_for_tests(data_dir: Path, api_base: str, feeds_url: str, **overrides: Any) -> Config:

@@ -15,6 +15,7 @@ import yaml
 from bot.chat.context import services_of
 from bot.chat.demo import Demo, start_demo
 from sandbox import BOT_ID, GROUP_ID, STAFF_CHAT_ID
+from tests.chat.harness import minutes_to_warning_time
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -74,8 +75,9 @@ async def test_the_training_clock_runs_the_sla_sweep_at_once(tmp_path: Path) -> 
         assert card
         svc = services_of(demo.app)
         ticket = svc.desk.get(1)
-        # to 20 minutes before the first-response deadline: inside the 30-minute warning, before escalation
-        minutes = max(1, math.ceil((ticket.first_response_due - svc.clock.now()).total_seconds() / 60) - 20)
+        # to 20 service minutes before the first-response deadline: inside the 30-minute warning, before
+        # escalation, and while the desk is open
+        minutes = minutes_to_warning_time(svc, ticket.first_response_due)
         answer = await _advance(demo, minutes)
         # no waiting: the warning is in the staff chat when the clock panel gets its answer
         warnings = [t for t in _bot_texts(demo, STAFF_CHAT_ID) if t.startswith("⏰") and "#1" in t and "到期" in t]

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import shutil
 from datetime import datetime, timedelta
@@ -15,6 +14,7 @@ from playwright.async_api import Browser, expect
 from bot.chat.context import services_of
 from bot.chat.demo import start_demo
 from sandbox import GROUP_ID, STAFF_CHAT_ID
+from tests.chat.harness import minutes_to_warning_time
 from tests.web.conftest import open_page
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,16 +81,9 @@ async def test_brief_question_card_claim_answer_through_the_page(
         await page.locator(".chat-item", has_text="服务中心·工单").click()
 
         # the training clock goes through the bot's demo-only hook: to 20 service minutes before #2's
-        # first-response deadline, where its SLA warning must be in the staff chat at once. Counted in
-        # service minutes from the deadline back, so the jump never lands in a lunch break or after hours
-        # (no warnings while the desk is closed) whatever the wall clock said when the demo started.
+        # first-response deadline, where its SLA warning must be in the staff chat at once
         svc = services_of(demo.app)
-        due = svc.desk.get(2).first_response_due
-        target = due.replace(second=0, microsecond=0)
-        while svc.desk.hours.service_minutes_between(target, due) < 20:
-            target -= timedelta(minutes=1)
-        assert svc.desk.hours.is_open(target)
-        minutes = max(1, math.ceil((target - svc.clock.now()).total_seconds() / 60))
+        minutes = minutes_to_warning_time(svc, svc.desk.get(2).first_response_due)
         await page.get_by_role("button", name="培训时钟").click()
         await expect(page.locator("#clock-now")).not_to_have_text("—")
         await page.locator("#advance-minutes").fill(str(minutes))
