@@ -19,7 +19,6 @@ from bot.workcal import WorkCalendar
 __all__ = ["DEFAULT_PERIODS", "ServiceHours", "ServicePeriod"]
 
 
-
 @dataclass(frozen=True)
 class ServicePeriod:
     """One daily service window, e.g. 09:00–12:00 (local time, end exclusive)."""
@@ -61,7 +60,10 @@ class ServiceHours:
 
     @classmethod
     def from_pairs(
-        cls, pairs: Sequence[tuple[time, time]], calendar: WorkCalendar | None = None, tz: ZoneInfo = DEFAULT_TZ
+        cls,
+        pairs: Sequence[tuple[time, time]],
+        calendar: WorkCalendar | None = None,
+        tz: ZoneInfo = DEFAULT_TZ,
     ) -> ServiceHours:
         """Build from ``((start, end), ...)`` as the config layer holds them."""
         return cls(calendar or WorkCalendar(), tuple(ServicePeriod(s, e) for s, e in pairs), tz)

@@ -220,7 +220,10 @@ def _parse_front(data: Any, front: str) -> Topic:
         )
     key = data.get("topic")
     if not isinstance(key, str) or not _KEY.match(key):
-        raise _Problem(kl.get("topic", 1), f"topic: expected a lowercase key like 'education', got {safe_yaml.shorten(key)}")
+        raise _Problem(
+            kl.get("topic", 1),
+            f"topic: expected a lowercase key like 'education', got {safe_yaml.shorten(key)}",
+        )
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
         raise _Problem(kl.get("name", 1), "name: expected the topic's Chinese name")
@@ -228,7 +231,10 @@ def _parse_front(data: Any, front: str) -> Topic:
     syn_raw = data.get("synonyms") or {}
     if not isinstance(syn_raw, dict):
         raise _Problem(kl.get("synonyms", 1), "synonyms: expected a mapping term -> [variants]")
-    synonyms = {str(k): _strs(v, f"synonyms.{safe_yaml.clip(str(k))}", kl.get("synonyms", 1)) for k, v in syn_raw.items()}
+    synonyms = {
+        str(k): _strs(v, f"synonyms.{safe_yaml.clip(str(k))}", kl.get("synonyms", 1))
+        for k, v in syn_raw.items()
+    }
     checklist = None
     cl = data.get("checklist")
     if cl is not None:
@@ -240,7 +246,8 @@ def _parse_front(data: Any, front: str) -> Topic:
         bad = sorted(set(map(str, cl)) - _CHECKLIST_KEYS)
         if bad:
             raise _Problem(
-                line, f"checklist.{safe_yaml.clip(bad[0])}: unknown key (expected {', '.join(sorted(_CHECKLIST_KEYS))})"
+                line,
+                f"checklist.{safe_yaml.clip(bad[0])}: unknown key (expected {', '.join(sorted(_CHECKLIST_KEYS))})",
             )
         for k in ("office", "hours", "hotline"):
             if cl.get(k) is not None and not isinstance(cl.get(k), str | int):
@@ -287,7 +294,9 @@ def _parse_body(
             problems.append(f"{path}:{head_line}: FAQ entry without a question after '###'; skipped")
             continue
         if not answer:
-            problems.append(f"{path}:{head_line}: FAQ entry {safe_yaml.clip(repr(question))} has no answer; skipped")
+            problems.append(
+                f"{path}:{head_line}: FAQ entry {safe_yaml.clip(repr(question))} has no answer; skipped"
+            )
             continue
         n += 1
         entries.append(
