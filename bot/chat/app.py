@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from typing import Any
 
 from telegram import LinkPreviewOptions, Update
@@ -271,8 +272,10 @@ def _warm_up_retrieval(svc: Services) -> None:
         return
 
     def load() -> None:
+        started = time.monotonic()
         try:
             matcher.warm_up()
+            log.info("FAQ retrieval ready in %.1f s", time.monotonic() - started)
         except Exception:  # a warm-up never stops the bot; the question path reports its own errors
             log.exception("warming up the FAQ retrieval failed; the first question will load it")
 

@@ -137,6 +137,9 @@ def test_forged_and_oversized_bodies_are_refused_before_they_are_read(tmp_path: 
             sb.send_user_message(101, GROUP_ID, "/help@servicebot")
             wait_until(lambda: any("/ask" in m["plain_text"] for m in bot_messages(sb, GROUP_ID)),
                        timeout=60, what="the bot to be up")
+            # the start-up's own growth (the FAQ retrieval's dictionary, loaded in a thread) is over first
+            wait_until(lambda: "FAQ retrieval ready" in _log.read_text(encoding="utf-8", errors="replace"),
+                       timeout=60, what="the FAQ retrieval to be loaded")
             before = _rss_mb(proc.pid)
             size = 90 * 2**20
             for _ in range(3):  # three unauthenticated 90 MB POSTs
