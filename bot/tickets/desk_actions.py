@@ -13,7 +13,6 @@ from bot.tickets.errors import (
     InvalidInput,
     NotAsker,
     NotOwner,
-    TakenByStaff,
 )
 from bot.tickets.model import Answer, EventKind, Note, Rating, Status, Ticket
 from bot.tickets.roster import StaffMember
@@ -220,12 +219,7 @@ class DeskActions(DeskCore):
 
     def request_human(self, number: int, *, by: int, now: datetime) -> Ticket:
         """转人工 under the FAQ offer (asker only): recorded; the ticket stays with the staff, unchanged."""
-        t = self.get(number)
-        if by != t.asker_id:
-            raise NotAsker(number)
-        self._require_active(t)
-        if self.taken(t):
-            raise TakenByStaff(number, t.owner_name)
+        t = self._offer_ticket(number, by)
         t.record(EventKind.HUMAN_REQUESTED, now, by, entry=t.faq_offered)
         self.repo.save(t)
         return t

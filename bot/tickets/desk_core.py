@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 
 from bot.tickets.errors import (
     InvalidInput,
+    NotAsker,
     NotOwner,
     NotStaff,
+    TakenByStaff,
     TicketClosed,
     TicketNotFound,
 )
@@ -88,6 +90,17 @@ class DeskCore:
     def _require_active(t: Ticket) -> None:
         if t.status is Status.CLOSED:
             raise TicketClosed(t.number)
+
+    def _offer_ticket(self, number: int, by: int) -> Ticket:
+        """The ticket under an FAQ offer that its asker answers (已解决 / 转人工): only the asker, only
+        while it is open and no person has it yet."""
+        t = self.get(number)
+        if by != t.asker_id:
+            raise NotAsker(number)
+        self._require_active(t)
+        if self.taken(t):
+            raise TakenByStaff(number, t.owner_name)
+        return t
 
     @staticmethod
     def _text(text: str, what: str) -> str:

@@ -12,7 +12,6 @@ from bot.tickets.errors import (
     InvalidAction,
     NotAsker,
     NotOwner,
-    TakenByStaff,
 )
 from bot.tickets.faq import FaqMatch
 from bot.tickets.model import EventKind, Kind, Status, Ticket
@@ -186,12 +185,7 @@ class DeskIntake(DeskCore):
 
     def resolve_by_faq(self, number: int, *, by: int, now: datetime) -> Ticket:
         """The asker tapped 已解决 under the FAQ offer: the ticket closes without staff work."""
-        t = self.get(number)
-        if by != t.asker_id:
-            raise NotAsker(number)
-        self._require_active(t)
-        if self.taken(t):
-            raise TakenByStaff(number, t.owner_name)
+        t = self._offer_ticket(number, by)
         t.status = Status.CLOSED
         t.closed_at = now
         t.record(EventKind.FAQ_RESOLVED, now, by, entry=t.faq_offered)

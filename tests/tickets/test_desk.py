@@ -13,6 +13,7 @@ from bot.tickets.errors import (
     NotAsker,
     NotOwner,
     NotStaff,
+    TakenByStaff,
     TicketClosed,
 )
 from bot.tickets.model import Deadline, EventKind, Rating, Status, Ticket
@@ -194,6 +195,24 @@ def test_faq_resolved_by_asker_only(desk: Desk) -> None:
         desk.resolve_by_faq(n, by=BYSTANDER, now=TUE_10)
     t = desk.resolve_by_faq(n, by=ASKER, now=TUE_10)
     assert t.status is Status.CLOSED and kinds(t)[-1] == "faq_resolved"
+
+
+def test_the_faq_offer_buttons_are_refused_once_a_person_has_the_ticket(desk: Desk) -> None:
+    """已解决 / 转人工 belong to the offer: once staff claimed the question, the person decides, and a
+    closed ticket is not closed again by the asker's old button."""
+    n = ask(desk).ticket.number
+    desk.claim(n, by=ALICE, now=TUE_10)
+    with pytest.raises(TakenByStaff):
+        desk.resolve_by_faq(n, by=ASKER, now=TUE_10)
+    with pytest.raises(TakenByStaff):
+        desk.request_human(n, by=ASKER, now=TUE_10)
+    assert desk.get(n).status is Status.CLAIMED
+    m = ask(desk, msg=2).ticket.number
+    with pytest.raises(NotAsker):
+        desk.request_human(m, by=BYSTANDER, now=TUE_10)
+    desk.resolve_by_faq(m, by=ASKER, now=TUE_10)
+    with pytest.raises(TicketClosed):
+        desk.request_human(m, by=ASKER, now=TUE_10)
 
 
 def test_auto_assign_picks_on_duty_topic_staff_with_fewest_open(desk: Desk) -> None:
