@@ -210,8 +210,17 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
         if not hook.public_url:
             print("config.yaml: telegram.webhook.public_url: expected the HTTPS URL Telegram posts to", file=sys.stderr)
             return 2
+        configured = os.environ.get(hook.secret_token_env, "").strip() or None
+        if configured is None and config.store.kind == "postgres":
+            # every process on the database takes webhook requests (a standby too, bot/chat/standby.py), and
+            # Telegram sends the active one's secret to whichever the load balancer picks: one secret for all
+            print(f"environment: {hook.secret_token_env}: not set; in webhook mode on PostgreSQL every process "
+                  "behind the load balancer checks Telegram's requests, so they must share one secret: set the "
+                  f"same {hook.secret_token_env} (1-256 characters from A-Z a-z 0-9 _ -, e.g. the output of "
+                  "`openssl rand -hex 32`) for every servicebot on this database", file=sys.stderr)
+            return 2
         try:  # there is no unauthenticated webhook mode: without a configured secret, a random one
-            secret, generated = webhook_secret(os.environ.get(hook.secret_token_env, "").strip() or None)
+            secret, generated = webhook_secret(configured)
         except WebhookSecretError as exc:
             print(f"environment: {hook.secret_token_env}: {exc}", file=sys.stderr)
             return 2
@@ -223,11 +232,12 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
                 "webhook: %s is not set; a random secret was made for this run and given to setWebhook",
                 hook.secret_token_env,
             )
-    def serve(app: Any) -> None:
+    def serve(app: Any, on_listening: Any = None) -> None:
         control.install(app, config.data_dir)  # `servicebot post` hands its post to this process
         if webhook:
             asyncio.run(serve_webhook(app, listen=hook.listen, port=hook.port, url_path=hook.url_path,
-                                      public_url=hook.public_url or "", secret=secret))
+                                      public_url=hook.public_url or "", secret=secret,
+                                      reuse_port=config.store.kind == "postgres", on_listening=on_listening))
         else:
             app.run_polling()
 
@@ -236,7 +246,9 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
 
         dsn = store_dsn(config)  # ConfigError (exit 2, one line) when the variable is not set
         add_secret(dsn)
-        return run_on_postgres(config, token, dsn, serve)
+        endpoint = ({"listen": hook.listen, "port": hook.port, "url_path": hook.url_path, "secret": secret}
+                    if webhook else None)
+        return run_on_postgres(config, token, dsn, serve, webhook=endpoint)
     try:
         store = open_store(config)  # store.kind: the journal in data_dir, or PostgreSQL (bot/store/configured.py)
     except StoreError as exc:

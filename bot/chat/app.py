@@ -63,8 +63,13 @@ JOB_DEFAULTS = {"misfire_grace_time": 600, "coalesce": True}
 QUESTION_CONTENT = filters.TEXT | filters.PHOTO | filters.Document.ALL
 
 
-def build_application(config: Config, token: str, *, store: Store, clock: Clock | None = None) -> BotApp:
-    """The whole surface of the bot: handlers, jobs and start-up work."""
+def build_application(
+    config: Config, token: str, *, store: Store, clock: Clock | None = None, standby: bool = False
+) -> BotApp:
+    """The whole surface of the bot: handlers, jobs and start-up work.
+
+    ``standby``: for a standby's webhook endpoint only (bot/chat/webhook.py, StandbyEndpoint), never
+    started: nothing is written while building (the content files are read by the active process)."""
     # python-telegram-bot 22.2+ turns durations such as RetryAfter.retry_after into timedeltas in its next
     # major version and warns until one opts in; we opt in now.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -228,7 +233,8 @@ def build_application(config: Config, token: str, *, store: Store, clock: Clock 
     # --- editors (the queue's handlers are registered first, above) ------------------------------
     # the editors' commands anywhere else (a member group, the staff chat): a polite refusal, as /reply gets
     app.add_handler(CommandHandler(editors.COMMANDS, members.on_editor_command_elsewhere, filters=~ed.desk))
-    editor_jobs.schedule(app)  # content files now + on change, announcements, daily expiry
+    if not standby:
+        editor_jobs.schedule(app)  # content files now + on change, announcements, daily expiry
 
     # --- ops: the source board (bot/sourceboard.py) -----------------------------------------------
     app.add_handler(CommandHandler("health", jobs.on_health, filters=filters.Chat(chat_id=config.chats.ops)))

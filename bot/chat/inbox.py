@@ -217,7 +217,10 @@ class InboxBot(ExtBot[Any]):
         if not kept:
             return 0
         try:
-            self._inbox.add_many(kept)
+            if unanswered_too:  # a webhook endpoint: a standby's too (it does not hold the lease)
+                self._inbox.receive(kept)
+            else:
+                self._inbox.add_many(kept)
         except (StoreError, OSError) as exc:
             # getUpdates itself worked: what fails is the store, which says so itself (liveness.store, and
             # the ops chat once); the loop fetches again with backoff and heals once the disk takes writes

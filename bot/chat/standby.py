@@ -14,6 +14,11 @@ getUpdates (Telegram would answer 409 to a second poller), no jobs, no sends.
   again, as a standby. Whatever it still tries to write is refused by the fence (every write transaction
   checks holder and epoch), so it can never write over the new active process's work.
 - A clean stop (SIGTERM) releases the lease, so a standby takes over at once.
+
+In webhook mode a standby also serves the webhook endpoint while it waits (bot/chat/webhook.py,
+:class:`~bot.chat.webhook.StandbyEndpoint`): whatever the load balancer sends it is kept in the inbox —
+the one write the fence lets through without the lease (``store.fence_exempt``) — and the active process
+handles it. Once active, the process brings up its own endpoint on the same port and closes the standby's.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from typing import Any
 from bot.chat.liveness import sd_notify
 from bot.config import Config
 from bot.store import StoreError
+from bot.store.inbox import TABLE as INBOX_TABLE
 from bot.store.lease import Lease, LeaseKeeper
 from bot.store.lease import connect as lease_connect
 
@@ -43,8 +49,16 @@ TRY_EVERY = 1.0
 LEASE_LOST = "lost the lease ({why}); another process is or will be active — start again to stand by"
 
 
-def run_on_postgres(config: Config, token: str, dsn: str, serve: Callable[[Any], None]) -> int:
-    """Stand by, then run the bot with ``serve(app)`` while holding the lease; the exit status."""
+#: ``serve(app, on_listening)``: run the bot; a webhook server calls ``on_listening`` once it listens
+Serve = Callable[[Any, Callable[[], None] | None], None]
+
+
+def run_on_postgres(
+    config: Config, token: str, dsn: str, serve: Serve, *, webhook: dict[str, Any] | None = None
+) -> int:
+    """Stand by, then run the bot with ``serve(app, …)`` while holding the lease; the exit status.
+
+    ``webhook`` (listen, port, url_path, secret): webhook mode, where the standby serves the endpoint too."""
     from bot.chat.app import build_application
     from bot.store.pg import PgStore
 
@@ -55,7 +69,11 @@ def run_on_postgres(config: Config, token: str, dsn: str, serve: Callable[[Any],
         return 2
     lease = Lease(lambda: lease_connect(dsn), ttl=config.store.lease_seconds)
     store.fence = lease.fence  # every write of this process is refused unless it holds the lease
+    store.fence_exempt = frozenset({INBOX_TABLE})  # but a webhook endpoint's inbox insert (bot/store/pg.py)
+    endpoint = None
     try:
+        if webhook is not None:
+            endpoint = _standby_endpoint(config, token, store, webhook)
         if not _wait_for_lease(lease):
             return 0
         lost: list[str] = []
@@ -68,8 +86,10 @@ def run_on_postgres(config: Config, token: str, dsn: str, serve: Callable[[Any],
             liveness = getattr(app.bot, "liveness", None)
             if liveness is not None:
                 liveness.health_dir = config.data_dir
-            serve(app)
+            serve(app, endpoint.stop if endpoint is not None else None)
         finally:
+            if endpoint is not None:
+                endpoint.stop()
             keeper.stop()
             lease.release()
         if lost:
@@ -81,8 +101,21 @@ def run_on_postgres(config: Config, token: str, dsn: str, serve: Callable[[Any],
             return 1
         return 0
     finally:
+        if endpoint is not None:
+            endpoint.stop()
         lease.release()
         store.close()
+
+
+def _standby_endpoint(config: Config, token: str, store: Any, webhook: dict[str, Any]) -> Any:
+    """The webhook endpoint this process serves while it stands by (started; see the module docstring)."""
+    from bot.chat.app import build_application
+    from bot.chat.webhook import StandbyEndpoint
+
+    receiving = build_application(config, token, store=store, standby=True)
+    endpoint = StandbyEndpoint(receiving, **webhook)
+    endpoint.start()
+    return endpoint
 
 
 def _wait_for_lease(lease: Lease) -> bool:

@@ -28,8 +28,13 @@ replayed at the next start; a delivery of an update id that is pending or lately
 and not handled again (:class:`bot.chat.inbox.InFlight`).
 
 With a shared store (PostgreSQL, docs/storage.md), every process behind the load balancer runs this
-endpoint: a standby keeps what it receives and answers 200; the active process takes it from the inbox
-(the sweep, :data:`SWEEP_EVERY` s) as well as what it received itself.
+endpoint, with the same checks in the same order: a standby (:class:`StandbyEndpoint`) keeps what it
+receives and answers 200; the active process takes it from the inbox (the sweep, :data:`SWEEP_EVERY` s) as
+well as what it received itself. The inbox write is ``Inbox.receive``: an insert keyed by the update id that
+the fence lets through without the lease (bot/store/pg.py, ``PgStore.insert_new``, says why that is safe).
+All of them must then check the same secret, so on PostgreSQL a configured one is required (bot/cli.py).
+A process binds its port with SO_REUSEPORT there, so the standby's endpoint keeps answering while the same
+process, now active, brings its own up on the same port.
 
 ``GET /healthz`` (same port) answers the liveness verdict (bot/chat/liveness.py): 200 ``ok`` or 503.
 
@@ -42,17 +47,20 @@ is set again, with the secret.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import logging
 import re
 import secrets
 import signal
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiohttp import web
 from telegram import Update
+from telegram.error import TelegramError
 
 from bot.chat.inbox import TOKEN_REJECTED, InboxBot, InboxUnavailable
 from bot.chat.liveness import heartbeat_interval
@@ -101,9 +109,11 @@ class WebhookServer:
     """The HTTP endpoint Telegram posts to (behind the reverse proxy), plus ``GET /healthz``."""
 
     def __init__(
-        self, app: Any, *, listen: str, port: int, url_path: str, secret: str, max_body: int = MAX_BODY_BYTES
+        self, app: Any, *, listen: str, port: int, url_path: str, secret: str, max_body: int = MAX_BODY_BYTES,
+        reuse_port: bool = False,
     ) -> None:
         self._app = app
+        self._reuse_port = reuse_port
         self._secret = secret.encode()
         self._max_body = max_body
         self._listen, self._port = listen, port
@@ -120,8 +130,9 @@ class WebhookServer:
         # is not drained for 10 s, the connection is closed instead.
         self._runner = web.AppRunner(web_app, access_log=None, handler_args={"lingering_time": 0.0})
         await self._runner.setup()
-        await web.TCPSite(self._runner, self._listen, self._port).start()
-        log.info("webhook server listening on %s:%s%s", self._listen, self._port, self.path)
+        await web.TCPSite(self._runner, self._listen, self._port, reuse_port=self._reuse_port or None).start()
+        log.info("webhook server listening on %s:%s%s%s", self._listen, self._port, self.path,
+                 "" if self.handling else " (standby: keeps updates for the active process)")
 
     async def stop(self) -> None:
         if self._runner is not None:
@@ -171,7 +182,8 @@ class WebhookServer:
     async def _on_health(self, request: web.Request) -> web.Response:
         liveness = getattr(self._app.bot, "liveness", None)
         snapshot = liveness.snapshot() if liveness is not None else {"status": "ok", "problems": []}
-        body = {"status": snapshot["status"], "problems": snapshot["problems"]}
+        body = {"status": snapshot["status"], "problems": snapshot["problems"],
+                "role": "active" if self.handling else "standby"}
         return web.json_response(body, status=200 if snapshot["status"] == "ok" else 503)
 
 
@@ -181,12 +193,14 @@ def _refuse(status: int, reason: str) -> web.Response:
 
 
 async def serve_webhook(
-    app: Any, *, listen: str, port: int, url_path: str, public_url: str, secret: str
+    app: Any, *, listen: str, port: int, url_path: str, public_url: str, secret: str, reuse_port: bool = False,
+    on_listening: Callable[[], None] | None = None,
 ) -> None:
     """Run the bot in webhook mode until SIGINT/SIGTERM or a fatal error (``app.bot.fatal``).
 
     The same sequence as PTB's ``run_webhook``: initialize (getMe), post_init, the server, setWebhook with
     the secret, start; and on the way out: server down, stop (the backlog goes to the inbox), shutdown.
+    ``on_listening`` is called once the server listens (a former standby stops its endpoint then).
     """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -196,13 +210,15 @@ async def serve_webhook(
     if isinstance(bot, InboxBot):
         bot.liveness.mode = "webhook"
         bot.on_fatal(stop.set)
-    server = WebhookServer(app, listen=listen, port=port, url_path=url_path, secret=secret)
+    server = WebhookServer(app, listen=listen, port=port, url_path=url_path, secret=secret, reuse_port=reuse_port)
     try:
         await app.initialize()
         try:
             if app.post_init is not None:
                 await app.post_init(app)
             await server.start()
+            if on_listening is not None:
+                on_listening()
             await app.bot.set_webhook(url=public_url, secret_token=secret)
             await app.start()
             if app.job_queue is not None:
@@ -228,6 +244,80 @@ async def serve_webhook(
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+
+
+class StandbyEndpoint:
+    """A standby's webhook endpoint (shared store): the same :class:`WebhookServer`, keeping what it receives
+    in the inbox and handling nothing, on an event loop in a thread of its own (the lease wait,
+    bot/chat/standby.py, stays on the main thread with its signals).
+
+    ``app`` is built for this alone (``build_application(..., standby=True)``: it writes nothing) and never
+    started: the endpoint needs its bot (getMe: which messages are questions depends on the bot's
+    @username) and its keep predicate, the same as the active process's, so a standby keeps exactly what
+    the active one would and never members' chatter. Until getMe has answered the port is not opened (a
+    request then finds no one and Telegram retries), so nothing is ever answered 200 unkept.
+    """
+
+    #: seconds between two getMe tries while Telegram cannot be reached
+    RETRY_EVERY = 5.0
+
+    def __init__(self, app: Any, *, listen: str, port: int, url_path: str, secret: str) -> None:
+        self._app = app
+        self._server = WebhookServer(app, listen=listen, port=port, url_path=url_path, secret=secret,
+                                     reuse_port=True)
+        self._server.handling = False
+        self._loop = asyncio.new_event_loop()
+        self._stop = asyncio.Event()
+        self._thread = threading.Thread(target=self._run, name="webhook-standby", daemon=True)
+        #: set once the endpoint listens
+        self.listening = threading.Event()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Close the endpoint (idempotent); waits up to ``timeout`` s for it."""
+        if not self._thread.is_alive():
+            return
+        self._loop.call_soon_threadsafe(self._stop.set)
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(self._main())
+        except Exception:
+            log.exception("webhook: the standby's endpoint stopped")
+        finally:
+            self._loop.close()
+
+    async def _main(self) -> None:
+        bot = self._app.bot
+        if isinstance(bot, InboxBot):
+            bot.liveness.mode = "webhook"
+        while not self._stop.is_set():
+            try:
+                await bot.initialize()
+                break
+            except TelegramError as exc:  # Telegram away (a 401 is met again by the active start)
+                log.warning("webhook: standby cannot ask getMe yet (%s); its endpoint opens once it can", exc)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), self.RETRY_EVERY)
+        if self._stop.is_set():
+            return
+        try:
+            await self._server.start()
+        except OSError as exc:
+            log.error("webhook: the standby cannot listen (%s); it takes no webhook requests until active", exc)
+            return
+        self.listening.set()
+        try:
+            await self._stop.wait()
+        finally:
+            await self._server.stop()
+            with contextlib.suppress(Exception):
+                await bot.shutdown()
 
 
 async def _sweep_inbox(context: Any) -> None:

@@ -11,9 +11,12 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
+from typing import Any
+
+from tinydb.table import Document
 
 from bot.store.disk import REAL, Disk, Locked
 from bot.store.errors import StoreCorruptError, StoreError, StoreLockedError
@@ -227,6 +230,21 @@ class Store:
             self.table(name).truncate()
 
     # ------------------------------------------------------------ writing
+
+    def insert_new(self, table: str, docs: Mapping[int, Mapping[str, Any]]) -> list[int]:
+        """Insert each document under its id unless ``table`` holds that id already; the ids inserted.
+
+        One durable write for all of them (nothing written when every id is there). A document already
+        stored is never changed, so repeating the call (a redelivered webhook update) is harmless. On
+        PostgreSQL this is the one write a process without the lease may make, for the tables named in
+        ``PgStore.fence_exempt`` (the inbox: bot/store/pg.py explains why that is safe).
+        """
+        t = self.table(table)
+        with self.batch():
+            fresh = [int(i) for i in docs if not t.contains(doc_id=int(i))]
+            for doc_id in fresh:
+                t.insert(Document(dict(docs[doc_id]), doc_id=doc_id))
+        return fresh
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:

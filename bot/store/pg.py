@@ -101,6 +101,8 @@ class PgStore(Store):
         #: run first in every write transaction; raises to refuse it (the hot standby's fencing:
         #: bot/store/lease.py, set by ``servicebot run`` on PostgreSQL, bot/chat/standby.py)
         self.fence: Callable[[Any], None] | None = None
+        #: tables whose :meth:`insert_new` the fence lets through (the inbox, set by bot/chat/standby.py)
+        self.fence_exempt: frozenset[str] = frozenset()
 
     @classmethod
     def connect(cls, dsn: str, *, read_only: bool = False, migrate: bool = True) -> PgStore:
@@ -316,6 +318,46 @@ class PgStore(Store):
                         self._batch_depth, self._batch_broken = 0, False
             except psycopg.Error as exc:
                 self._failed(exc, "a batch")
+
+    def insert_new(self, table: str, docs: Mapping[int, Mapping[str, Any]]) -> list[int]:
+        """:meth:`Store.insert_new` in one statement (``ON CONFLICT DO NOTHING``), fenced unless ``table``
+        is in :attr:`fence_exempt`.
+
+        Why an unfenced insert into the inbox is safe (a standby's webhook endpoint makes it, and so does a
+        process that has just lost the lease): fencing exists so that a process that is not active cannot
+        write over the active one's work. This insert cannot: it only adds an update Telegram delivered,
+        under its own update id, and changes nothing that exists — a row the active process has (pending,
+        or marked promised) is left as it is, and the table's next id only moves up (``greatest``). What
+        it adds is handled by the active process alone (the inbox sweep), which is fenced like every other
+        write. The worst a late insert can do is bring back an update that was handled and removed, when
+        Telegram delivers it again: the active process still remembers it (``InFlight``) and removes it
+        unhandled, and a question is deduped by the desk anyway (one ticket per message).
+        """
+        if self._batch_depth:  # inside a batch: part of its transaction (fenced with it)
+            return super().insert_new(table, docs)
+        ids = [int(i) for i in docs]
+        if not ids:
+            return []
+        texts = [_json(table, i, docs[i]) for i in ids]
+        import psycopg
+
+        with self._mutex:
+            self._check_writable()
+            conn = self.conn()
+            try:
+                with conn.transaction():
+                    if self.fence is not None and table not in self.fence_exempt:
+                        self.fence(conn)
+                    rows = conn.execute(
+                        f"WITH counter AS ({_BUMP}) INSERT INTO documents (tbl, id, doc) "
+                        "SELECT %s, x.id, x.doc::jsonb FROM unnest(%s::bigint[], %s::text[]) AS x(id, doc) "
+                        "ON CONFLICT (tbl, id) DO NOTHING RETURNING id",
+                        [table, max(ids) + 1, table, ids, texts],
+                    ).fetchall()
+            except psycopg.Error as exc:
+                self._failed(exc, f"insert into {table!r}")
+        inserted = {int(r[0]) for r in rows}
+        return [i for i in ids if i in inserted]
 
     def flush(self) -> None:
         self._check_open()

@@ -35,8 +35,12 @@ class Standby:
     """``count`` bot processes sharing ``dsn``; start, find the active one, kill it."""
 
     def __init__(self, root: Path, dsn: str, api_base: str, feeds_url: str, *, count: int = 2,
-                 lease_seconds: float = 3.0, **overrides: Any) -> None:
+                 lease_seconds: float = 3.0, webhook_ports: list[int] | None = None, public_url: str = "",
+                 env: dict[str, str] | None = None, **overrides: Any) -> None:
+        """``webhook_ports``: webhook mode, process i listening on ``webhook_ports[i]``, every one of them
+        giving ``public_url`` to setWebhook (the load balancer's address, as in production)."""
         self.dsn = dsn
+        self.env = dict(env or {})
         self.configs: list[Path] = []
         self.logs: list[Path] = []
         for i in range(count):
@@ -44,6 +48,10 @@ class Standby:
             home.mkdir(parents=True, exist_ok=True)
             data = config_data(home / "data", api_base, feeds_url, **overrides)
             data["store"] = {"kind": "postgres", "dsn_env": "DATABASE_URL", "lease_seconds": lease_seconds}
+            if webhook_ports is not None:
+                data["telegram"]["mode"] = "webhook"
+                data["telegram"]["webhook"] = {"listen": "127.0.0.1", "port": webhook_ports[i], "url_path": "hook",
+                                               "public_url": public_url}
             path = home / "config.yaml"
             path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
             self.configs.append(path)
@@ -52,7 +60,8 @@ class Standby:
 
     def start(self, i: int, dsn: str | None = None) -> subprocess.Popen[bytes]:
         """Start process ``i`` (on ``dsn``, e.g. through a NetCut proxy; the shared one by default)."""
-        env = {**os.environ, "BOT_TOKEN": TOKEN, "DATABASE_URL": dsn or self.dsn, "PYTHONUNBUFFERED": "1"}
+        env = {**{k: v for k, v in os.environ.items() if k != "WEBHOOK_SECRET"}, "BOT_TOKEN": TOKEN,
+               "DATABASE_URL": dsn or self.dsn, "PYTHONUNBUFFERED": "1", **self.env}
         proc = subprocess.Popen(
             [sys.executable, "-m", "bot", "--config", str(self.configs[i]), "run"],
             cwd=ROOT, env=env, stdout=self.logs[i].open("ab"), stderr=subprocess.STDOUT,

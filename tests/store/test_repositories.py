@@ -165,3 +165,21 @@ def test_signups_record_once_export_and_forget(any_store: Store) -> None:
     assert [e["item"] for e in book.export_user(5001)] == ["周六义诊"]
     assert book.forget_user(5001) == 1
     assert book.export_user(5001) == []
+
+
+def test_inbox_receive_keeps_each_update_once_and_never_changes_a_kept_one(durable_store: Reopen) -> None:
+    """Inbox.receive (a webhook endpoint's write, Store.insert_new): one durable write, keyed by update id."""
+    update = {"update_id": 41, "message": {"message_id": 7, "chat": {"id": -100}, "text": "社保卡丢了怎么补办"}}
+    with durable_store() as store:
+        inbox = Inbox(store)
+        assert inbox.receive([(41, update)]) == 1
+        inbox.mark_promised(-100, 7)
+        assert inbox.receive([(41, {**update, "edited": True}), (42, {"update_id": 42})]) == 1
+        assert store.insert_new("inbox", {}) == []
+        with pytest.raises(ValueError, match="non-negative integer"):
+            inbox.receive([(-1, update)])
+    with durable_store() as store:  # "restart": both kept, the first one as it was
+        inbox = Inbox(store)
+        assert [i for i, _ in inbox.pending()] == [41, 42]
+        assert inbox.pending()[0][1] == update and inbox.promised(-100, 7)
+        assert inbox.receive([(41, update)]) == 0 and len(inbox) == 2
