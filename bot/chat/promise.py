@@ -46,6 +46,7 @@ def facts_for(svc: Services, t: Ticket) -> PromiseFacts:
         faq=svc.library.entry(t.faq_offered) if t.faq_offered else None,
         supervisors=tuple(s.name for s in svc.desk.roster.supervisors()),
         resumes_at=None if hours.is_open(t.created_at) else hours.next_service_start(t.created_at),
+        day_off=not hours.calendar.is_workday(t.created_at.astimezone(hours.tz).date()),
         hotline=svc.config.service.hotline.strip(),
     )
 

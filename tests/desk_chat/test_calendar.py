@@ -23,7 +23,7 @@ async def test_question_on_new_years_eve_afternoon_is_promised_for_monday(tmp_pa
         promise = await h.wait_for_message(
             GROUP_ID, lambda m: m["sender_id"] == BOT and m["reply_to_message_id"] == q["message_id"]
         )
-        assert "1月4日 10:30" in promise["plain_text"], promise["plain_text"]
+        assert "1月4日周一 10:30" in promise["plain_text"], promise["plain_text"]
         t = h.services.desk.get(1)
         assert t.topic == "housing-fund"
         assert t.first_response_due.replace(second=0, microsecond=0) == datetime(2027, 1, 4, 10, 30, tzinfo=SHANGHAI)

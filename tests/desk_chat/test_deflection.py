@@ -24,7 +24,7 @@ async def test_answer_first_marks_hidden_and_solved_is_self_served(tmp_path: Pat
         assert t.faq_offered == "talent-card/1"  # the context no longer hides the entry
         lines = visible_lines(promise)
         assert len(lines) <= 3, lines
-        assert lines[0].startswith("💡 雄才卡怎么申请？：在雄安新区工作并符合人才认定条件的")
+        assert lines[0].startswith("💡 雄才卡怎么申请？在雄安新区工作并符合人才认定条件的")
         assert "已受理 #1" in lines[1]
         assert "一次性告知" in folded(promise)  # the checklist, folded below the answer
         assert "待本地核实" not in promise["plain_text"]  # the talent-card checklist carries 3 of them
@@ -36,7 +36,7 @@ async def test_answer_first_marks_hidden_and_solved_is_self_served(tmp_path: Pat
 
         await h.press(105, GROUP_ID, promise["message_id"], "faq:ok:1")
         await promise_now(h, promise, lambda m: "✅ 已解决（自助）" in m["plain_text"])
-        await wait_card(h, 1, lambda m: "提问人已点「已解决」（自助办结）" in m["plain_text"])
+        await wait_card(h, 1, lambda m: "提问人已点「解决了」（自助办结）" in m["plain_text"])
         t = h.services.desk.get(1)
         assert t.status is Status.CLOSED and t.events[-1].kind is EventKind.FAQ_RESOLVED
         assert t.events[-1].details.get("entry") == "talent-card/1"

@@ -2,9 +2,13 @@
 
 What the group sees (at most 3 visible lines; everything longer is folded)::
 
-    💡 <b>FAQ question</b>：the FAQ answer on one line…        (only when an FAQ entry fits)
+    💡 <b>FAQ question？</b>the FAQ answer's first sentences     (only when an FAQ entry fits)
     已受理 #12 · 子女入学 · 受理人 王敏 · 预计 14:30 前答复     (the status line, edited in place)
-    ▸ 【一次性告知 · 子女入学】 …                                (an expandable blockquote, folded)
+    ▸ the rest of the FAQ answer … 【一次性告知 · 子女入学】 …   (an expandable blockquote, folded)
+
+Each thing is shown once: the answer's first sentences on the visible line and only its continuation in
+the fold (never the answer again under a heading), then the checklist; the buttons 解决了 / 找人工 while
+the offer decides.
 
 The status line follows the ticket: 预计 … 前答复 (open) -> 受理人 X (claim, transfer, auto-assign) ->
 已超时，主管 Y 跟进 (escalation) -> ✅ 已答复 with a link to the answer -> 已办结 / 已自动办结 with the
@@ -31,9 +35,8 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.chat.callbacks import FAQ, RATE
-from bot.chat.views.common import message_link, user_link
+from bot.chat.views.common import message_link, user_link, when
 from bot.texts import Markup, escape, plain, tr
-from bot.texts.measure import shorten
 from bot.tickets.model import EventKind, Rating, Status, Ticket
 from bot.tickets.topics import Checklist, FaqEntry
 
@@ -41,10 +44,12 @@ __all__ = [
     "FAQ_LINE",
     "PromiseFacts",
     "batch_view",
+    "faq_heading",
     "faq_keyboard",
     "promise_html",
     "promise_keyboard",
     "rating_keyboard",
+    "split_answer",
     "status_line",
 ]
 
@@ -86,15 +91,13 @@ class PromiseFacts:
     faq: FaqEntry | None
     supervisors: tuple[str, ...]  # names
     resumes_at: datetime | None = None  # asked outside service hours: when service resumes
+    day_off: bool = False  # asked on a weekend or public holiday (not only after hours on a workday)
     hotline: str = ""  # service.hotline: the visible human path under every automated answer
 
 
 def _when(lang: str, due: datetime, since: datetime, tz: ZoneInfo) -> str:
-    """HH:MM when the deadline falls on the day asked, else its date too ("1月4日 10:30")."""
-    local = due.astimezone(tz)
-    if local.date() == since.astimezone(tz).date():
-        return f"{local:%H:%M}"
-    return f"{local:%m-%d %H:%M}" if lang.startswith("en") else f"{local.month}月{local.day}日 {local:%H:%M}"
+    """HH:MM when the deadline falls on the day asked, else with its date and weekday ("11月30日周一 10:30")."""
+    return when(due, lang, tz, since, weekday=True)
 
 
 def _closed_by(t: Ticket) -> EventKind | None:
@@ -143,36 +146,65 @@ def status_line(t: Ticket, f: PromiseFacts) -> Markup:
         due = _when(lang, t.first_response_due, t.created_at, f.tz)
         line = tr(lang, "promise_due", when=due)
         if f.resumes_at is not None and t.owner_id is None:
-            line += tr(lang, "promise_after_hours", when=_when(lang, f.resumes_at, t.created_at, f.tz))
+            # the date once: service resumes on the day of the deadline, so only its time is repeated
+            resumes = _when(lang, f.resumes_at, t.first_response_due, f.tz)
+            line += tr(lang, "promise_day_off" if f.day_off else "promise_after_hours", when=resumes)
         parts.append(line)
     return Markup(" · ").join(parts)
 
 
-def _one_line(text: str, limit: int) -> str:
-    """The answer on one line: as many whole sentences as fit in ``limit`` characters (a sentence ends at
-    。！？；), else the first sentence cut with "…" — a member reads a complete statement, not a fragment."""
+_SENTENCE = re.compile(r"[^。！？；!?;]+[。！？；!?;]?")
+_FULL_WIDTH_END = tuple("。！？；：")  # full-width marks carry their own space
+_ASCII_END = tuple(".!?;:")
+
+
+def split_answer(text: str, limit: int) -> tuple[str, str]:
+    """The answer cut in two, each part shown once: (as many whole sentences as fit in ``limit`` characters,
+    on one line, and at least the first sentence up to twice that; the rest as written). A first sentence
+    longer still is cut at its last comma within ``limit`` (else at ``limit``) with "…", and the rest starts
+    with "…" — a member reads a statement, then its continuation, never the start twice."""
+    text = text.strip()
     flat = " ".join(text.split())
     if len(flat) <= limit:
-        return flat
+        return flat, ""
     kept = ""
-    for sentence in re.findall(r"[^。！？；!?;]+[。！？；!?;]?", flat):
-        if len(kept) + len(sentence) > limit:
+    for m in _SENTENCE.finditer(text):
+        longer = " ".join((kept + m.group()).split())
+        if len(longer) > (limit if kept.strip() else 2 * limit):
             break
-        kept += sentence
-    return kept.strip() or shorten(flat, limit)
+        kept += m.group()
+    if kept.strip():
+        return " ".join(kept.split()), text[len(kept) :].strip()
+    comma = max(flat.rfind(c, 0, limit) for c in "，、,")
+    cut = comma + 1 if comma > limit // 2 else limit - 1
+    return flat[:cut].rstrip("，、, ") + "…", "…" + flat[cut:].lstrip()
+
+
+def faq_heading(question: str, lang: str) -> Markup:
+    """💡 and the FAQ's question in bold, then what joins it to the answer: nothing after a question that
+    ends in its own punctuation ("…材料？一般需要"), never "？：" (English: one space)."""
+    q = question.strip()
+    if q.endswith(_FULL_WIDTH_END):
+        sep = ""
+    elif q.endswith(_ASCII_END):
+        sep = " "
+    else:  # a heading without punctuation ("雄才卡办理"): a colon in the reader's language
+        sep = plain(lang, "faq_heading_sep")
+    return Markup("💡 <b>{}</b>{}").format(q, sep)
 
 
 def promise_html(t: Ticket, f: PromiseFacts) -> Markup:
-    """The promise's text: [FAQ line], the status line, the folded checklist (and the whole FAQ answer)."""
-    lines: list[str] = []
-    folded: list[str] = []
+    """The promise's text: [the FAQ answer's first sentences], the status line, the fold (the rest of the
+    answer, then the 一次性告知 checklist): each shown once."""
+    lines: list[Markup] = []
+    folded: list[Markup] = []
     if f.faq is not None:
-        answer = f.faq.member_answer.strip()  # editorial marks ("（待本地核实）") are for staff, not members
-        short = _one_line(answer, FAQ_LINE)
+        answer = f.faq.member_answer  # editorial marks ("（待本地核实）") are for staff, not members
+        shown, rest = split_answer(answer, FAQ_LINE)
         human = Markup(" · ☎ ") + tr(f.lang, "hotline_line", hotline=f.hotline) if f.hotline else ""
-        lines.append(Markup("💡 <b>{}</b>：{}{}").format(f.faq.question, short, human))
-        if short != answer:
-            folded.append(tr(f.lang, "faq_offer", question=f.faq.question) + "\n" + answer)
+        lines.append(faq_heading(f.faq.question, f.lang) + escape(shown) + human)
+        if rest:
+            folded.append(escape(rest))
     lines.append(status_line(t, f))
     if f.checklist is not None:
         folded.append(escape(f.checklist.render(f.topic_label, f.lang)))
@@ -183,7 +215,7 @@ def promise_html(t: Ticket, f: PromiseFacts) -> Markup:
 
 
 def promise_keyboard(t: Ticket, lang: str, *, faq_live: bool) -> InlineKeyboardMarkup | None:
-    """已解决 / 转人工 while the FAQ offer decides; the rating buttons once closed and not yet rated
+    """解决了 / 找人工 while the FAQ offer decides; the rating buttons once closed and not yet rated
     (auto-closed tickets are rated too; one the asker solved with the FAQ is not asked again)."""
     if t.status is Status.CLOSED:
         if t.rating is None and _closed_by(t) is not EventKind.FAQ_RESOLVED:
