@@ -1,7 +1,7 @@
 """Retrieval: which FAQ entry (or answered question) a member's question is about — one module for the
 FAQ offer at intake, the drafts on staff cards and the grouping of similar questions (一类事).
 
-API (everything below is pure Python over the text; jieba and OpenCC are loaded on first use)::
+API (everything below is pure Python over the text; the segmenter and OpenCC are loaded on first use)::
 
     r = FaqRetriever(library)                 # bot.tickets.topics.FaqLibrary
     r.retrieve("雄才卡怎么申请？我们单位刚搬过来", k=3)
@@ -22,12 +22,13 @@ How a text becomes features (:func:`features`):
 
 1. :func:`normalise`: NFKC (full-width letters, digits and punctuation -> half-width), traditional ->
    simplified (OpenCC ``t2s``), lower case, a few English words members mix in ("hukou", "xiongan").
-2. jieba (precise mode, no HMM: an unknown word falls apart into characters, which the bigrams still
+2. Words: jieba's precise mode without HMM (bot/knowledge/segment.py: jieba's dictionary as a
+   memory-mapped trie; an unknown word falls apart into characters, which the bigrams still
    see) with the FAQ's synonyms and the colloquial table :data:`COLLOQUIAL` added as words.
 3. Each word folded onto its canonical term (娃/小孩/孩子 -> 子女, 啥 -> 什么, 咋 -> 怎么), function
    words (:data:`STOPWORDS`) dropped.
-4. Features: the folded words (``w:``), jieba's shorter words inside long ones, and character bigrams
-   (``b:``) inside each word and between single characters — they survive typos, unknown words and
+4. Features: the folded words (``w:``), the dictionary's shorter words inside long ones (jieba's
+   search mode), and character bigrams (``b:``) inside each word and between single characters — they survive typos, unknown words and
    segmentation differences ("社宝" -> 社 宝 -> 社宝).
 
 Ranking is BM25 (k1 1.2, b 0.75) over the features; each phrasing of an entry is a document and the
@@ -48,7 +49,6 @@ The held-out half gives the figures in bench/bench_retrieval.py (P6); see docs/d
 
 from __future__ import annotations
 
-import logging
 import math
 import re
 import threading
@@ -59,6 +59,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from bot.knowledge.segment import Segmenter
     from bot.tickets.topics import FaqEntry, FaqLibrary
 
 __all__ = [
@@ -149,8 +150,8 @@ STOPWORDS = frozenset(
 )
 
 _init_lock = threading.Lock()
-_jieba_words: set[str] = set()  # the words added to our tokenizer's dictionary
-_tokenizer: Any = None
+_added_words: set[str] = set()  # the words added to our segmenter's dictionary
+_seg: Segmenter | None = None
 _dict_version = 0
 _converter: Any = None
 _ENGLISH = re.compile(
@@ -182,35 +183,32 @@ def normalise(text: str) -> str:
 
 def load_segmenter() -> None:
     """Load the word segmenter's dictionary now (once per process; later calls return at once)."""
-    _jieba()
+    _segmenter()
 
 
-def _jieba(words: Iterable[str] = ()) -> Any:
-    """Our own jieba tokenizer (not jieba's global one: nothing else can change how we segment), loaded
-    once and quietly, with ``words`` (the synonyms' terms) in its dictionary. Adding a word changes how
-    text is segmented, so :data:`_dict_version` moves on and each :class:`Index` re-reads its documents."""
-    global _tokenizer, _dict_version
-    new = [w for w in words if len(w) > 1 and w not in _jieba_words]
-    if _tokenizer is not None and not new:
-        return _tokenizer
+def _segmenter(words: Iterable[str] = ()) -> Segmenter:
+    """Our segmenter (bot/knowledge/segment.py: jieba's precise mode over a memory-mapped trie of its
+    dictionary), loaded once, with ``words`` (the synonyms' terms) in its dictionary. Adding a word changes
+    how text is segmented, so :data:`_dict_version` moves on and each :class:`Index` re-reads its documents."""
+    global _seg, _dict_version
+    new = [w for w in words if len(w) > 1 and w not in _added_words]
+    if _seg is not None and not new:
+        return _seg
     with _init_lock:
-        if _tokenizer is None:
-            import jieba
+        if _seg is None:
+            from bot.knowledge import segment
 
-            jieba.setLogLevel(logging.WARNING)
-            tok = jieba.Tokenizer()
-            tok.initialize()
+            _seg = segment.load()
             new += [w for canon, variants in COLLOQUIAL.items() for w in (canon, *variants) if len(w) > 1]
-            _tokenizer = tok
         added = False
         for w in new:
-            if w not in _jieba_words:
-                _tokenizer.add_word(w)
-                _jieba_words.add(w)
+            if w not in _added_words:
+                _seg.add_word(w)
+                _added_words.add(w)
                 added = True
         if added:
             _dict_version += 1
-    return _tokenizer
+    return _seg
 
 
 def fold_table(synonyms: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -240,7 +238,7 @@ def fold_table(synonyms: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def _terms(table: Mapping[str, str]) -> tuple[str, ...]:
-    """Every term of a fold table, variants and canonicals, for jieba's dictionary."""
+    """Every term of a fold table, variants and canonicals, for the segmenter's dictionary."""
     return tuple(sorted(set(table) | set(table.values())))
 
 
@@ -251,13 +249,13 @@ def _fold(word: str, table: Mapping[str, str]) -> str:
 def features(text: str, synonyms: Mapping[str, str] | None = None, *, table: Mapping[str, str] | None = None) -> list[str]:
     """The features the index sees: ``w:`` folded content words and ``b:`` character bigrams."""
     fold = table if table is not None else fold_table(synonyms)
-    jieba = _jieba(_terms(fold) if table is None else ())
+    seg = _segmenter(_terms(fold) if table is None else ())
     out: list[str] = []
     run: list[str] = []
 
     def close_run() -> None:
         # bigrams inside each word, and across a boundary only between single characters (an unknown
-        # word jieba split up: 社宝 -> 社 宝 -> "社宝"); "我家|孩子" -> "家子" would be noise
+        # word the segmenter split up: 社宝 -> 社 宝 -> "社宝"); "我家|孩子" -> "家子" would be noise
         for i, w in enumerate(run):
             out.extend("b:" + w[j : j + 2] for j in range(len(w) - 1))
             if i and len(w) == 1 and len(run[i - 1]) == 1:
@@ -273,14 +271,14 @@ def features(text: str, synonyms: Mapping[str, str] | None = None, *, table: Map
             out.append("w:" + w)
             close_run()
             continue
-        for raw in jieba.lcut(chunk, HMM=False):
+        for raw in seg.lcut(chunk):
             w = _fold(raw, fold)
             if w in STOPWORDS or raw in STOPWORDS:
                 close_run()
                 continue
             out.append("w:" + w)
             if w == raw and len(w) > 2:
-                out.extend("w:" + s for s in jieba.lcut_for_search(w, HMM=False) if s != w and len(s) > 1)
+                out.extend("w:" + s for s in seg.lcut_for_search(w) if s != w and len(s) > 1)
             if _CJK_RUN.fullmatch(w):
                 run.append(w)
         close_run()
@@ -383,7 +381,7 @@ class Index:
         self._version = -1
 
     def features(self, text: str) -> list[str]:
-        _jieba(self._words)
+        _segmenter(self._words)
         return features(text, table=self._table)
 
     def __len__(self) -> int:
@@ -495,7 +493,7 @@ def _cosine(fa: Counter[str], fb: Counter[str], weight: Any) -> float:
 def similarity(a: str, b: str, synonyms: Mapping[str, str] | None = None) -> float:
     """Cosine of the two texts' features, 0..1, without a corpus (every feature weighs the same)."""
     table = fold_table(synonyms)
-    _jieba(_terms(table))
+    _segmenter(_terms(table))
     return _cosine(Counter(features(a, table=table)), Counter(features(b, table=table)), lambda _f: 1.0)
 
 
@@ -506,7 +504,7 @@ def _logistic(z: float) -> float:
 class FaqRetriever:
     """The FAQ entries of a :class:`FaqLibrary` as an :class:`Index` (one document per entry, its
     question and ``>`` phrasings as texts, its answer and topic as context); built on first use, so an
-    idle bot loads no jieba. ``semantic``: also the cosines of bot/knowledge/semantic.py (re-ranking and
+    idle bot loads no segmenter. ``semantic``: also the cosines of bot/knowledge/semantic.py (re-ranking and
     a confidence fitted with them; its own calibration and floor unless given)."""
 
     def __init__(

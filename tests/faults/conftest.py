@@ -27,9 +27,10 @@ only_soak = pytest.mark.skipif(not SOAK, reason="set SERVICEBOT_SOAK=1 (make soa
 
 @pytest.fixture(scope="session", autouse=True)
 def _segmenter_loaded() -> None:
-    """jieba's dictionary is loaded once per process, before any run is traced: under tracemalloc its
-    350k-entry load is some thirty times slower (over 30 s here), and a bot started inside a traced run
-    would spend its first question's wait on it. The figures are about each run, not this one-off load."""
+    """The segmenter's dictionary is loaded once per process, before any run is traced: on a machine with
+    no cache yet it is built (in a child process, a second or more with both cores busy), and a bot started
+    inside a traced run would spend its first question's wait on it. The figures are about each run, not
+    this one-off load."""
     from bot.knowledge.retrieval import load_segmenter
 
     load_segmenter()
