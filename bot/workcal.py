@@ -32,17 +32,21 @@ A file that leaves a statutory holiday (by the package's rules) as a workday is 
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from importlib.metadata import version
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
+import holidays
 import yaml
 from holidays import country_holidays
-from holidays.countries.china import ChinaStaticHolidays
 from holidays.holiday_base import HolidayBase
 
 from digests import safe_yaml
@@ -113,6 +117,32 @@ class YearCoverage:
         }[self.source].format(y=self.year)
         extra = f" ({self.detail})" if self.detail else ""
         return f"{self.year}: {what}{extra}"
+
+
+def _china_module() -> ModuleType:
+    """python-holidays' China module, loaded alone: importing ``holidays.countries.china`` first runs the
+    package ``holidays.countries``, whose __init__ imports every country (280 modules, ~8 MB resident for
+    the one we use). The file is executed under its own name and put in sys.modules, so the package's
+    ``country_holidays("CN")`` (its registry imports that name) finds it there. Any surprise in the
+    package's layout: the ordinary import."""
+    name = "holidays.countries.china"
+    if name in sys.modules:
+        return sys.modules[name]
+    path = Path(holidays.__file__).parent / "countries" / "china.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None or not path.is_file():
+        return importlib.import_module(name)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception:
+        del sys.modules[name]
+        return importlib.import_module(name)
+    return module
+
+
+ChinaStaticHolidays: Any = _china_module().ChinaStaticHolidays
 
 
 def official_package_years() -> frozenset[int]:

@@ -2,8 +2,9 @@
 
 The figures (RSS idle, time to ready, ours vs the code before) are in bench/bench_footprint.py; this only
 pins the imports, in a fresh interpreter: building the application loads no segmentation (marisa_trie,
-OpenCC), no BM25 (numpy), no plotting (matplotlib), no feed fetching (requests, urllib3,
-feedparser, lxml), no HTTP server (aiohttp: webhook mode, metrics). Each is imported by the first
+OpenCC), no BM25 (numpy), no plotting (matplotlib), no feed fetching (requests, urllib3, feedparser,
+lxml), no HTTP server (aiohttp: webhook mode, metrics), no holiday calendar but China's (python-holidays'
+countries package imports all 280: bot/workcal.py loads china.py alone). Each is imported by the first
 question, weekly report or digest that uses it, or by the mode that serves it. jieba itself is never
 imported by the bot: its dictionary is read as a memory-mapped trie (bot/knowledge/segment.py), not as
 jieba's ~70 MB Python dict.
@@ -17,7 +18,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("jieba", "marisa_trie", "opencc", "numpy", "rank_bm25", "matplotlib", "requests", "urllib3", "feedparser", "aiohttp", "lxml")
+HEAVY = ("jieba", "marisa_trie", "opencc", "numpy", "rank_bm25", "matplotlib", "requests", "urllib3", "feedparser", "aiohttp",
+         "lxml", "holidays.countries")
 
 PROBE = f"""
 import json, sys
