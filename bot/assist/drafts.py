@@ -53,11 +53,6 @@ class Draft:
         return " · ".join(s.label for s in self.sources)
 
 
-def _faq_label(library: FaqLibrary, entry_id: str, lang: str) -> str:
-    topic, _, n = entry_id.partition("/")
-    return f"FAQ {library.topic(topic).label(lang)}/{n}"
-
-
 def build_draft(
     question: str,
     retrieval: Retrieval,
@@ -73,7 +68,7 @@ def build_draft(
     for hit in hits:
         if hit.confident:
             strength = max(0.5, min(1.0, retrieval.similarity(question, hit.entry.question) + 0.5))
-            candidates.append((strength, Source("faq", hit.entry.id, _faq_label(library, hit.entry.id, lang)), hit.entry.answer))
+            candidates.append((strength, Source("faq", hit.entry.id, library.entry_label(hit.entry.id, lang)), hit.entry.answer))
     best_ticket: tuple[float, Ticket] | None = None
     for t in answered:
         if t.number == exclude or not t.answers or t.is_complaint:

@@ -568,7 +568,7 @@ async def _review(svc: Services, query: Any, pid: int, user: int, *, approve: bo
     )
     p = st.book.set_proposal(pid, status="approved", entry=entry)
     if p.message_id is not None:
-        label = f"FAQ {svc.library.topic(topic).label(lang)}/{(entry or '?').partition('/')[2]}"
+        label = svc.library.entry_label(entry or f"{topic}/?", lang)
         await svc.outbox.edit(
             svc.config.chats.editors, p.message_id,
             _proposal_html(svc, p) + "\n\n"

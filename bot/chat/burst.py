@@ -172,7 +172,8 @@ def cards_html(svc: Services, tickets: list[Ticket]) -> Markup:
     lines = [tr(lang, "burst_cards_title", k=len(tickets))]
     for t in tickets:
         topic = svc.library.topic(t.topic).label(lang)
-        lines.append(Markup("#{} · {} · {}：{}").format(t.number, topic, t.asker_name or "—", shorten(t.text, 40)))
+        asked = tr(lang, "label_value", label=t.asker_name or "—", value=shorten(t.text, 40))
+        lines.append(Markup("#{} · {} · {}").format(t.number, topic, asked))
     return Markup("\n").join(lines)
 
 

@@ -82,7 +82,7 @@ def faq_offer_line(svc: Services, t: Ticket) -> Markup:
     lang = svc.lang
     entry = svc.library.entry(t.faq_offered or "")
     question = entry.question if entry is not None else ""
-    line = tr(lang, "card_faq_offered", entry=t.faq_offered or "", question=question)
+    line = tr(lang, "card_faq_offered", entry=svc.library.entry_label(t.faq_offered or "", lang), question=question)
     checklist = svc.library.topic(t.topic).checklist
     hidden = (entry.mark_count if entry is not None else 0) + (
         marks.count(checklist.render("", lang, for_members=False)) if checklist is not None else 0

@@ -333,7 +333,7 @@ async def take_signup(svc: Services, message: Message, member: User) -> None:
     if not new:
         return  # a redelivered update: recorded and shown already
     lines: list[str] = [tr(svc.lang, "signup_list_title", item=item, n=len(listing.entries))]
-    lines += [f"{i}. {e.name}：{e.text}" for i, e in enumerate(listing.entries, 1)]
+    lines += [f"{i}. {plain(svc.lang, 'label_value', label=e.name, value=e.text)}" for i, e in enumerate(listing.entries, 1)]
     text = Markup("\n").join(lines)
     editors = svc.config.chats.editors
     edited = (

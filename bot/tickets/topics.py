@@ -155,6 +155,12 @@ class FaqLibrary:
                 return e
         return None
 
+    def entry_label(self, entry_id: str, lang: str = "zh") -> str:
+        """An FAQ entry as staff and editors read it, the one label everywhere (card, draft sources,
+        approved proposals): "FAQ 子女入学/1" — the topic's display name in ``lang``, not its file key."""
+        topic, _, n = entry_id.partition("/")
+        return f"FAQ {self.topic(topic).label(lang)}/{n or '?'}"
+
     def synonyms(self) -> dict[str, str]:
         """variant -> canonical term, over all topics."""
         out: dict[str, str] = {}

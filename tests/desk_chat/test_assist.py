@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -189,8 +190,12 @@ async def test_a_class_of_three_is_answered_with_one_answer_and_the_faq_grows(tm
         )
         assert "消费券怎么领" in proposal["plain_text"] and "每周五 10:00" in proposal["plain_text"]
         await h.press(301, EDITORS_CHAT_ID, proposal["message_id"], "as:ok:1")
-        await h.wait_for_message(EDITORS_CHAT_ID, lambda m: m["message_id"] == proposal["message_id"] and "已批准" in m["plain_text"])
+        approved = await h.wait_for_message(
+            EDITORS_CHAT_ID, lambda m: m["message_id"] == proposal["message_id"] and "已批准" in m["plain_text"]
+        )
         topic = h.services.desk.get(1).topic
+        label = h.services.library.topic(topic).label("zh")
+        assert re.search(rf"即为 FAQ {re.escape(label)}/\d+，已生效", approved["plain_text"]), approved["plain_text"]
         text = (content / "faq" / f"{topic}.md").read_text(encoding="utf-8")
         assert "### 消费券怎么领\n<!-- 存为问答 P1: #1 #2 #3, 陈编辑" in text and answer in text
         _q5, promise5 = await ask(h, 105, "@servicebot 消费券怎么领？")

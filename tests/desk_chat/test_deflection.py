@@ -30,7 +30,7 @@ async def test_answer_first_marks_hidden_and_solved_is_self_served(tmp_path: Pat
         assert "待本地核实" not in promise["plain_text"]  # the talent-card checklist carries 3 of them
         assert buttons(promise) == ["faq:ok:1", "faq:human:1"]
         card = await card_of(h, 1)
-        assert "💡 已自动答复：FAQ talent-card/1「雄才卡怎么申请？」" in card["plain_text"]
+        assert "💡 已自动答复：FAQ 雄才卡/1「雄才卡怎么申请？」" in card["plain_text"]
         assert "含 3 处「待本地核实」" in card["plain_text"]  # the checklist's 3: staff see what the member did not
         assert "等提问人确认是否已解决" in card["plain_text"]
 

@@ -48,17 +48,20 @@ class CardFacts:
     extra_lines: tuple[Markup, ...] = ()  # 智能帮办's lines: the draft and its sources, 一类事 (bot/chat/assist.py)
 
 
+def _field(lang: str, key: str, value: object) -> Markup:
+    """"label：value" (zh) / "label: value" (en): a card line's label and its value, in the reader's punctuation."""
+    return tr(lang, "label_value", label=tr(lang, key), value=value)
+
+
 def card_html(t: Ticket, f: CardFacts) -> Markup:
     """The card: number, topic, status, asker, group, question, link, deadlines, owner, answers, notes."""
     lang = f.lang
     kind = tr(lang, "card_kind_complaint") + " · " if t.is_complaint else ""
     lines = [Markup("#{} · {}{} · <b>{}</b>").format(t.number, kind, f.topic_label, status_label(lang, t.status))]
     if t.about is not None:
-        lines.append(Markup("{}：#{}").format(tr(lang, "card_about"), t.about))
+        lines.append(_field(lang, "card_about", f"#{t.about}"))
     group = t.chat_title or str(t.chat_id)
-    lines.append(
-        Markup("{}：{} · {}：{}").format(tr(lang, "card_asker"), t.asker_name or "—", tr(lang, "card_group"), group)
-    )
+    lines.append(_field(lang, "card_asker", t.asker_name or "—") + " · " + _field(lang, "card_group", group))
     more = plain(lang, "card_more", total=len(t.text), n=t.number)
     lines.append(Markup("<blockquote>{}</blockquote>").format(shorten(t.text, CARD_QUOTE, more)))
     link = message_link(t.chat_id, t.message_id)
@@ -66,15 +69,12 @@ def card_html(t: Ticket, f: CardFacts) -> Markup:
         lines.append(Markup('<a href="{}">{}</a>').format(link, tr(lang, "card_link")))
 
     def due(moment: datetime, done: bool) -> Markup | str:
-        return "✓" if done else Markup("{} {}").format(when(moment, lang, f.tz, f.now), tr(lang, "card_before"))
+        return "✓" if done else tr(lang, "card_due", when=when(moment, lang, f.tz, f.now))
 
     lines.append(
-        Markup("{}：{} · {}：{}").format(
-            tr(lang, "card_first_due"),
-            due(t.first_response_due, t.first_response_at is not None),
-            tr(lang, "card_resolution_due"),
-            due(t.resolution_due, t.closed_at is not None),
-        )
+        _field(lang, "card_first_due", due(t.first_response_due, t.first_response_at is not None))
+        + " · "
+        + _field(lang, "card_resolution_due", due(t.resolution_due, t.closed_at is not None))
     )
     if f.faq_line:
         lines.append(f.faq_line)
@@ -85,21 +85,23 @@ def card_html(t: Ticket, f: CardFacts) -> Markup:
         owner = tr(lang, "card_self_solved" if t.status is Status.CLOSED else "card_nobody")
     if t.auto_assigned and t.owner_id is not None:
         owner += tr(lang, "card_auto")
-    line = Markup("{}：{}").format(tr(lang, "card_owner"), owner)
+    line = _field(lang, "card_owner", owner)
     if t.answers:
         line += " · " + tr(lang, "card_answers", n=len(t.answers))
     lines.append(line)
     if t.is_complaint and t.owner_id is None and t.status is Status.OPEN:
         # complaints go to the supervisors, not the owner
-        lines.append(Markup("{}：{}").format(tr(lang, "card_supervisors"), f.supervisors or "—"))
+        lines.append(_field(lang, "card_supervisors", f.supervisors or "—"))
     elif t.owner_id is None and t.status is Status.OPEN and f.on_duty:
         # routing at intake: the topic's on-duty staff are mentioned at once
-        lines.append(Markup("{}：{}").format(tr(lang, "card_on_duty"), f.on_duty))
+        lines.append(_field(lang, "card_on_duty", f.on_duty))
     if t.outcome:
-        lines.append(Markup("{}：{}").format(tr(lang, "card_outcome"), shorten(t.outcome, CARD_NOTE_LIMIT)))
+        lines.append(_field(lang, "card_outcome", shorten(t.outcome, CARD_NOTE_LIMIT)))
     if t.notes:
-        lines.append(Markup("{}：").format(tr(lang, "card_notes")))
-        lines += [Markup("• {}：{}").format(n.staff_name, shorten(n.text, CARD_NOTE_LIMIT)) for n in t.notes[-5:]]
+        lines.append(_field(lang, "card_notes", ""))
+        lines += [
+            "• " + tr(lang, "label_value", label=n.staff_name, value=shorten(n.text, CARD_NOTE_LIMIT)) for n in t.notes[-5:]
+        ]
     lines += f.extra_lines
     return Markup("\n").join(lines)
 

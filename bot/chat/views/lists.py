@@ -89,13 +89,15 @@ def _event_detail(lang: str, kind: str, d: Mapping[str, Any], names: Mapping[int
     if kind in ("transferred", "assigned"):
         to = d.get("to_id")
         shown = names.get(to, str(to)) if isinstance(to, int) else to
-        return f" → {shown}：{d.get('reason', '')}" if kind == "transferred" else f" → {shown}"
+        if kind == "transferred":
+            return " → " + plain(lang, "label_value", label=shown, value=d.get("reason", ""))
+        return f" → {shown}"
     if kind == "rated":
         try:
             r = Rating(str(d.get("rating")))
         except ValueError:
             return ""
-        return "：" + plain(lang, f"rating_{r.value}")
+        return plain(lang, "label_value", label="", value=plain(lang, f"rating_{r.value}"))
     if kind in ("warned", "escalated") and d.get("deadline"):
         return f"（{plain(lang, 'due_first' if d['deadline'] == 'first_response' else 'due_resolution')}）"
     if kind == "reopened" and d.get("reason"):

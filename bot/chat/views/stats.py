@@ -54,7 +54,8 @@ def format_stats(lang: str, library: FaqLibrary, s: Stats, *, days: int | None =
     if s.by_topic:
         lines.append(plain(lang, "stats_topics"))
         for ts in s.by_topic:
-            lines.append(f"• {library.topic(ts.topic).label(lang)}：{ts.count}（{_pct(ts.sla_met_percent)}）")
+            lines.append(plain(lang, "stats_topic_line", topic=library.topic(ts.topic).label(lang), count=ts.count,
+                               sla=_pct(ts.sla_met_percent)))
     if s.faq_offered:
         lines.append(plain(lang, "stats_faq", offered=s.faq_offered, solved=s.self_served, human=s.human_requested))
     if s.complaints:
