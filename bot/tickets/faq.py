@@ -3,8 +3,9 @@ offers, drafts and grouping). :meth:`FaqMatcher.match` is the entry offered to t
 the best entry's confidence is under the calibrated floor (out of scope: no offer).
 
 The matcher before it (jieba words + BM25 + 50 % coverage) is kept for the P6 comparison in
-bench/faq_baseline.py. The index is built on the first question, not at start-up: a bot nobody has
-asked anything yet loads no jieba (docs/reliability.md, footprint).
+bench/faq_baseline.py. Building the matcher loads nothing: the segmenter (bot/knowledge/segment.py) and
+the index are loaded by :meth:`FaqMatcher.warm_up` in a worker thread at start-up, or else by the first
+question (docs/reliability.md, footprint).
 """
 
 from __future__ import annotations
@@ -61,9 +62,10 @@ class FaqMatcher:
         return [m for h in self.retriever.retrieve(text, limit) if (m := self._match(h)) is not None]
 
     def warm_up(self) -> None:
-        """Load what the first question would otherwise wait for: jieba's dictionary (about a second of
-        CPU, far more on a busy machine), the index of the entries and, when on, the semantic model. Meant
-        for a worker thread at start-up (bot/chat/app.py), so no member's question pays for it."""
+        """Load what the first question would otherwise wait for: the segmenter's dictionary (mapped from
+        the cache in milliseconds; built once per machine, about a second of CPU in a child process),
+        OpenCC, the index of the entries and, when on, the semantic model. Meant for a worker thread at
+        start-up (bot/chat/app.py), so no member's question pays for it."""
         self.retriever.retrieve("公积金怎么提取", 1)
 
     def match(self, text: str) -> FaqMatch | None:
