@@ -119,8 +119,8 @@ def _paths(directory: Path, digest: bytes) -> tuple[Path, Path]:
 
 def build_files(dictionary: Path, directory: Path) -> tuple[Path, Path]:
     """Build the trie and frequency files for ``dictionary`` into ``directory``, each written to a
-    temporary file and renamed into place (a reader sees the old file or the whole new one); older
-    builds of ours in the directory are removed."""
+    temporary file and renamed into place (a reader sees the old file or the whole new one); files of
+    an older format are removed."""
     digest = _sha256(dictionary)
     trie_path, freq_path = _paths(directory, digest)
     directory.mkdir(parents=True, exist_ok=True)
@@ -141,8 +141,8 @@ def build_files(dictionary: Path, directory: Path) -> tuple[Path, Path]:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    for old in directory.glob("jieba-*"):
-        if old not in (trie_path, freq_path):
+    for old in directory.glob("jieba-*"):  # our older formats' files; another dictionary's stay (a second
+        if not old.stem.endswith(f"-v{FORMAT}"):  # install with another jieba must not rebuild at every start)
             with contextlib.suppress(OSError):
                 old.unlink()
     return trie_path, freq_path

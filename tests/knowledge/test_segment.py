@@ -184,8 +184,18 @@ def test_a_changed_dictionary_is_not_read_from_the_old_build(small_dict: Path, t
     old = _files(cache)
     small_dict.write_text(small_dict.read_text(encoding="utf-8").replace("雄安新区 300 ns\n", ""), encoding="utf-8")
     assert segment.load(small_dict, cache).lcut("雄安新区") == ["雄安", "新", "区"]
-    new = _files(cache)
-    assert len(new) == 2 and not set(new) & set(old)  # the old build is gone
+    assert len(_files(cache)) == 4 and set(old) < set(_files(cache))  # a build of its own, the other kept
+
+
+def test_an_older_formats_files_are_removed(small_dict: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    older = [cache / f"jieba-0123456789abcdef-v{segment.FORMAT - 1}{ext}" for ext in (".trie", ".freq")]
+    for path in older:
+        path.write_bytes(b"old")
+    segment.load(small_dict, cache)
+    assert [p.name.endswith(f"-v{segment.FORMAT}.freq") for p in _files(cache)] == [True, False]
+    assert not any(p.exists() for p in older)
 
 
 def test_an_unwritable_cache_builds_in_memory(small_dict: Path, tmp_path: Path,
