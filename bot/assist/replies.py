@@ -31,6 +31,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.content_files import read_content_files
 from digests import safe_yaml
 
 __all__ = ["ALL_TOPICS", "PLACEHOLDERS", "CannedReply", "ReplyBook", "load_replies", "parse_replies"]
@@ -137,21 +138,12 @@ def load_replies(directory: Path, known_topics: Collection[str] | None = None) -
     """Every ``*.md`` in ``directory`` (sorted; README.md and _*.md are not replies). No directory: none."""
     replies: list[CannedReply] = []
     problems: list[str] = []
-    if not directory.is_dir():
-        return ReplyBook(), problems
-    for path in sorted(directory.glob("*.md")):
-        if path.name.lower() == "readme.md" or path.name.startswith("_"):
-            continue
+    for path, text, why in read_content_files(directory, REPLIES_FILE_MAX_BYTES, "replies file"):
         if not _KEY.match(path.stem):
             problems.append(f"{path}:1: file name must be a lowercase key (a-z, 0-9, - or _); file skipped")
             continue
-        try:
-            text = safe_yaml.read_text(path, REPLIES_FILE_MAX_BYTES, "replies file")
-        except safe_yaml.FileTooLarge as exc:
-            problems.append(f"{path}:1: {exc}; file skipped")
-            continue
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(f"{path}:1: cannot read: {exc}")
+        if text is None:
+            problems.append(f"{path}:1: {why}; file skipped")
             continue
         found, file_problems = parse_replies(text, str(path), path.stem, known_topics)
         replies += found

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.config import DEFAULT_TZ
+from bot.content_files import content_paths
 from bot.editorial.content import Problem, load_queue_dir
 from bot.knowledge import marks
 
@@ -81,9 +82,7 @@ def editorial_marks(root: Path) -> list[tuple[str, int]]:
     has any, in path order: members never see them (bot/knowledge/marks.py), the service team clears them."""
     out: list[tuple[str, int]] = []
     for sub in ("faq", "queue"):
-        for path in sorted((Path(root) / sub).glob("*.md")):
-            if path.name.lower() == "readme.md":
-                continue
+        for path in content_paths(Path(root) / sub, skip_private=sub == "faq"):
             try:
                 n = marks.count(path.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError):

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from bot.config import DEFAULT_TZ
+from bot.content_files import content_paths, read_content_files
 from bot.editorial.markup import markdown_to_telegram_html
 from bot.editorial.model import DIGESTS, HistoryEntry, ItemSlot, ItemStatus, QueueItem
 from bot.knowledge import marks
@@ -260,22 +261,12 @@ def load_queue_dir(
 
     A missing directory is an empty queue, not an error (the bot runs without content files).
     """
-    directory = Path(directory)
     items: list[QueueItem] = []
     problems: list[Problem] = []
-    if not directory.is_dir():
-        return items, problems
     when = loaded_at or datetime.now(tz)
-    for path in sorted(directory.glob("*.md")):
-        if path.name.lower() == "readme.md":
-            continue
-        try:
-            text = safe_yaml.read_text(path, QUEUE_FILE_MAX_BYTES, "queue file")
-        except safe_yaml.FileTooLarge as e:
-            problems.append(Problem(str(path), 1, str(e)))
-            continue
-        except (OSError, UnicodeDecodeError) as e:
-            problems.append(Problem(str(path), 1, f"cannot read: {e}"))
+    for path, text, why in read_content_files(Path(directory), QUEUE_FILE_MAX_BYTES, "queue file", skip_private=False):
+        if text is None:
+            problems.append(Problem(str(path), 1, why))
             continue
         item, found = parse_queue_file(path, text, known_sections, tz=tz, loaded_at=when)
         problems.extend(found)
@@ -287,10 +278,7 @@ def load_queue_dir(
 def present_keys(directory: Path | str) -> set[str]:
     """The keys (file names) of every queue file in ``directory``, readable or not — for
     :meth:`bot.editorial.queue.EditorialQueue.sync_files` to tell a deleted file from a broken one."""
-    directory = Path(directory)
-    if not directory.is_dir():
-        return set()
-    return {p.name for p in directory.glob("*.md") if p.name.lower() != "readme.md"}
+    return {p.name for p in content_paths(Path(directory), skip_private=False)}
 
 
 class ContentWatcher:

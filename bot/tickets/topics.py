@@ -29,13 +29,14 @@ skipped without stopping the others.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from bot.content_files import read_content_files
 from bot.knowledge import marks
 from digests import safe_yaml
 
@@ -374,19 +375,11 @@ def load_faq(directory: Path) -> tuple[FaqLibrary, list[str]]:
     """Load every ``*.md`` topic file in ``directory`` (sorted; README.md and _*.md are not topics)."""
     topics: dict[str, Topic] = {}
     problems: list[str] = []
-    paths: Sequence[Path] = sorted(directory.glob("*.md")) if directory.is_dir() else []
     if not directory.is_dir():
         problems.append(f"{directory}:0: FAQ directory not found")
-    for path in paths:
-        if path.name.lower() == "readme.md" or path.name.startswith("_"):
-            continue
-        try:
-            text = safe_yaml.read_text(path, FAQ_FILE_MAX_BYTES, "FAQ file")
-        except safe_yaml.FileTooLarge as exc:
-            problems.append(f"{path}:1: {exc}; file skipped")
-            continue
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(f"{path}:1: cannot read: {exc}")
+    for path, text, why in read_content_files(directory, FAQ_FILE_MAX_BYTES, "FAQ file"):
+        if text is None:
+            problems.append(f"{path}:1: {why}; file skipped")
             continue
         try:
             topic, file_problems = parse_faq_file(text, str(path))
