@@ -28,7 +28,7 @@ from bot.chat.cards import (
 )
 from bot.chat.context import BotContext, Services
 from bot.chat.outbox import answer_query
-from bot.chat.staff import _staff_guard, number_and_text
+from bot.chat.staff import ticket_command
 from bot.chat.views.errors import error_text
 from bot.texts import Markup, plain, tr
 from bot.texts.measure import shorten
@@ -163,23 +163,16 @@ async def on_complain_button(update: Update, context: BotContext) -> None:
 async def on_resolve(update: Update, context: BotContext) -> None:
     """/resolve N 结果 — a supervisor closes complaint N with its outcome; the member is told."""
     svc = context.svc
-    guard = await _staff_guard(update, svc)
-    if guard is None:
+    cmd = await ticket_command(update, context, "resolve_usage", with_text=True)
+    if cmd is None:
         return
-    msg, user = guard
-    parsed = number_and_text(msg.text)
-    if parsed is None:
-        await msg.reply_text(tr(svc.lang, "resolve_usage"))
-        return
-    number, result = parsed
     try:
-        t = svc.desk.resolve_complaint(number, by=user, outcome=result, now=svc.clock.now())
+        t = svc.desk.resolve_complaint(cmd.number, by=cmd.user, outcome=cmd.text, now=svc.clock.now())
     except DeskError as exc:
-        log.info("/resolve %s by %s refused: %s", number, user, exc.code)
-        await msg.reply_text(error_text(svc.lang, exc))
+        await cmd.refused(svc, exc)
         return
     await refresh_card(svc, t)
     outcome = tr(svc.lang, "complaint_outcome", n=t.number, outcome=t.outcome)
     if t.chat_id:
         await svc.outbox.send(t.chat_id, outcome, reply_to=t.message_id, thread_id=t.thread_id)
-    await msg.reply_text(tr(svc.lang, "resolved_ok", n=t.number))
+    await cmd.msg.reply_text(tr(svc.lang, "resolved_ok", n=t.number))

@@ -287,21 +287,55 @@ def number_and_text(text: str | None) -> tuple[int, str] | None:
     return int(parts[1].lstrip("#")), parts[2]
 
 
-async def on_ticket(update: Update, context: BotContext) -> None:
-    """/ticket 128: the ticket's history from its audit events."""
+@dataclass(frozen=True)
+class TicketCommand:
+    """A staff command about one ticket, past its preamble: the message, who sent it, the ticket number
+    and what follows it (the answer of /reply, the outcome of /resolve; "" for /ticket and /reopen)."""
+
+    msg: Message
+    user: int
+    number: int
+    text: str = ""
+
+    async def refused(self, svc: Services, exc: DeskError) -> None:
+        """The desk said no: logged with its code, the reason told to the staff member."""
+        log.info("%s by %s refused: %s", (self.msg.text or "").split(maxsplit=1)[0][:20], self.user, exc.code)
+        await self.msg.reply_text(error_text(svc.lang, exc))
+
+
+async def ticket_command(
+    update: Update, context: BotContext, usage: str, *, with_text: bool = False
+) -> TicketCommand | None:
+    """The preamble every staff command about one ticket shares: the staff guard, then ``N`` (/ticket N,
+    /reopen N) or ``N text`` (``with_text``: /reply N 内容, /resolve N 结果); the text ``usage`` when
+    they are missing. None: refused or answered with the usage already."""
     svc = context.svc
     guard = await _staff_guard(update, svc)
     if guard is None:
+        return None
+    msg, user = guard
+    if with_text:
+        parsed = number_and_text(msg.text)
+    else:
+        number = one_ticket_number(context.args)
+        parsed = None if number is None else (number, "")
+    if parsed is None:
+        await msg.reply_text(tr(svc.lang, usage))
+        return None
+    return TicketCommand(msg, user, *parsed)
+
+
+async def on_ticket(update: Update, context: BotContext) -> None:
+    """/ticket 128: the ticket's history from its audit events."""
+    svc = context.svc
+    cmd = await ticket_command(update, context, "ticket_usage")
+    if cmd is None:
         return
-    msg, _ = guard
-    number = one_ticket_number(context.args)
-    if number is None:
-        await msg.reply_text(tr(svc.lang, "ticket_usage"))
-        return
+    msg = cmd.msg
     try:
-        t = svc.desk.get(number)
+        t = svc.desk.get(cmd.number)
     except DeskError as exc:
-        await msg.reply_text(error_text(svc.lang, exc))
+        await cmd.refused(svc, exc)
         return
     names = {s.user_id: s.name for s in svc.desk.roster.staff}
     if t.asker_id:
@@ -313,22 +347,16 @@ async def on_ticket(update: Update, context: BotContext) -> None:
 async def on_reopen(update: Update, context: BotContext) -> None:
     """/reopen 128: an answered or closed ticket back to work (owner or supervisor; recorded)."""
     svc = context.svc
-    guard = await _staff_guard(update, svc)
-    if guard is None:
-        return
-    msg, user = guard
-    number = one_ticket_number(context.args)
-    if number is None:
-        await msg.reply_text(tr(svc.lang, "reopen_usage"))
+    cmd = await ticket_command(update, context, "reopen_usage")
+    if cmd is None:
         return
     try:
-        t = svc.desk.reopen(number, by=user, now=svc.clock.now(), reason="staff")
+        t = svc.desk.reopen(cmd.number, by=cmd.user, now=svc.clock.now(), reason="staff")
     except DeskError as exc:
-        log.info("/reopen by %s refused: %s", user, exc.code)
-        await msg.reply_text(error_text(svc.lang, exc))
+        await cmd.refused(svc, exc)
         return
     await refresh_card(svc, t)
-    await msg.reply_text(tr(svc.lang, "reopened_ok", n=t.number, due=when(svc, t.resolution_due)))
+    await cmd.msg.reply_text(tr(svc.lang, "reopened_ok", n=t.number, due=when(svc, t.resolution_due)))
 
 
 async def on_stats(update: Update, context: BotContext) -> None:
@@ -344,19 +372,12 @@ async def on_stats(update: Update, context: BotContext) -> None:
 async def on_reply(update: Update, context: BotContext) -> None:
     """/reply 128 text: answer a ticket without replying to its card."""
     svc = context.svc
-    guard = await _staff_guard(update, svc)
-    if guard is None:
+    cmd = await ticket_command(update, context, "reply_usage", with_text=True)
+    if cmd is None:
         return
-    msg, user = guard
-    parsed = number_and_text(msg.text)
-    if parsed is None:
-        await msg.reply_text(tr(svc.lang, "reply_usage"))
-        return
-    number, text = parsed
     try:
-        t = await answer_ticket(svc, context.bot, number, user, text)
+        t = await answer_ticket(svc, context.bot, cmd.number, cmd.user, cmd.text)
     except DeskError as exc:
-        log.info("/reply %s by %s refused: %s", number, user, exc.code)
-        await msg.reply_text(error_text(svc.lang, exc))
+        await cmd.refused(svc, exc)
         return
-    await msg.reply_text(tr(svc.lang, "answered_ok", n=t.number))
+    await cmd.msg.reply_text(tr(svc.lang, "answered_ok", n=t.number))
