@@ -86,7 +86,7 @@ async def test_the_promise_is_short_and_edited_on_claim_transfer_answer_and_clos
         card = await wait_card(h, 1, lambda m: "已答复" in m["plain_text"])
         await h.press(203, STAFF_CHAT_ID, card["message_id"], "tk:close:1")
         closed = await promise_now(h, promise, lambda m: "已办结" in m["plain_text"])
-        assert "请评价" in closed["plain_text"]
+        assert "请点下方按钮评价" in closed["plain_text"]
         assert buttons(closed) == ["rate:1:satisfied", "rate:1:basic", "rate:1:unsatisfied"]
         await h.press(101, GROUP_ID, promise["message_id"], "rate:1:satisfied")
         rated = await promise_now(h, promise, lambda m: "您的评价：满意" in m["plain_text"])

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.chat.views.promise import FAQ_LINE, PromiseFacts, promise_html, split_answer
-from bot.tickets.model import Ticket
+from bot.chat.views.promise import FAQ_LINE, PromiseFacts, promise_html, promise_keyboard, split_answer
+from bot.tickets.model import EventKind, Status, Ticket
 from bot.tickets.topics import FaqEntry, load_faq
 from sandbox import GROUP_ID
 from tests.chat.harness import ROOT, SHANGHAI, running_bot
@@ -69,6 +69,25 @@ def test_every_shipped_faq_answer_is_shown_once_and_never_after_a_question_mark_
         # the question heads the answer once, in bold, and the answer follows it on the same line
         assert text.count(entry.question) == 1, (entry.id, text)
         assert text.startswith(f"💡 <b>{entry.question}</b>"), text
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("kind", [EventKind.CLOSED, EventKind.AUTO_CLOSED])
+def test_a_closed_promise_asks_for_the_rating_without_a_colon_before_the_fold(lang: str, kind: EventKind) -> None:
+    """The fold (the rest of the answer, the checklist) stands between the status line and the rating
+    buttons: "已办结，请评价：" read as if the checklist were what to rate."""
+    entry = LIBRARY.entry("education/1")
+    assert entry is not None
+    topic = LIBRARY.topic(entry.topic)
+    t = a_ticket(entry.topic, FRIDAY_10)
+    t.status = Status.CLOSED
+    t.record(kind, FRIDAY_10 + timedelta(hours=1), 201 if kind is EventKind.CLOSED else None)
+    facts = PromiseFacts(lang=lang, tz=ZoneInfo("Asia/Shanghai"), topic_label=topic.label(lang),
+                         checklist=topic.checklist, faq=entry, supervisors=())
+    html = str(promise_html(t, facts))
+    status = html.split("<blockquote", 1)[0].rstrip("\n").rsplit("\n", 1)[-1]
+    assert "<blockquote expandable>" in html and not status.rstrip().endswith(("：", ":")), status
+    assert promise_keyboard(t, lang, faq_live=False) is not None  # the rating buttons, under the fold
 
 
 def test_the_answer_is_cut_in_two_parts_that_together_are_the_answer_once() -> None:
