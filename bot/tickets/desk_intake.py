@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.tickets.desk_core import DeskCore
+from bot.tickets.desk_core import DeskCore, SlaTarget
 from bot.tickets.errors import (
     InvalidAction,
     NotAsker,
@@ -37,6 +37,40 @@ class DeskIntake(DeskCore):
 
     # -- intake ------------------------------------------------------------------------------------
 
+    def _new_ticket(
+        self,
+        kind: Kind,
+        target: SlaTarget,
+        text: str,
+        topic: str,
+        now: datetime,
+        *,
+        chat_id: int,
+        message_id: int,
+        thread_id: int | None,
+        chat_title: str,
+        asker_id: int,
+        asker_name: str,
+        about: int | None = None,
+    ) -> Ticket:
+        """A new ticket numbered next, its deadlines ``target``'s service minutes from ``now``."""
+        return Ticket(
+            number=self.repo.next_number(),
+            chat_id=chat_id,
+            message_id=message_id,
+            thread_id=thread_id,
+            chat_title=chat_title,
+            asker_id=asker_id,
+            asker_name=asker_name,
+            text=text,
+            topic=topic,
+            created_at=now,
+            first_response_due=self.hours.add_service_minutes(now, target.first_response_minutes),
+            resolution_due=self.hours.add_service_minutes(now, target.resolution_minutes),
+            kind=kind,
+            about=about,
+        )
+
     def open_ticket(
         self,
         *,
@@ -55,20 +89,10 @@ class DeskIntake(DeskCore):
         if existing is not None:
             return self._intake(existing, created=False, now=now)
         topic = self.library.classify(question)
-        target = self.policy.target(topic.key)
-        ticket = Ticket(
-            number=self.repo.next_number(),
-            chat_id=chat_id,
-            message_id=message_id,
-            thread_id=thread_id,
-            chat_title=chat_title,
-            asker_id=asker_id,
-            asker_name=asker_name,
-            text=question,
-            topic=topic.key,
-            created_at=now,
-            first_response_due=self.hours.add_service_minutes(now, target.first_response_minutes),
-            resolution_due=self.hours.add_service_minutes(now, target.resolution_minutes),
+        ticket = self._new_ticket(
+            Kind.QUESTION, self.policy.target(topic.key), question, topic.key, now,
+            chat_id=chat_id, message_id=message_id, thread_id=thread_id, chat_title=chat_title,
+            asker_id=asker_id, asker_name=asker_name,
         )
         match = self.matcher.match(question) if self.matcher is not None else None
         if match is not None:
@@ -104,22 +128,10 @@ class DeskIntake(DeskCore):
             if linked.asker_id != asker_id:
                 raise NotAsker(about)
         topic = linked.topic if linked is not None else self.library.classify(body).key
-        target = self.policy.complaint
-        t = Ticket(
-            number=self.repo.next_number(),
-            chat_id=chat_id,
-            message_id=message_id,
-            thread_id=thread_id,
-            chat_title=chat_title,
-            asker_id=asker_id,
-            asker_name=asker_name,
-            text=body,
-            topic=topic,
-            created_at=now,
-            first_response_due=self.hours.add_service_minutes(now, target.first_response_minutes),
-            resolution_due=self.hours.add_service_minutes(now, target.resolution_minutes),
-            kind=Kind.COMPLAINT,
-            about=about,
+        t = self._new_ticket(
+            Kind.COMPLAINT, self.policy.complaint, body, topic, now,
+            chat_id=chat_id, message_id=message_id, thread_id=thread_id, chat_title=chat_title,
+            asker_id=asker_id, asker_name=asker_name, about=about,
         )
         t.record(EventKind.CREATED, now, asker_id, topic=topic, complaint=True, about=about)
         self.repo.add(t)
