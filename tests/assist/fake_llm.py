@@ -20,12 +20,16 @@ class FakeLlm:
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     base_url: str = ""
+    # set when the server stops: a slow answer still in flight ends then, so stopping the server does
+    # not sit out ``delay`` (aiohttp's clean-up waits for in-flight handlers)
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def handle(self, request: web.Request) -> web.Response:
         self.requests.append(await request.json())
         self.headers.append(dict(request.headers))
         if self.mode == "slow":
-            await asyncio.sleep(self.delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), self.delay)
         if self.mode == "error":
             return web.json_response({"error": {"message": "model overloaded"}}, status=503)
         if self.mode == "garbage":
@@ -53,4 +57,5 @@ async def fake_llm(**kwargs: Any) -> AsyncIterator[FakeLlm]:
     try:
         yield fake
     finally:
+        fake.stopping.set()
         await runner.cleanup()
