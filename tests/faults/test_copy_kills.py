@@ -1,10 +1,9 @@
-"""SIGKILL `servicebot run` at a random moment of the members' private copies, restart it, and count:
+"""SIGKILL `servicebot run` at chosen moments of the members' private copies, restart it, and count:
 every subscriber gets their copy, complete and in order; nobody skipped; a part repeated only when the
 kill fell between Telegram accepting it and the ledger recording it (at most one per kill)."""
 
 from __future__ import annotations
 
-import random
 import signal
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,7 +24,10 @@ from tests.chat.test_process import bot_messages, start_bot, wait_until, write_c
 from .world import BIG_SECTIONS
 
 MEMBERS = [6001 + i for i in range(24)]
-RUNS = 4
+#: where the runs kill, in copy parts sent (24 members x ~3 parts): the first copies, the middle, and just
+#: after the last part (Telegram has it, the ledger may not yet). Chosen, one per phase: the four seeded
+#: draws this replaced (27, 2, 67, 5) were twice the same early phase and never the end.
+PHASES = [2, 36, 72]
 START_WAIT = 120.0  # seconds: process start-up under heavy machine load
 FINISH_WAIT = 180.0
 
@@ -57,14 +59,13 @@ def _unrecorded(run_dir: Path, day: str) -> list[int]:
 
 @pytest.mark.timeout(900)
 def test_private_copies_survive_sigkill(tmp_path: Path) -> None:
-    rng = random.Random(15)
     now = datetime.now(SHANGHAI)
     due = now - timedelta(minutes=2)
     if due.date() != now.date():
         pytest.skip("too close to midnight for a same-day slot")
     day = now.date().isoformat()
     with SandboxThread(_world(), flood=False) as sb, FeedServer(now.date()) as feeds:
-        for n in range(RUNS):
+        for n, target in enumerate(PHASES):
             sb.reset()
             run_dir = tmp_path / f"run{n}"
             run_dir.mkdir()
@@ -79,7 +80,6 @@ def test_private_copies_survive_sigkill(tmp_path: Path) -> None:
                     Subscribers(store).put(Subscription(uid, {"morning": ("policy", "jobs")}, "zh"))
             log = run_dir / "bot.log"
             proc = start_bot(config, log)
-            target = rng.randint(1, len(MEMBERS) * 3)  # anywhere in the copies (~3 parts each)
             try:
                 wait_until(lambda t=target: _copy_sends(sb) >= t or _complete(sb), timeout=START_WAIT,
                            what="the private copies to start")
