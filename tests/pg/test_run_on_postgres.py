@@ -21,7 +21,9 @@ from tests.chat.test_process import bot_messages, wait_until
 
 
 def start(config: Path, log: Path, dsn: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "BOT_TOKEN": TOKEN, "PYTHONUNBUFFERED": "1", "DATABASE_URL": dsn}
+    # WATCHDOG_USEC as systemd's WatchdogSec=2 sets it: the heartbeat, which writes health.json, every
+    # second rather than every 10 s, so the wait for the health file below is not a 10 s wait
+    env = {**os.environ, "BOT_TOKEN": TOKEN, "PYTHONUNBUFFERED": "1", "DATABASE_URL": dsn, "WATCHDOG_USEC": "2000000"}
     return subprocess.Popen([sys.executable, "-m", "bot", "--config", str(config), "run"], cwd=ROOT, env=env,
                             stdout=log.open("ab"), stderr=subprocess.STDOUT)
 
@@ -34,7 +36,9 @@ def tickets(dsn: str) -> list[str]:
 def test_the_bot_runs_on_postgres(tmp_path: Path, pg_dsn: str) -> None:
     with SandboxThread(flood=False) as sb, FeedServer(datetime.now(SHANGHAI).date()) as feeds:
         data = config_data(tmp_path / "data", sb.api_base, feeds.url)
-        data["store"] = {"kind": "postgres", "dsn_env": "DATABASE_URL"}
+        # a short lease, as tests/standby runs with: the start after the SIGKILL below waits for the dead
+        # process's lease to run out (10 s by default) before it may write
+        data["store"] = {"kind": "postgres", "dsn_env": "DATABASE_URL", "lease_seconds": 3}
         config = tmp_path / "config.yaml"
         config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
         log = tmp_path / "bot.log"
