@@ -33,7 +33,7 @@ from bot.assist.book import AssistBook, Proposal, StoredDraft, append_entry
 from bot.assist.classes import ClassIndex, Group
 from bot.assist.drafts import Draft, build_draft, strip_marks
 from bot.assist.llm import LlmRewriter
-from bot.assist.replies import ReplyBook, load_replies
+from bot.assist.replies import ALL_TOPICS, ReplyBook, load_replies
 from bot.assist.similar import MatcherRetrieval
 from bot.chat.callbacks import (
     ASSIST,
@@ -598,7 +598,12 @@ async def on_canned(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await msg.reply_text(tr(lang, "assist_canned_none"))
             return
         lines = [plain(lang, "assist_canned_list_title", n=len(st.replies.replies))]
-        lines += [f"• {r.key} · {r.title}" for r in st.replies.replies]
+        lines += [
+            plain(lang, "assist_canned_list_line", ref=r.key, title=r.title, topic=(
+                plain(lang, "assist_canned_any_topic") if r.topic == ALL_TOPICS else svc.library.topic(r.topic).label(lang)
+            ))
+            for r in st.replies.replies
+        ]
         await svc.outbox.send_long(msg.chat_id, "\n".join(lines), reply_to=msg.message_id)
         return
     if not args[0].lstrip("#").isdigit() or len(args) > 2:

@@ -132,7 +132,8 @@ async def test_canned_reply_from_the_card_and_with_the_command(tmp_path: Path) -
         listing = await h.say(201, STAFF_CHAT_ID, "/canned")  # handled after the press: one update at a time
         shown = await reply_to(h, STAFF_CHAT_ID, listing)
         assert h.services.desk.get(1).owner_id == 201
-        assert "general/1 · 已收到，正在核实" in shown["plain_text"]
+        assert "general/1 · 已收到，正在核实（通用）" in shown["plain_text"]
+        assert "education/1 · 入学材料清单（子女入学）" in shown["plain_text"]  # the topic by its display name
         sent = await h.say(201, STAFF_CHAT_ID, "/canned 1 education/2")
         ok = await reply_to(h, STAFF_CHAT_ID, sent)
         assert "转学学籍转接" in ok["plain_text"]
