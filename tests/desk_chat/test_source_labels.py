@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from sandbox import STAFF_CHAT_ID
 from tests.chat.harness import running_bot
 from tests.desk_chat.test_desk_flow import FRIDAY_10, ask, card_of
 
@@ -24,6 +25,9 @@ async def test_the_card_names_the_faq_entry_one_way_in_the_users_language(
         labels = re.findall(r"FAQ [^/「“()（）\n]+/\d+", card)
         assert len(labels) >= 2 and set(labels) == {label}, card  # the offer line and the draft's sources
         assert "education" not in card, card
+        asked = await h.say(201, STAFF_CHAT_ID, "/ticket 1")  # the audit trail names the entry the same way
+        history = await h.wait_for_message(STAFF_CHAT_ID, lambda m: m["reply_to_message_id"] == asked["message_id"])
+        assert label in history["plain_text"].split("\n", 2)[2] and "education" not in history["plain_text"], history["plain_text"]
         if lang == "en":  # the card's own punctuation follows the reader's language (the question is the member's)
             ours = card.split("💡 Draft")[0]  # the draft below is the FAQ's (Chinese) answer
             assert "：" not in ours and "First response: by 11:00" in card and "Owner: (unclaimed)" in card, card

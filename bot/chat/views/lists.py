@@ -81,6 +81,9 @@ def history_text(t: Ticket, names: Mapping[int, str], library: FaqLibrary, lang:
         who = "🤖" if e.actor_id is None else names.get(e.actor_id, str(e.actor_id))
         stamp = e.at.astimezone(tz).strftime("%m-%d %H:%M")
         detail = _event_detail(lang, e.kind.value, e.details, names)
+        entry = e.details.get("faq") or e.details.get("entry")  # the FAQ entry offered, solved by, left for a person
+        if isinstance(entry, str) and entry:
+            detail += plain(lang, "history_faq", label=library.entry_label(entry, lang))
         lines.append(f"{stamp} {plain(lang, f'event_{e.kind.value}')} · {who}{detail}")
     return "\n".join(lines)
 
