@@ -451,7 +451,7 @@ async def answer_class(svc: Services, bot: Any, msg: Message, numbers: tuple[int
         try:
             t = svc.desk.get(n)
             if not _waiting(t):
-                skipped.append(f"#{n}（{svc.desk.get(n).status.value}）")
+                skipped.append(f"#{n}" + plain(svc.lang, "aside", text=plain(svc.lang, f"status_{t.status.value}")))
                 continue
             await answer_ticket(svc, bot, n, by, text)
             await close_ticket(svc, n, by)

@@ -73,7 +73,7 @@ def staff_mention(svc: Services, user_id: int, name: str) -> Markup:
 def on_duty_html(svc: Services, t: Ticket) -> Markup:
     """Mentions of the staff on duty now for the ticket's topic ("" when nobody is on duty)."""
     people = svc.desk.on_duty_for(t.topic, svc.clock.now())
-    return Markup("、").join(staff_mention(svc, s.user_id, s.name) for s in people)
+    return Markup(plain(svc.lang, "list_separator")).join(staff_mention(svc, s.user_id, s.name) for s in people)
 
 
 def faq_offer_line(svc: Services, t: Ticket) -> Markup:
@@ -109,7 +109,7 @@ def card_facts(svc: Services, t: Ticket) -> CardFacts:
         tz=svc.config.tz,
         now=svc.clock.now(),
         topic_label=svc.library.topic(t.topic).label(svc.lang),
-        supervisors=Markup("、").join(staff_mention(svc, s.user_id, s.name) for s in people),
+        supervisors=Markup(plain(svc.lang, "list_separator")).join(staff_mention(svc, s.user_id, s.name) for s in people),
         on_duty=on_duty_html(svc, t),
         faq_line=faq_offer_line(svc, t) if t.faq_offered else None,
         # 智能帮办: the draft and its sources, 一类事 (HTML)
@@ -208,9 +208,8 @@ async def to_staff_chat(svc: Services, t: Ticket, text_html: str) -> None:
 
 
 def supervisors_html(svc: Services) -> Markup:
-    return Markup("、").join(user_link(s.user_id, s.name) for s in svc.desk.roster.supervisors()) or Markup(
-        "—"
-    )
+    people = svc.desk.roster.supervisors()
+    return Markup(plain(svc.lang, "list_separator")).join(user_link(s.user_id, s.name) for s in people) or Markup("—")
 
 
 # -- the desk's actions with their chat effects ----------------------------------------------------

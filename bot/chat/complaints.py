@@ -46,7 +46,9 @@ def hotline_line(svc: Services) -> Markup:
 
 def _about(svc: Services, t: Ticket) -> Markup:
     return (
-        Markup("（{} #{}）").format(tr(svc.lang, "card_about"), t.about) if t.about is not None else Markup()
+        tr(svc.lang, "aside", text=Markup("{} #{}").format(tr(svc.lang, "card_about"), t.about))
+        if t.about is not None
+        else Markup()
     )
 
 

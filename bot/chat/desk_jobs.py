@@ -190,14 +190,11 @@ def report_chart(svc: Services, report: WeeklyReport) -> bytes:
     available = {f.name for f in font_manager.fontManager.ttflist}
     cjk = next((f for f in _CJK_FONTS if f in available), None)
     topics = [svc.library.topic(ts.topic) for ts in report.stats.by_topic]
-    if cjk is not None:
-        labels = [tp.label("zh") for tp in topics]
-        title = "本周工单（按主题）"
-        family = [cjk, "DejaVu Sans"]
-    else:
-        labels = [tp.name_en or tp.key for tp in topics]
-        title = "Tickets this week by topic"
-        family = ["DejaVu Sans"]
+    # Chinese labels need a CJK font; without one (or with language: en) the chart is in English
+    chart_lang = "zh" if cjk is not None and not svc.lang.startswith("en") else "en"
+    labels = [tp.label(chart_lang) if chart_lang == "zh" else (tp.name_en or tp.key) for tp in topics]
+    title = plain(chart_lang, "weekly_chart_title")
+    family = [cjk, "DejaVu Sans"] if chart_lang == "zh" and cjk is not None else ["DejaVu Sans"]
     counts = [ts.count for ts in report.stats.by_topic]
     with plt.rc_context({"font.family": family}):
         fig, ax = plt.subplots(figsize=(7, 3.5), dpi=100)

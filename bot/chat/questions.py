@@ -413,7 +413,7 @@ def topic_staff_html(svc: Services, t: Ticket) -> Markup:
     people = svc.desk.on_duty_for(t.topic, svc.clock.now()) or [
         s for s in svc.desk.roster.staff if s.takes_routine(t.topic)
     ]
-    return Markup("、").join(user_link(s.user_id, s.name) for s in people) or supervisors_html(svc)
+    return Markup(plain(svc.lang, "list_separator")).join(user_link(s.user_id, s.name) for s in people) or supervisors_html(svc)
 
 
 # -- the FAQ offer's buttons ------------------------------------------------------------------------------

@@ -169,3 +169,12 @@ async def test_in_english_the_answer_once_and_english_buttons(tmp_path: Path) ->
         assert "Received #1 · School enrolment · reply expected by 11:00" in text
         assert "One-time notice" in folded(promise)
         assert button_texts(promise) == ["Solved", "Talk to staff"]
+
+
+@pytest.mark.parametrize(("lang", "joined"), [("zh", "赵主管、钱主管"), ("en", "赵主管, 钱主管")])
+def test_the_escalated_promise_lists_the_supervisors_in_the_readers_punctuation(lang: str, joined: str) -> None:
+    t = a_ticket("general", FRIDAY_10)
+    t.escalated_first_response = True
+    facts = PromiseFacts(lang=lang, tz=ZoneInfo("Asia/Shanghai"), topic_label="综合", checklist=None, faq=None,
+                         supervisors=("赵主管", "钱主管"))
+    assert joined in str(promise_html(t, facts))

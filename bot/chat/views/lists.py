@@ -83,7 +83,7 @@ def history_text(t: Ticket, names: Mapping[int, str], library: FaqLibrary, lang:
         detail = _event_detail(lang, e.kind.value, e.details, names)
         entry = e.details.get("faq") or e.details.get("entry")  # the FAQ entry offered, solved by, left for a person
         if isinstance(entry, str) and entry:
-            detail += plain(lang, "history_faq", label=library.entry_label(entry, lang))
+            detail += plain(lang, "aside", text=library.entry_label(entry, lang))
         lines.append(f"{stamp} {plain(lang, f'event_{e.kind.value}')} · {who}{detail}")
     return "\n".join(lines)
 
@@ -102,9 +102,9 @@ def _event_detail(lang: str, kind: str, d: Mapping[str, Any], names: Mapping[int
             return ""
         return plain(lang, "label_value", label="", value=plain(lang, f"rating_{r.value}"))
     if kind in ("warned", "escalated") and d.get("deadline"):
-        return f"（{plain(lang, 'due_first' if d['deadline'] == 'first_response' else 'due_resolution')}）"
+        return plain(lang, "aside", text=plain(lang, "due_first" if d["deadline"] == "first_response" else "due_resolution"))
     if kind == "reopened" and d.get("reason"):
         reason = str(d["reason"])
         key = _REOPEN_REASONS.get(reason)
-        return f"（{plain(lang, key) if key else reason}）"
+        return plain(lang, "aside", text=plain(lang, key) if key else reason)
     return ""

@@ -136,7 +136,7 @@ def status_line(t: Ticket, f: PromiseFacts) -> Markup:
         return Markup(" · ").join(parts)
     overdue = (t.escalated_first_response and t.first_response_at is None) or t.escalated_resolution
     if overdue:
-        sup = "、".join(f.supervisors) or "—"
+        sup = plain(lang, "list_separator").join(f.supervisors) or "—"
         parts.append(tr(lang, "promise_escalated", name=sup))
     elif t.reopened:
         if t.rating is not None:  # 不满意 reopened it: the asker sees their rating was heard
