@@ -112,7 +112,7 @@ async def _retry_later(
 ) -> None:
     """Try the open deliveries again in a few minutes while inside the catch-up window; else record failure."""
     now = svc.clock.now()
-    names = "、".join(g.title or g.name for g in groups)
+    names = plain(svc.lang, "list_separator").join(g.title or g.name for g in groups)
     if svc.schedule.in_window(svc.schedule.scheduled_at(slot, day), now + RETRY_AFTER) and app.job_queue is not None:
         app.job_queue.run_once(
             _on_retry,

@@ -69,7 +69,7 @@ def format_stats(lang: str, library: FaqLibrary, s: Stats, *, days: int | None =
             )
         )
     if s.ratings:
-        shown = "、".join(
+        shown = plain(lang, "list_separator").join(
             plain(lang, f"rating_{k}") + f" {v}" for k, v in sorted(s.ratings.items()) if k in {r.value for r in Rating}
         )
         lines.append(plain(lang, "stats_ratings", ratings=shown))
