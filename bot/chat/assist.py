@@ -234,6 +234,9 @@ def card_lines(svc: Services, t: Ticket) -> list[Markup]:
             lines.append(Markup("<blockquote expandable>{}</blockquote>").format(shorten(sd.draft.text, CARD_DRAFT, "…")))
             if sd.draft.unverified:
                 lines.append(tr(lang, "assist_draft_unverified"))
+            if t.faq_offered and all(s.kind == "faq" and s.ref == t.faq_offered for s in sd.draft.sources):
+                # the member read this very answer in the promise: sent as-is it says the same thing twice
+                lines.append(tr(lang, "assist_draft_seen"))
     found = class_of(svc, t)
     if found is not None:
         g, waiting = found

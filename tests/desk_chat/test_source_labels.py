@@ -25,6 +25,8 @@ async def test_the_card_names_the_faq_entry_one_way_in_the_users_language(
         labels = re.findall(r"FAQ [^/「“()（）\n]+/\d+", card)
         assert len(labels) >= 2 and set(labels) == {label}, card  # the offer line and the draft's sources
         assert "education" not in card, card
+        # the draft is the very FAQ answer the member already read in the promise: staff are told so
+        assert ("这正是提问人已看到的自动答复" if lang == "zh" else "the asker already read") in card, card
         asked = await h.say(201, STAFF_CHAT_ID, "/ticket 1")  # the audit trail names the entry the same way
         history = await h.wait_for_message(STAFF_CHAT_ID, lambda m: m["reply_to_message_id"] == asked["message_id"])
         assert label in history["plain_text"].split("\n", 2)[2] and "education" not in history["plain_text"], history["plain_text"]
