@@ -34,7 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 soak: $(STAMP)
-	SERVICEBOT_SOAK=1 $(BIN)/pytest -m soak tests
+	SERVICEBOT_SOAK=1 $(BIN)/pytest -m soak -s tests
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -10,6 +10,11 @@ take the same work:
 - intake through the real Application (bench_intake.timed_intake: process_update with the Bot API
   answered in-process), p50 and throughput, in rounds of 25 questions taking turns.
 
+PostgreSQL writes as a running bot makes them (bot/chat/standby.py): the process holds the lease (a
+``LeaseKeeper`` thread renewing it on a connection of its own) and every write transaction starts with the
+fence (``SELECT … FOR SHARE`` of the lease row). The fence's own cost is measured beside it: the same
+PostgreSQL store, the fence switched off for every other write.
+
 "ours" is PostgreSQL, "peer" the journal store: a ratio below 1 is how much slower PostgreSQL is. The
 database is a throwaway cluster of Debian's PostgreSQL (tests/pgcluster.py) on this machine, with its
 durable defaults (fsync, synchronous_commit on), reached over TCP on 127.0.0.1: a database on another
@@ -21,8 +26,10 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -30,7 +37,10 @@ from bench.bench_intake import NOW, ROOT, _docs, _ticket, timed_intake
 from bench.common import Result, percentile
 from bot.config import parse_config
 from bot.store import Store
+from bot.store.inbox import TABLE as INBOX_TABLE
 from bot.store.journal import TableState, write_snapshot
+from bot.store.lease import Lease, LeaseKeeper
+from bot.store.lease import connect as lease_connect
 from bot.store.migrate import migrate_journal
 from bot.store.pg import PgStore
 from bot.store.tickets import TicketStore
@@ -43,28 +53,66 @@ QUESTIONS = 200
 ROUND = 25  # intake questions per turn
 
 
-def _writes(stores: list[Store], size: int) -> list[tuple[list[float], list[float]]]:
-    """``WRITES`` timed adds, then ``WRITES`` timed saves (a claim) of those tickets, on each store in turn
-    (interleaved: a busy moment of the machine hits both alike). (adds, saves) per store."""
-    repos = [TicketStore(store) for store in stores]
-    out: list[tuple[list[float], list[float]]] = [([], []) for _ in stores]
-    fresh = []
+class Holding:
+    """The lease held as ``servicebot run`` holds it: acquired, renewed by a keeper thread, the store fenced."""
+
+    def __init__(self, store: Store, dsn: str) -> None:
+        assert isinstance(store, PgStore)
+        self.lease = Lease(lambda: lease_connect(dsn), ttl=10.0)
+        self.lost: list[str] = []
+        self.keeper = LeaseKeeper(self.lease, self.lost.append)
+        self.store = store
+
+    def __enter__(self) -> Holding:
+        assert self.lease.acquire(), "the bench's database has another lease holder"
+        self.keeper.start()
+        self.store.fence = self.lease.fence
+        self.store.fence_exempt = frozenset({INBOX_TABLE})
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.store.fence = None
+        self.keeper.stop()
+        self.lease.release()
+        assert not self.lost, f"the bench lost its lease: {self.lost}"
+
+
+def _writes(targets: list[tuple[Store, bool | None]], size: int,
+            fence: Callable[[Any], None] | None = None) -> list[tuple[list[float], list[float]]]:
+    """``WRITES`` timed adds, then ``WRITES`` timed saves (a claim) of those tickets, on each target in turn
+    (interleaved: a busy moment of the machine hits all alike). A target is (store, fenced): for True/False
+    the PostgreSQL store's fence is set to ``fence`` / none before each of its writes, so one store takes
+    fenced and unfenced writes by turns (None: left as it is). (adds, saves) per target."""
+    repos = [TicketStore(store) for store, _ in targets]
+    out: list[tuple[list[float], list[float]]] = [([], []) for _ in targets]
+    fresh: list[list[Any]] = [[] for _ in targets]
+
+    def prepare(k: int) -> None:
+        store, fenced = targets[k]
+        if isinstance(store, PgStore) and fenced is not None:
+            store.fence = fence if fenced else None
+
     for i in range(WRITES):
-        t = _ticket(size + 1_000 + i)
-        t.status, t.closed_at, t.created_at = Status.OPEN, None, NOW
-        for repo, (adds, _) in zip(repos, out, strict=True):
+        for k, (repo, (adds, _)) in enumerate(zip(repos, out, strict=True)):
+            t = _ticket(size + 1_000 + k * WRITES + i)
+            t.status, t.closed_at, t.created_at = Status.OPEN, None, NOW
+            prepare(k)
             start = time.perf_counter()
             repo.add(t)
             adds.append((time.perf_counter() - start) * 1000)
-        fresh.append(t)
-    for t in fresh:
-        t.status, t.owner_id, t.owner_name = Status.CLAIMED, 101, "张老师"
-        t.first_response_at = NOW + timedelta(minutes=5)
-        for repo, (_, saves) in zip(repos, out, strict=True):
+            fresh[k].append(t)
+    for i in range(WRITES):
+        for k, (repo, (_, saves)) in enumerate(zip(repos, out, strict=True)):
+            t = fresh[k][i]
+            t.status, t.owner_id, t.owner_name = Status.CLAIMED, 101, "张老师"
+            t.first_response_at = NOW + timedelta(minutes=5)
+            prepare(k)
             start = time.perf_counter()
             repo.save(t)
             saves.append((time.perf_counter() - start) * 1000)
-    assert all(len(repo) == size + WRITES for repo in repos)
+    for store, fenced in targets:
+        if isinstance(store, PgStore) and fenced is not None:
+            store.fence = fence
     return out
 
 
@@ -91,12 +139,20 @@ def run(size: int = SIZE) -> list[Result]:
                     conn.execute("ANALYZE documents")
                     conn.execute("CHECKPOINT")
 
-        with Store.open(root / "journal") as journal, PgStore.connect(dsn) as pg:
-            (j_add, j_save), (p_add, p_save) = _writes([journal, pg], size)
+        with Store.open(root / "journal") as journal, PgStore.connect(dsn) as pg, Holding(pg, dsn) as held:
+            (j_add, j_save), (p_add, p_save), (u_add, u_save) = _writes(
+                [(journal, None), (pg, True), (pg, False)], size, held.lease.fence)
+            assert len(TicketStore(journal)) == size + WRITES and len(TicketStore(pg)) == size + 2 * WRITES
         for what, ours, peer in (("add", p_add, j_add), ("save", p_save, j_save)):
             for p in (50, 99):
-                results.append(Result.time(f"pgstore: durable ticket {what} p{p} @{label}, PostgreSQL vs journal",
-                                           percentile(ours, p), percentile(peer, p)))
+                results.append(Result.time(
+                    f"pgstore: durable ticket {what} p{p} @{label}, PostgreSQL (fenced, as the bot) vs journal",
+                    percentile(ours, p), percentile(peer, p)))
+        for what, ours, peer in (("add", p_add, u_add), ("save", p_save, u_save)):
+            for p in (50, 99):
+                results.append(Result.time(
+                    f"pgstore: the fence's cost, ticket {what} p{p} @{label}, PostgreSQL fenced vs not",
+                    percentile(ours, p), percentile(peer, p)))
 
         raw = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
         raw["data_dir"] = str(root / "intake-journal")
@@ -105,16 +161,17 @@ def run(size: int = SIZE) -> list[Result]:
         j_intake: list[float] = []
         p_intake: list[float] = []
         j_made = p_made = 0
-        with Store.open(root / "intake-journal") as journal, PgStore.connect(intake_dsn) as pg:
+        with Store.open(root / "intake-journal") as journal, PgStore.connect(intake_dsn) as pg_intake, \
+                Holding(pg_intake, intake_dsn):  # the Application's writes fenced, as in `servicebot run`
             for first in range(0, QUESTIONS, ROUND):  # rounds taking turns: a busy moment hits both alike
                 got, made = asyncio.run(timed_intake(config, journal, ROUND, size, first=first))
                 j_intake, j_made = j_intake + got, j_made + made
-                got, made = asyncio.run(timed_intake(config, pg, ROUND, size, first=first))
+                got, made = asyncio.run(timed_intake(config, pg_intake, ROUND, size, first=first))
                 p_intake, p_made = p_intake + got, p_made + made
         results += [
-            Result.time(f"pgstore: intake p50 @{label} (process_update), PostgreSQL vs journal",
+            Result.time(f"pgstore: intake p50 @{label} (process_update), PostgreSQL (fenced) vs journal",
                         percentile(p_intake, 50), percentile(j_intake, 50)),
-            Result.rate(f"pgstore: intake throughput @{label}, PostgreSQL vs journal",
+            Result.rate(f"pgstore: intake throughput @{label}, PostgreSQL (fenced) vs journal",
                         1000 / (sum(p_intake) / len(p_intake)), 1000 / (sum(j_intake) / len(j_intake)),
                         "questions/s"),
             Result.expect(f"pgstore: intake questions that became tickets on PostgreSQL (goal {QUESTIONS})",

@@ -86,7 +86,9 @@ def run_on_postgres(
             liveness = getattr(app.bot, "liveness", None)
             if liveness is not None:
                 liveness.health_dir = config.data_dir
-            serve(app, endpoint.stop if endpoint is not None else None)
+            # once the active server listens (on the same port), the standby's endpoint closes; not waited
+            # for there (the event loop is the active one's), but below
+            serve(app, (lambda: endpoint.stop(timeout=0)) if endpoint is not None else None)
         finally:
             if endpoint is not None:
                 endpoint.stop()

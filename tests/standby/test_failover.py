@@ -199,5 +199,17 @@ def test_an_active_process_cut_off_its_database_stops_and_the_standby_takes_over
 @pytest.mark.skipif(not os.environ.get("SERVICEBOT_SOAK"), reason="make soak (SERVICEBOT_SOAK=1)")
 def test_soak_fifty_kills(tmp_path: Path, pg_dsn: str) -> None:
     result = run_failover(tmp_path, pg_dsn, kills=50)
+    print(summary(result))  # docs/storage.md records these (make soak shows them: pytest -s)
     check(result, 50)
     assert digest_duplicates(result["group_texts"]) <= 1, result["group_texts"]
+
+
+def summary(result: dict[str, Any]) -> str:
+    """The figures of a run, in one line: takeover p50/max, questions lost and repeated."""
+    times = sorted(result["failovers"])
+    tickets = result["tickets"]
+    promises = sum(t.startswith("已受理") for t in result["group_texts"])
+    return (f"failover over {len(times)} kills (seed {result['seed']}): p50 {times[len(times) // 2]:.1f} s, "
+            f"max {times[-1]:.1f} s; {result['questions']} questions, {len(set(tickets))} with a ticket "
+            f"({len(tickets) - len(set(tickets))} duplicated), {promises} 已受理 promises, "
+            f"{digest_duplicates(result['group_texts'])} digest part(s) repeated")
