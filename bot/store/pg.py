@@ -521,6 +521,21 @@ class PgTable(StoreTable):
     def __iter__(self) -> Iterator[Document]:
         return iter(self._rows())
 
+    def newest_first(self, *, chunk: int = 200) -> Iterator[Document]:
+        """Documents from the highest id down, ``chunk`` rows per query (the primary key's order: an index
+        scan), so a reader that stops after the latest few never fetches the whole table."""
+        below: int | None = None
+        while True:
+            where, params = (" AND id < %s", [below]) if below is not None else ("", [])
+            q = f"SELECT id, doc FROM documents WHERE tbl = %s{where} ORDER BY id DESC LIMIT %s"
+            with self._pg._sql(f"reading {self.name!r}") as conn:
+                rows = conn.execute(cast(Any, q), [self.name, *params, chunk]).fetchall()
+            for i, doc in rows:
+                yield self.document_class(doc, int(i))
+            if len(rows) < chunk:
+                return
+            below = int(rows[-1][0])
+
     def clear_cache(self) -> None:
         pass
 

@@ -18,7 +18,7 @@ survives the process being killed, and the next write's fsync makes it durable):
 from __future__ import annotations
 
 from collections.abc import Iterable, MutableMapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from tinydb.table import Document
@@ -30,6 +30,10 @@ from bot.tickets.model import Status, Ticket
 __all__ = ["DEFAULTS", "TicketStore", "ticket_doc"]
 
 _ACTIVE = (Status.OPEN, Status.CLAIMED, Status.ANSWERED)
+
+#: how far back of ``since`` :meth:`TicketStore.created_since` keeps reading: a ticket's ``created_at`` may
+#: be earlier than an older number's when the clock was stepped back (NTP, a VM restored) in between
+CLOCK_SLACK = timedelta(days=1)
 
 
 def _source(chat_id: int, message_id: int) -> str:
@@ -131,11 +135,22 @@ class TicketStore:
         return [Ticket.from_dict(dict(d)) for d in sorted(docs, key=lambda d: d.doc_id)]
 
     def created_since(self, since: datetime) -> Iterable[Ticket]:
+        """The tickets created at or after ``since``, oldest first, read from the newest number down.
+
+        Numbers are handed out in order of creation, so ``created_at`` falls with the number and the walk
+        stops at the first ticket older than ``since`` by more than :data:`CLOCK_SLACK` (a clock stepped
+        back by less than that is still read right). A card's draft looks back a week: at 100k tickets
+        this reads the week's tickets, not all 100k (1.9 s on the journal, the whole table over the wire
+        on PostgreSQL, three times per card)."""
         out = []
-        for d in self._t.all():
+        stop = since - CLOCK_SLACK
+        for d in self._t.newest_first():
             created = datetime.fromisoformat(d["created_at"])
             if created >= since:
                 out.append(Ticket.from_dict(dict(d)))
+            elif created < stop:
+                break
+        out.reverse()
         return out
 
     def by_asker(self, asker_id: int) -> Iterable[Ticket]:

@@ -100,3 +100,49 @@ def test_a_stored_ticket_leaves_out_its_defaults_and_reads_back_equal(durable_st
     with durable_store() as store:
         after = TicketStore(store).get(t.number)
     assert after == before
+
+
+class _Counting:
+    """The tickets table, counting the documents a reader takes from its newest-first walk."""
+
+    def __init__(self, table: object) -> None:
+        self._table = table
+        self.read = 0
+
+    def newest_first(self):  # type: ignore[no-untyped-def]
+        for doc in self._table.newest_first():  # type: ignore[attr-defined]
+            self.read += 1
+            yield doc
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._table, name)
+
+
+def test_created_since_reads_the_recent_tickets_only(any_store: Store, desk: Desk) -> None:
+    """A card's draft asks for the last week's tickets: the store reads that week (plus the clock's slack),
+    never every ticket, and a ticket numbered after an older one but dated before it (the clock stepped
+    back) is still found."""
+    from datetime import timedelta
+
+    from bot.store.tickets import CLOCK_SLACK
+
+    store = any_store
+    d = _desk(store, desk)
+    old = NOW - timedelta(days=60)
+    with store.batch():
+        for i in range(1, 451):  # two months ago: more than two of PostgreSQL's 200-row chunks
+            d.open_ticket(chat_id=GROUP, message_id=i, asker_id=ASKER, asker_name="刘", text="旧问题", now=old)
+    recent = [NOW - timedelta(days=3), NOW - timedelta(days=1), NOW - timedelta(days=1, hours=2), NOW]
+    for i, when in enumerate(recent, start=1000):  # the third: the clock stepped back two hours
+        d.open_ticket(chat_id=GROUP, message_id=i, asker_id=ASKER, asker_name="刘", text="新问题", now=when)
+    repo = TicketStore(store)
+    counting = _Counting(repo._t)
+    repo._t = counting  # type: ignore[assignment]
+    since = NOW - timedelta(days=7)
+    found = list(repo.created_since(since))
+    assert [t.number for t in found] == [451, 452, 453, 454]
+    assert [t.created_at for t in found] == recent
+    assert counting.read == len(recent) + 1  # the four, and the first one older than since - CLOCK_SLACK
+    assert since - CLOCK_SLACK > old
+    everything = list(repo.created_since(old))
+    assert len(everything) == 454 and [t.number for t in everything] == list(range(1, 455))
