@@ -12,7 +12,9 @@ code (bench/bench_intake.py's closed tickets, as a snapshot), so each reads its 
 
 The peer is :data:`BASELINE` (the commit before issue 11's footprint work), checked out into a temporary
 `git worktree` for the run and removed afterwards; it runs with this checkout's virtualenv. Goals
-(issue 11): idle <= 100 MB empty, <= 250 MB with 100k tickets, ready <= 3 s with 100k.
+(issue 11): idle <= 100 MB empty, <= 250 MB with 100k tickets, ready <= 3 s with 100k; and peak <= 300 MB
+with 100k (the store's own open peaks ~215 MB there: a start-up pass that decodes every ticket at once
+adds ~220 MB, which a 512 MB VM does not survive; 300 MB shows such a pass, with headroom for noise).
 
 Note: in a development virtualenv httpx imports its command-line extras (rich, click, pygments: ~7 MB)
 because import-linter and pytest installed them; a production install (no ``[dev]``) has not.
@@ -177,7 +179,7 @@ def run() -> list[Result]:
         Result.time("servicebot run: idle RSS, empty store (goal <= 100) vs before", ours(0)[1], base_(0)[1], "MB"),
         Result.time(f"servicebot run: idle RSS, {label} tickets (goal <= 250) vs before", ours(TICKETS)[1],
                     base_(TICKETS)[1], "MB"),
-        Result.time(f"servicebot run: peak RSS at start, {label} tickets vs before", ours(TICKETS)[2],
+        Result.time(f"servicebot run: peak RSS at start, {label} tickets (goal <= 300) vs before", ours(TICKETS)[2],
                     base_(TICKETS)[2], "MB"),
         Result.time("servicebot run: time to ready, empty store vs before", ours(0)[0], base_(0)[0], "s"),
         Result.time(f"servicebot run: time to ready, {label} tickets (goal <= 3) vs before", ours(TICKETS)[0],

@@ -145,9 +145,9 @@ def resume_unacknowledged(svc: Services) -> int:
     """
     inbox = inbox_of(svc)
     since = svc.clock.now() - RESUME_WITHIN
-    missing = [
-        t for t in svc.desk.repo.created_since(since)
-        if t.chat_id < 0 and not t.is_closed and t.promise_message_id is None and not t.promise_peers
+    missing = [  # through the status index: the tickets not closed (a few), never every stored ticket
+        t for t in svc.desk.repo.active()
+        if t.created_at >= since and t.chat_id < 0 and t.promise_message_id is None and not t.promise_peers
         and t.chat_id != svc.config.chats.staff
         and (inbox is None or not inbox.holds(t.chat_id, t.message_id))
     ]
