@@ -4,13 +4,16 @@ file fails too: golden text changes only when someone asks for it and reviews th
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.store import Store
+from tests.faults import conftest as faults
 from tests.pgcluster import PgCluster, PostgresMissing
 
 
@@ -116,3 +119,24 @@ def durable_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Re
     yield reopen
     for store in reopen.opened:
         store.close()
+
+
+# -- the faults suite's figures table (tests/faults/conftest.py) at the end of the session. Under
+# pytest-xdist (`pytest -n 2`) each worker counts its own runs: it hands its rows to the controller at the
+# end, which adds them up and prints the one table (the controller collects nothing, so it never loads
+# tests/faults/conftest.py as a conftest; this file it does load).
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput: dict[str, Any] | None = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker
+        workeroutput["faults_rows"] = {name: dataclasses.asdict(row) for name, row in faults._ROWS.items()}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    faults.merge(getattr(node, "workeroutput", {}).get("faults_rows", {}))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    faults.summary(terminalreporter)

@@ -112,7 +112,20 @@ def table() -> str:
     return "\n".join(lines)
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+def merge(rows: dict[str, dict[str, float]]) -> None:
+    """Add another process's rows (a pytest-xdist worker's, see tests/conftest.py) to this one's."""
+    for name, r in rows.items():
+        row = _ROWS.setdefault(name, Row())
+        row.runs += int(r["runs"])
+        row.faults += int(r["faults"])
+        row.lost += int(r["lost"])
+        row.duplicated += int(r["duplicated"])
+        row.max_seconds = max(row.max_seconds, r["max_seconds"])
+        row.max_mb = max(row.max_mb, r["max_mb"])
+
+
+def summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The table at the end of the session (called from tests/conftest.py, which every process loads)."""
     if not _ROWS:
         return
     terminalreporter.section("faults: nothing lost" + (" (soak)" if SOAK else ""))
