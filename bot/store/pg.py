@@ -524,17 +524,25 @@ class PgTable(StoreTable):
     def newest_first(self, *, chunk: int = 200) -> Iterator[Document]:
         """Documents from the highest id down, ``chunk`` rows per query (the primary key's order: an index
         scan), so a reader that stops after the latest few never fetches the whole table."""
-        below: int | None = None
+        return self._chunks(reverse=True, chunk=chunk)
+
+    def oldest_first(self, *, chunk: int = 1000) -> Iterator[Document]:
+        """Documents in id order, ``chunk`` rows per query (a pass that never holds the whole table)."""
+        return self._chunks(reverse=False, chunk=chunk)
+
+    def _chunks(self, *, reverse: bool, chunk: int) -> Iterator[Document]:
+        after: int | None = None
+        op, order = ("<", "DESC") if reverse else (">", "ASC")
         while True:
-            where, params = (" AND id < %s", [below]) if below is not None else ("", [])
-            q = f"SELECT id, doc FROM documents WHERE tbl = %s{where} ORDER BY id DESC LIMIT %s"
+            where, params = (f" AND id {op} %s", [after]) if after is not None else ("", [])
+            q = f"SELECT id, doc FROM documents WHERE tbl = %s{where} ORDER BY id {order} LIMIT %s"
             with self._pg._sql(f"reading {self.name!r}") as conn:
                 rows = conn.execute(cast(Any, q), [self.name, *params, chunk]).fetchall()
             for i, doc in rows:
                 yield self.document_class(doc, int(i))
             if len(rows) < chunk:
                 return
-            below = int(rows[-1][0])
+            after = int(rows[-1][0])
 
     def clear_cache(self) -> None:
         pass

@@ -420,7 +420,14 @@ class StoreTable(Table):
     def newest_first(self) -> Iterator[Document]:
         """Documents from the highest id down, decoded one at a time: a reader that wants the latest few
         (the tickets of the last days, numbered in order of creation) stops early instead of reading all."""
-        for i in sorted(self._state.docs, reverse=True):
+        return self._in_order(reverse=True)
+
+    def oldest_first(self) -> Iterator[Document]:
+        """Documents in id order, decoded one at a time (a pass that never holds the whole table)."""
+        return self._in_order(reverse=False)
+
+    def _in_order(self, *, reverse: bool) -> Iterator[Document]:
+        for i in sorted(self._state.docs, reverse=reverse):
             if i in self._state.docs:
                 yield self._doc(i)
 

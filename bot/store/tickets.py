@@ -3,7 +3,9 @@
 - table ``tickets``: one document per ticket, ``doc_id`` = ticket number (O(1) ``get``), indexed on
   ``status``, ``asker_id`` and ``source`` (``"<chat_id>:<message_id>"``, the dedupe key: a redelivered
   update finds its ticket instead of opening a duplicate);
-- table ``tickets_meta``: the counter for the next number (only goes up, never reused).
+- table ``tickets_meta``: the counter for the next number (only goes up, never reused), and the creation
+  order's record: the latest ``created_at`` added and the numbers added *late* (dated before a ticket
+  numbered below them: the clock was stepped back, or a history written out of order).
 
 A stored document leaves out the fields still at their default (:data:`DEFAULTS`: no owner, no answers,
 flags off, …; ``Ticket.from_dict`` fills them in): a closed ticket is about 13 keys instead of 32, which
@@ -18,12 +20,13 @@ survives the process being killed, and the next write's fsync makes it durable):
 from __future__ import annotations
 
 from collections.abc import Iterable, MutableMapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from tinydb.table import Document
 
 from bot.store.core import Store
+from bot.store.errors import StoreError
 from bot.store.keyed import Counter
 from bot.tickets.model import Status, Ticket
 
@@ -31,9 +34,9 @@ __all__ = ["DEFAULTS", "TicketStore", "ticket_doc"]
 
 _ACTIVE = (Status.OPEN, Status.CLAIMED, Status.ANSWERED)
 
-#: how far back of ``since`` :meth:`TicketStore.created_since` keeps reading: a ticket's ``created_at`` may
-#: be earlier than an older number's when the clock was stepped back (NTP, a VM restored) in between
-CLOCK_SLACK = timedelta(days=1)
+#: ``tickets_meta`` document 2: the creation order's record (document 1 is the number counter), see
+#: :meth:`TicketStore.created_since`
+_ORDER_ID = 2
 
 
 def _source(chat_id: int, message_id: int) -> str:
@@ -92,7 +95,9 @@ class TicketStore:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._t = store.table("tickets", index=("status", "asker_id", "source"))
-        self._counter = Counter(store.table("tickets_meta"))
+        self._meta = store.table("tickets_meta")
+        self._counter = Counter(self._meta)
+        self._order_cache: tuple[datetime | None, frozenset[int]] | None = None  # when it could not be stored
 
     def next_number(self) -> int:
         return self._counter.next()
@@ -103,8 +108,41 @@ class TicketStore:
                 raise ValueError(f"ticket #{ticket.number} already stored")
             if self._t.find("source", _source(ticket.chat_id, ticket.message_id)):
                 raise ValueError(f"message {ticket.chat_id}:{ticket.message_id} is already ticket")
+            newest, late = self._order()
+            if newest is not None and ticket.created_at < newest:
+                late |= {ticket.number}
             self._t.insert(Document(ticket_doc(ticket), doc_id=ticket.number))
             self._counter.used(ticket.number)
+            self._put_order(max(newest or ticket.created_at, ticket.created_at), late)
+
+    # -- the creation order: what lets created_since stop early
+
+    def _order(self) -> tuple[datetime | None, frozenset[int]]:
+        """(the latest ``created_at`` added, the numbers added late), from ``tickets_meta``; a store written
+        before the record existed gets it from one pass over its tickets, stored for the next time."""
+        doc = self._meta.get(doc_id=_ORDER_ID)
+        if isinstance(doc, Document):
+            newest = doc.get("newest")
+            return (datetime.fromisoformat(newest) if newest else None), frozenset(doc.get("late", ()))
+        if self._order_cache is not None:
+            return self._order_cache
+        newest_at: datetime | None = None
+        late: set[int] = set()
+        for d in self._t.oldest_first():
+            created = datetime.fromisoformat(d["created_at"])
+            if newest_at is not None and created < newest_at:
+                late.add(d.doc_id)
+            newest_at = created if newest_at is None else max(newest_at, created)
+        found = (newest_at, frozenset(late))
+        try:
+            self._put_order(*found)
+        except (StoreError, OSError):  # a read-only store, a process without the lease: kept for this process only
+            self._order_cache = found
+        return found
+
+    def _put_order(self, newest: datetime | None, late: frozenset[int]) -> None:
+        doc = {"newest": newest.isoformat() if newest else None, "late": sorted(late)}
+        self._meta.upsert(Document(doc, doc_id=_ORDER_ID))
 
     def save(self, ticket: Ticket, *, durable: bool = True) -> None:
         if not self._t.contains(doc_id=ticket.number):
@@ -137,18 +175,18 @@ class TicketStore:
     def created_since(self, since: datetime) -> Iterable[Ticket]:
         """The tickets created at or after ``since``, oldest first, read from the newest number down.
 
-        Numbers are handed out in order of creation, so ``created_at`` falls with the number and the walk
-        stops at the first ticket older than ``since`` by more than :data:`CLOCK_SLACK` (a clock stepped
-        back by less than that is still read right). A card's draft looks back a week: at 100k tickets
-        this reads the week's tickets, not all 100k (1.9 s on the journal, the whole table over the wire
-        on PostgreSQL, three times per card)."""
+        The walk stops at the first ticket older than ``since`` that was not added late: every ticket
+        numbered below it was added before it and dated no later (else it would be late), so older than
+        ``since`` too. Late tickets (the clock stepped back) are walked over, never lost. A card's draft
+        looks back a week three times per card: at 100k tickets this reads the week's tickets, not all
+        100k (1.9 s a call on the journal, the whole table over the wire on PostgreSQL)."""
+        _newest, late = self._order()
         out = []
-        stop = since - CLOCK_SLACK
         for d in self._t.newest_first():
             created = datetime.fromisoformat(d["created_at"])
             if created >= since:
                 out.append(Ticket.from_dict(dict(d)))
-            elif created < stop:
+            elif d.doc_id not in late:
                 break
         out.reverse()
         return out
