@@ -239,7 +239,7 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
                                       public_url=hook.public_url or "", secret=secret,
                                       reuse_port=config.store.kind == "postgres", on_listening=on_listening))
         else:
-            app.run_polling()
+            _run_polling(app)
 
     if config.store.kind == "postgres":  # a hot standby until this process holds the lease (bot/chat/standby.py)
         from bot.chat.standby import run_on_postgres
@@ -264,6 +264,36 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
             print(f"servicebot run: {fatal}", file=sys.stderr)
             return 1
     return 0
+
+
+def _run_polling(app: Any) -> None:
+    """``app.run_polling()`` with our own stop signals, so that a stop asked for stays a stop.
+
+    python-telegram-bot's handler raises SystemExit in the event loop (``Application._raise_system_exit``);
+    when that cuts off a request of the start (the updater's deleteWebhook while Telegram is slow), the
+    request's task fails on its way out with a NetworkError that ``run_polling`` raises: the run would end
+    with status 1 and "cannot reach Telegram" after systemd asked it to stop. The same SystemExit here,
+    and an error after a stop signal is logged as what the stop cut off, not reported as a failure."""
+    import asyncio
+    import logging
+    import signal
+
+    loop = asyncio.new_event_loop()  # run_polling runs on the current event loop: this one
+    asyncio.set_event_loop(loop)
+    asked: list[signal.Signals] = []
+
+    def stop(sig: signal.Signals) -> None:
+        asked.append(sig)
+        raise SystemExit
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGABRT):
+        loop.add_signal_handler(sig, stop, sig)
+    try:
+        app.run_polling(stop_signals=None)
+    except Exception as exc:
+        if not asked:
+            raise
+        logging.getLogger("bot.cli").info("stopped by %s; it cut off %s", asked[0].name, type(exc).__name__)
 
 
 def _failure_line(command: str, exc: BaseException) -> str | None:

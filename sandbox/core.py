@@ -87,6 +87,7 @@ class Fault:
     chat_id: int | None = None
     after_accept: bool = False  # carry the call out, then close the connection without an answer
     skip: int = 0  # let this many matching calls through first (a fault in the middle of a run)
+    delay: float = 0.0  # hold the call this many seconds first (a slow Telegram); error_code 0: then carry it out
 
     def error(self) -> ApiError:
         if self.error_code == 429:
@@ -421,7 +422,11 @@ class TelegramCore:
         entry: dict[str, Any] = {"method": method, "params": logged, "time": started}
         self.calls_log.append(entry)
         try:
-            dropped = self._apply_fault(name, params)
+            dropped, delay, error = self._apply_fault(name, params)
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if error is not None:
+                raise error
             handler = _METHODS.get(name)
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
@@ -441,8 +446,9 @@ class TelegramCore:
             raise DroppedAfterAccept(method)
         return result
 
-    def _apply_fault(self, name: str, params: dict[str, Any]) -> bool:
-        """Raise the first matching fault's error; True if it is an after_accept fault (carry on, then drop)."""
+    def _apply_fault(self, name: str, params: dict[str, Any]) -> tuple[bool, float, ApiError | None]:
+        """The first matching fault: (True if it is an after_accept fault: carry on, then drop; the seconds
+        to hold the call first; the error to answer with, None: carry the call out)."""
         for fault in self.faults:
             if fault.method.lower() != name or fault.count <= 0:
                 continue
@@ -457,10 +463,10 @@ class TelegramCore:
                 continue
             fault.count -= 1
             self.faults = [f for f in self.faults if f.count > 0]
-            if fault.after_accept:
-                return True
-            raise fault.error()
-        return False
+            if fault.after_accept or not fault.error_code:
+                return fault.after_accept, fault.delay, None
+            return False, fault.delay, fault.error()
+        return False, 0.0, None
 
     # -- helpers for parameters
 
@@ -1114,13 +1120,14 @@ class TelegramCore:
 
     def inject_fault(self, method: str, error_code: int, *, count: int = 1, description: str | None = None,
                      retry_after: int | None = None, chat_id: int | None = None,
-                     after_accept: bool = False, skip: int = 0) -> None:
-        if count < 1 or skip < 0:
-            raise ControlError("count must be at least 1 and skip at least 0")
-        if error_code < 400 or error_code > 599:
-            raise ControlError("error_code must be an HTTP error status (400-599)")
+                     after_accept: bool = False, skip: int = 0, delay: float = 0.0) -> None:
+        if count < 1 or skip < 0 or not 0 <= delay <= 600:
+            raise ControlError("count must be at least 1, skip at least 0, delay 0-600 seconds")
+        if not (error_code == 0 and delay > 0) and (error_code < 400 or error_code > 599):
+            raise ControlError("error_code must be an HTTP error status (400-599), or 0 with a delay (a slow call)")
         self.faults.append(Fault(method=method, error_code=error_code, count=count, description=description,
-                                 retry_after=retry_after, chat_id=chat_id, after_accept=after_accept, skip=skip))
+                                 retry_after=retry_after, chat_id=chat_id, after_accept=after_accept, skip=skip,
+                                 delay=delay))
 
     def chat_records(self, chat_id: int) -> list[dict[str, Any]]:
         if self.chat(chat_id) is None and (chat_id <= 0 or self.world.user(chat_id) is None):

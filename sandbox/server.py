@@ -341,7 +341,7 @@ class Sandbox:
             self.core.inject_fault(method, code, count=body.get("count", 1), description=body.get("description"),
                                    retry_after=body.get("retry_after"), chat_id=body.get("chat_id"),
                                    after_accept=bool(body.get("after_accept", False)),
-                                   skip=int(body.get("skip", 0)))
+                                   skip=int(body.get("skip", 0)), delay=float(body.get("delay", 0)))
             return {"ok": True, "pending": [vars(f) for f in self.core.faults]}
         return await self._ctl(inject)
 

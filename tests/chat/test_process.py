@@ -265,3 +265,25 @@ def test_sigterm_during_the_start_up_catch_up_lets_the_digest_finish(tmp_path: P
         assert "有问题？" in texts[-1], "the digest was cut short by the stop"
         with Store.open(tmp_path / "data") as store:
             assert DeliveryLedger(store).outcome(DeliveryKey.of(GROUP_ID, now.date(), "morning")) == "sent"
+
+
+@pytest.mark.parametrize("method", ["deleteWebhook", "setMyCommands", "getUpdates"])
+def test_sigterm_while_a_start_up_call_is_in_flight_is_a_clean_stop(tmp_path: Path, method: str) -> None:
+    """systemd's stop (SIGTERM) while Telegram is slow to answer a call of the start: python-telegram-bot
+    turns the cut-off request into a NetworkError on its way out, which ended the run with status 1 and
+    "cannot reach Telegram" (seen under load: the updater's deleteWebhook). A stop asked for is a stop:
+    status 0 within 10 s, one line saying so."""
+    with SandboxThread(flood=False) as sb, FeedServer(datetime.now(SHANGHAI).date()) as feeds:
+        sb.inject_fault(method, 0, delay=30.0)  # a slow Telegram: the call is held 30 s
+        config = write_config(tmp_path, sb, feeds)
+        log = tmp_path / "bot.log"
+        proc = start_bot(config, log)
+        try:
+            wait_until(lambda: bool(sb.calls(method)), what=f"the bot's {method}")
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=20) == 0, log.read_text(encoding="utf-8")[-2000:]
+            text = log.read_text(encoding="utf-8")
+            assert "cannot reach Telegram" not in text and "Traceback" not in text
+        finally:
+            if proc.poll() is None:
+                proc.kill()
