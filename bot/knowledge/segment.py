@@ -71,8 +71,12 @@ def jieba_dictionary() -> Path:
 
 
 def cache_dir() -> Path:
-    """Where the built dictionary is kept: ``$XDG_CACHE_HOME/servicebot`` (XDG Base Directory), else
-    ``~/.cache/servicebot``."""
+    """Where the built dictionary is kept: systemd's ``$CACHE_DIRECTORY`` (set by the unit's
+    ``CacheDirectory=servicebot``, systemd.exec(5); the first when it lists several), else
+    ``$XDG_CACHE_HOME/servicebot`` (XDG Base Directory), else ``~/.cache/servicebot``."""
+    systemd = os.environ.get("CACHE_DIRECTORY", "").split(":")[0]
+    if systemd:
+        return Path(systemd)
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "servicebot"
 

@@ -209,8 +209,12 @@ def test_an_unwritable_cache_builds_in_memory(small_dict: Path, tmp_path: Path,
 
 
 def test_the_cache_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("CACHE_DIRECTORY", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert segment.cache_dir() == tmp_path / "servicebot"
+    monkeypatch.setenv("CACHE_DIRECTORY", f"{tmp_path}/unit:{tmp_path}/other")  # systemd's CacheDirectory=
+    assert segment.cache_dir() == tmp_path / "unit"
+    monkeypatch.delenv("CACHE_DIRECTORY")
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert segment.cache_dir() == Path(os.path.expanduser("~")) / ".cache" / "servicebot"
 
