@@ -1,5 +1,5 @@
 """The FAQ retrieval evaluation set (tests/data/retrieval/faq_eval.yaml) and its figures, shared by the P6
-bench (bench/bench_retrieval.py) and the floor test (tests/knowledge/test_retrieval_eval.py).
+bench (bench/bench_retrieval.py) and the floor test (tests/knowledge/test_retrieval.py).
 
 A system is two functions of a question: ``ranked`` (entry ids, best first, no threshold) and
 ``offer`` (the entry offered to the member, or None). Figures:
