@@ -5,7 +5,7 @@
   update finds its ticket instead of opening a duplicate);
 - table ``tickets_meta``: the counter for the next number (only goes up, never reused), and the creation
   order's record: the latest ``created_at`` added and the numbers added *late* (dated before a ticket
-  numbered below them: the clock was stepped back, or a history written out of order).
+  numbered below them: the clock was stepped back, or a history written out of order), as ranges.
 
 A stored document leaves out the fields still at their default (:data:`DEFAULTS`: no owner, no answers,
 flags off, …; ``Ticket.from_dict`` fills them in): a closed ticket is about 13 keys instead of 32, which
@@ -19,6 +19,7 @@ survives the process being killed, and the next write's fsync makes it durable):
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, MutableMapping
 from datetime import datetime
 from typing import Any
@@ -89,6 +90,43 @@ def ticket_doc(ticket: Ticket) -> dict[str, Any]:
 
 
 
+class Late:
+    """The numbers added late, as sorted inclusive ranges: a stepped-back clock makes one short run, a history
+    imported newest first one long run, so the record stays a few pairs however many tickets it covers."""
+
+    def __init__(self, ranges: Iterable[Iterable[int] | int] = ()) -> None:
+        self.ranges: list[list[int]] = []
+        for r in ranges:  # [a, b] pairs; a bare number is [n, n]
+            a, b = (r, r) if isinstance(r, int) else tuple(r)
+            self.add_range(int(a), int(b))
+
+    def add(self, number: int) -> None:
+        self.add_range(number, number)
+
+    def add_range(self, a: int, b: int) -> None:
+        last = self.ranges[-1] if self.ranges else None
+        if last is not None and last[0] <= a <= last[1] + 1:  # the usual case: the run goes on
+            last[1] = max(last[1], b)
+            return
+        bisect.insort(self.ranges, [a, b])
+        merged: list[list[int]] = []
+        for lo, hi in self.ranges:
+            if merged and lo <= merged[-1][1] + 1:
+                merged[-1][1] = max(merged[-1][1], hi)
+            else:
+                merged.append([lo, hi])
+        self.ranges = merged
+
+    def __contains__(self, number: object) -> bool:
+        if not isinstance(number, int):
+            return False
+        i = bisect.bisect_right(self.ranges, number, key=lambda r: r[0]) - 1
+        return i >= 0 and self.ranges[i][0] <= number <= self.ranges[i][1]
+
+    def __len__(self) -> int:
+        return sum(b - a + 1 for a, b in self.ranges)
+
+
 class TicketStore:
     """Tickets by number, by source message, by asker and by status."""
 
@@ -97,7 +135,7 @@ class TicketStore:
         self._t = store.table("tickets", index=("status", "asker_id", "source"))
         self._meta = store.table("tickets_meta")
         self._counter = Counter(self._meta)
-        self._order_cache: tuple[datetime | None, frozenset[int]] | None = None  # when it could not be stored
+        self._order_cache: tuple[datetime | None, Late] | None = None  # when it could not be stored
 
     def next_number(self) -> int:
         return self._counter.next()
@@ -110,38 +148,38 @@ class TicketStore:
                 raise ValueError(f"message {ticket.chat_id}:{ticket.message_id} is already ticket")
             newest, late = self._order()
             if newest is not None and ticket.created_at < newest:
-                late |= {ticket.number}
+                late.add(ticket.number)
             self._t.insert(Document(ticket_doc(ticket), doc_id=ticket.number))
             self._counter.used(ticket.number)
             self._put_order(max(newest or ticket.created_at, ticket.created_at), late)
 
     # -- the creation order: what lets created_since stop early
 
-    def _order(self) -> tuple[datetime | None, frozenset[int]]:
+    def _order(self) -> tuple[datetime | None, Late]:
         """(the latest ``created_at`` added, the numbers added late), from ``tickets_meta``; a store written
         before the record existed gets it from one pass over its tickets, stored for the next time."""
         doc = self._meta.get(doc_id=_ORDER_ID)
         if isinstance(doc, Document):
             newest = doc.get("newest")
-            return (datetime.fromisoformat(newest) if newest else None), frozenset(doc.get("late", ()))
+            return (datetime.fromisoformat(newest) if newest else None), Late(doc.get("late", ()))
         if self._order_cache is not None:
             return self._order_cache
         newest_at: datetime | None = None
-        late: set[int] = set()
+        late = Late()
         for d in self._t.oldest_first():
             created = datetime.fromisoformat(d["created_at"])
             if newest_at is not None and created < newest_at:
                 late.add(d.doc_id)
             newest_at = created if newest_at is None else max(newest_at, created)
-        found = (newest_at, frozenset(late))
+        found = (newest_at, late)
         try:
             self._put_order(*found)
         except (StoreError, OSError):  # a read-only store, a process without the lease: kept for this process only
             self._order_cache = found
         return found
 
-    def _put_order(self, newest: datetime | None, late: frozenset[int]) -> None:
-        doc = {"newest": newest.isoformat() if newest else None, "late": sorted(late)}
+    def _put_order(self, newest: datetime | None, late: Late) -> None:
+        doc = {"newest": newest.isoformat() if newest else None, "late": late.ranges}
         self._meta.upsert(Document(doc, doc_id=_ORDER_ID))
 
     def save(self, ticket: Ticket, *, durable: bool = True) -> None:
