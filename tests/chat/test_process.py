@@ -287,3 +287,34 @@ def test_sigterm_while_a_start_up_call_is_in_flight_is_a_clean_stop(tmp_path: Pa
         finally:
             if proc.poll() is None:
                 proc.kill()
+
+
+STUCK_STOP = """
+import asyncio, logging, sys, threading, time
+import bot.cli as cli
+logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+class App:  # a run whose stop leaves a thread behind (a half-done shutdown)
+    def run_polling(self, stop_signals=None):
+        assert stop_signals is None
+        threading.Thread(target=time.sleep, args=(3600,), name="stuck-worker").start()
+        print("running", flush=True)
+        asyncio.get_event_loop().run_forever()
+cli.STOP_DEADLINE = 1.0
+cli._run_polling(App())
+"""
+
+
+def test_a_stop_that_hangs_ends_at_the_deadline_naming_what_held_it(tmp_path: Path) -> None:
+    """SIGTERM ends the process within the stop deadline even when something of the run is left behind
+    (a non-daemon thread that would keep the interpreter from exiting): status 0, one line naming it."""
+    proc = subprocess.Popen([sys.executable, "-c", STUCK_STOP], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "running"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+        err = proc.stderr.read() if proc.stderr else ""
+        assert "not done after 1 s; exiting now (threads still running: stuck-worker)" in err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
