@@ -263,23 +263,27 @@ async def take_question(svc: Services, message: Message, asker: User, text: str)
         if not intake.created and t.card_message_id is not None:
             return intake  # a redelivered update: the reply and the card went out already
         inbox = inbox_of(svc)
-        # A replayed question (bot/chat/inbox.py) killed between its promise and its card: only the card is missing.
+        # A replayed question (bot/chat/inbox.py) killed between its promise and its card: only the card is
+        # missing. Promised: the ticket records its promise, or the inbox says it was sent (a kill before
+        # the ticket recorded it, or a send that returned no message).
+        promised = not intake.created and (
+            t.promise_message_id is not None or bool(t.promise_peers)
+            or (inbox is not None and inbox.promised(chat.id, message.message_id))
+        )
         burst = acknowledger_of(svc)
-        if (intake.created or inbox is None or not inbox.promised(chat.id, message.message_id)) and burst.should_batch(
-            chat.id
-        ):
+        if not promised and burst.should_batch(chat.id):
             burst.acknowledge(t)  # the group's budget is short: one message for several askers (bot/chat/burst.py)
-        elif intake.created or inbox is None or not inbox.promised(chat.id, message.message_id):
+        elif not promised:
             text, keyboard = render_promise(svc, t, first=True)
             promise = await svc.outbox.send(
                 chat.id, text, reply_to=message.message_id, thread_id=t.thread_id, keyboard=keyboard, quiet=True
             )
-            if inbox is not None:
-                inbox.mark_promised(chat.id, message.message_id)
-            if promise is not None:
+            if promise is not None:  # the ticket first: a kill after this write finds its promise there
                 t = svc.desk.set_promise(t.number, promise.message_id)  # edited in place from now on
                 if keyboard is not None:
                     t = svc.desk.set_faq_buttons(t.number, promise.message_id)  # removed once a person takes it
+            if inbox is not None:
+                inbox.mark_promised(chat.id, message.message_id)
         if burst.should_batch(svc.config.chats.staff) and not has_attachment(message):
             burst.list_card(t)  # listed with others; its own card once claimed
             return intake
